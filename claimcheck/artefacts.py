@@ -1,0 +1,74 @@
+"""A claim's own figures and data (e.g. a paper's figures reproduced).
+
+A claim may define ``artefacts(ctx)``; it writes files into ``ctx.outdir`` (SVG/PNG
+plots, CSV/JSON data) and the report shows them. Figure data should come from the
+stored measurements (``ctx.table``), so artefacts cost no new simulation and obey the
+same seeds; a claim that needs extra simulation draws from ``ctx.rng(name)``.
+"""
+from __future__ import annotations
+
+import json
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .claim import Claim
+from .seeding import rng_for
+
+
+@dataclass
+class ArtefactContext:
+    claim: Claim
+    result: dict          # the claim's entry in results.json (verdicts, measurements)
+    profile: str
+    master_seed: int
+    outdir: Path
+
+    def rng(self, name: str) -> np.random.Generator:
+        return rng_for(self.claim.id + "#artefact", {"name": name}, 0, self.master_seed)
+
+    def points(self) -> list[dict]:
+        seen, out = set(), []
+        for m in self.result["measurements"]:
+            if m["point"] not in seen:
+                seen.add(m["point"])
+                out.append(json.loads(m["point"]))
+        return out
+
+    def table(self, metric: str, variant: str = "") -> tuple[list[dict], np.ndarray]:
+        """(points, points x replicates array) of a stored metric."""
+        rows = self.result["measurements"] if not variant else next(
+            m["measurements"] for m in self.result["mutants"] if m["name"] == variant)
+        pts: dict[str, dict[int, float]] = {}
+        for r in rows:
+            if r["status"] == "ok" and metric in (r["metrics"] or {}):
+                pts.setdefault(r["point"], {})[r["replicate"]] = r["metrics"][metric]
+        keys = list(pts)
+        n = max((max(v) + 1 for v in pts.values()), default=0)
+        arr = np.full((len(keys), n), np.nan)
+        for i, k in enumerate(keys):
+            for rep, val in pts[k].items():
+                arr[i, rep] = val
+        return [json.loads(k) for k in keys], arr
+
+    def metrics(self) -> set[str]:
+        return {k for r in self.result["measurements"] if r["metrics"] for k in r["metrics"]}
+
+
+def make_artefacts(claim: Claim, doc: dict, opts) -> None:
+    if claim.artefacts is None:
+        return
+    outdir = Path(opts.out) / "artefacts" / claim.id
+    outdir.mkdir(parents=True, exist_ok=True)
+    ctx = ArtefactContext(claim, doc, opts.profile, opts.seed, outdir)
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        claim.artefacts(ctx)
+    except Exception as exc:  # noqa: BLE001 - a broken figure must not cost the verdicts
+        tb = traceback.extract_tb(exc.__traceback__)
+        doc["artefact_error"] = f"{type(exc).__name__}: {exc}" + (f" (line {tb[-1].lineno})" if tb else "")
+    doc["artefacts"] = sorted(str(p.relative_to(opts.out)) for p in outdir.rglob("*") if p.is_file())

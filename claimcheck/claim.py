@@ -1,0 +1,224 @@
+"""The declarative objects a claim file is made of: Claim, Rate, Mutant.
+
+A claim file in ``claims/`` builds one (or more) module-level :class:`Claim`.
+Everything the runner needs is a field here, so a claim can be listed, hashed,
+planned and checked without running it.
+"""
+from __future__ import annotations
+
+import inspect
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Sequence
+
+RATE_KINDS = ("tight", "upper", "geometric", "limit", "converges")
+STATISTICS = ("mean", "rms", "sd", "abs_mean", "median")
+SOURCES = ("paper", "reconstructed")
+
+
+class ClaimDefinitionError(ValueError):
+    """A claim (or rate, or mutant) is malformed; the message names the field."""
+
+
+@dataclass(frozen=True)
+class Rate:
+    """What a theorem predicts for one metric along one axis.
+
+    kind:
+      - ``tight``: metric ~ C axis^predicted; pass when the CI of the exponent lies in
+        ``predicted +- tolerance``, fail when it is (Holm-adjusted) outside.
+      - ``upper``: metric <= C axis^predicted; a faster decay passes ("not tight").
+      - ``geometric``: metric ~ C rho^axis with rho <= predicted (a bound on rho);
+        tolerance is on log(rho).
+      - ``limit``: the statistic converges to ``target`` (default 0); at the largest
+        scale its CI must lie within ``target +- tolerance``.
+      - ``converges``: no rate stated; the exponent's CI must lie below 0.
+        ``heuristic`` (optional) is reported next to the measured exponent, not tested.
+
+    statistic: how replicates are reduced at each grid point before the fit
+    (the quantity the theorem bounds): mean, rms, sd, abs_mean (|mean| of a signed
+    metric), median.
+
+    fit_last: fit only the largest ``fit_last`` values of the axis (asymptotic regime).
+    floor_metric: a metric estimating the Monte-Carlo floor of ``metric`` (same
+    reduction); a signal within 3x of the floor at the largest scale is inconclusive.
+    """
+
+    metric: str
+    axis: str
+    kind: str = "tight"
+    predicted: float | None = None
+    tolerance: float = 0.1
+    statistic: str = "mean"
+    target: float = 0.0
+    fit_last: int | None = None
+    floor_metric: str | None = None
+    heuristic: float | None = None
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind not in RATE_KINDS:
+            raise ClaimDefinitionError(f"rate kind {self.kind!r} is not one of {RATE_KINDS}")
+        if self.statistic not in STATISTICS:
+            raise ClaimDefinitionError(f"rate statistic {self.statistic!r} is not one of {STATISTICS}")
+        if self.kind in ("tight", "upper", "geometric") and self.predicted is None:
+            raise ClaimDefinitionError(f"a {self.kind} rate for {self.metric!r} needs `predicted`")
+        if self.kind == "geometric" and not (0 < float(self.predicted) < 1):
+            raise ClaimDefinitionError("a geometric rate's `predicted` is a bound on rho in (0, 1)")
+        if not (self.tolerance >= 0 and math.isfinite(self.tolerance)):
+            raise ClaimDefinitionError("rate tolerance must be a finite number >= 0")
+        if self.fit_last is not None and self.fit_last < 2:
+            raise ClaimDefinitionError("fit_last needs at least 2 axis values")
+
+    @property
+    def label(self) -> str:
+        return f"{self.metric}~{self.axis}"
+
+    def describe(self) -> str:
+        """One line a person reads: 'abs_err ~ N^-0.5 (tight, +-0.1)'."""
+        if self.kind == "geometric":
+            return f"{self.metric} ~ rho^{self.axis}, rho <= {self.predicted:g} (geometric)"
+        if self.kind == "limit":
+            return f"{self.statistic}({self.metric}) -> {self.target:g} +- {self.tolerance:g} as {self.axis} grows (limit)"
+        if self.kind == "converges":
+            extra = f", heuristic {self.heuristic:g}" if self.heuristic is not None else ""
+            return f"{self.metric} -> 0 as {self.axis} grows (converges{extra})"
+        word = "<=" if self.kind == "upper" else "~"
+        return f"{self.metric} {word} C {self.axis}^{self.predicted:g} ({self.kind}, +-{self.tolerance:g})"
+
+    def as_dict(self) -> dict:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+@dataclass(frozen=True)
+class Mutant:
+    """A deliberately broken variant of the system: the claim's check must fail on it.
+
+    ``simulate`` has the claim's signature. ``expect_fail`` lists the rate labels
+    (``metric~axis``) that must fail; empty means "at least one rate fails".
+    """
+
+    name: str
+    simulate: Callable[[Mapping[str, Any], Any], Mapping[str, Any]]
+    description: str = ""
+    simulate_batch: Callable | None = None
+    expect_fail: tuple[str, ...] = ()
+
+
+Simulate = Callable[[Mapping[str, Any], Any], Mapping[str, Any]]
+
+
+@dataclass
+class Claim:
+    """One lemma or theorem, checked by simulation.
+
+    grids: ``{profile: {axis: [values...]}}``; the plan is the Cartesian product.
+    replicates: ``{profile: n}`` (or one int for every profile).
+    simulate(point, rng) -> {metric: float}: one replicate at one grid point, all
+    randomness from ``rng`` (a numpy Generator seeded per point and replicate).
+    simulate_batch(point, rngs) -> [dict, ...] (optional): the same for many replicates
+    at once, for models that vectorise over paths; it must give what simulate would
+    for each rng, so results do not depend on batching.
+    common_random_numbers: when True the seed of a replicate does not depend on the
+    grid point, so replicate r sees the same random draws at every N (nested draws).
+    reducers: ``{metric: fn(outputs, point) -> float}`` turn arrays that simulate
+    returns (e.g. samples) into scalar metrics inside the worker (e.g. a W1 distance).
+    artefacts(ctx) (optional): writes the claim's figures/data; see claimcheck.artefacts.
+    """
+
+    id: str
+    paper: str
+    title: str
+    statement: str
+    source: str
+    grids: Mapping[str, Mapping[str, Sequence[Any]]]
+    replicates: Mapping[str, int] | int
+    rates: Sequence[Rate]
+    simulate: Simulate
+    mutants: Sequence[Mutant] = ()
+    simulate_batch: Callable | None = None
+    common_random_numbers: bool = False
+    batch_size: int = 16
+    params: Mapping[str, Any] = field(default_factory=dict)
+    reducers: Mapping[str, Callable] = field(default_factory=dict)
+    artefacts: Callable | None = None
+    calibration: Mapping[str, Any] = field(default_factory=dict)
+    level: float = 0.05
+    module_file: str | None = None
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    # -- validation -------------------------------------------------------------
+    def validate(self) -> None:
+        def need(cond: bool, msg: str) -> None:
+            if not cond:
+                raise ClaimDefinitionError(f"claim {getattr(self, 'id', '?')!r}: {msg}")
+
+        need(isinstance(self.id, str) and "." in self.id and " " not in self.id,
+             "`id` must look like 'paper.result' (no spaces)")
+        for name in ("paper", "title", "statement"):
+            need(isinstance(getattr(self, name), str) and getattr(self, name).strip() != "",
+                 f"`{name}` must be a non-empty string")
+        need(self.source in SOURCES, f"`source` must be one of {SOURCES}, got {self.source!r}")
+        need(isinstance(self.grids, Mapping) and "quick" in self.grids,
+             "`grids` must map profile names to grids and include 'quick'")
+        for prof, grid in self.grids.items():
+            need(isinstance(grid, Mapping) and len(grid) > 0, f"grid {prof!r} must map axis names to value lists")
+            for axis, values in grid.items():
+                need(len(list(values)) >= 1, f"grid {prof!r} axis {axis!r} is empty")
+        for prof in self.grids:
+            need(self.n_replicates(prof) >= 2, f"profile {prof!r} needs >= 2 replicates")
+        need(len(self.rates) >= 1, "a claim needs at least one Rate")
+        for rate in self.rates:
+            need(isinstance(rate, Rate), "`rates` must hold Rate objects")
+            for prof, grid in self.grids.items():
+                need(rate.axis in grid, f"rate {rate.label}: axis {rate.axis!r} is not in grid {prof!r}")
+        need(callable(self.simulate), "`simulate` must be a function simulate(point, rng) -> dict")
+        need(len(self.mutants) >= 1, "a claim needs at least one Mutant (a negative control)")
+        names = [m.name for m in self.mutants]
+        need(len(set(names)) == len(names), "mutant names must be unique")
+        labels = {r.label for r in self.rates}
+        for m in self.mutants:
+            need(isinstance(m, Mutant) and callable(m.simulate), "`mutants` must hold Mutant objects")
+            for lab in m.expect_fail:
+                need(lab in labels, f"mutant {m.name!r} expects {lab!r} to fail but no rate has that label")
+        need(0 < self.level < 0.5, "`level` must be in (0, 0.5)")
+
+    # -- helpers ------------------------------------------------------------------
+    def n_replicates(self, profile: str) -> int:
+        if isinstance(self.replicates, int):
+            return self.replicates
+        if profile in self.replicates:
+            return int(self.replicates[profile])
+        return int(self.replicates.get("quick", 0))
+
+    def grid(self, profile: str) -> Mapping[str, Sequence[Any]]:
+        if profile in self.grids:
+            return self.grids[profile]
+        return self.grids["quick"]
+
+    @property
+    def paper_key(self) -> str:
+        return self.id.split(".", 1)[0]
+
+    def variant(self, name: str | None) -> tuple[Simulate, Callable | None]:
+        """(simulate, simulate_batch) for the claim itself (None) or a named mutant."""
+        if name in (None, ""):
+            return self.simulate, self.simulate_batch
+        for m in self.mutants:
+            if m.name == name:
+                return m.simulate, m.simulate_batch
+        raise KeyError(f"claim {self.id!r} has no mutant {name!r}")
+
+    def source_text(self) -> str:
+        if self.module_file:
+            try:
+                with open(self.module_file, encoding="utf-8") as fh:
+                    return fh.read()
+            except OSError:
+                pass
+        try:
+            return inspect.getsource(self.simulate)
+        except (OSError, TypeError):
+            return repr(self.simulate)

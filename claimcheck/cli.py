@@ -1,0 +1,150 @@
+"""Command line: claimcheck list | run | show (and report, new, check-claim, calibrate)."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from . import __version__
+from .discovery import discover, select
+from .executors import SchedulerError
+
+
+def _claims_dirs(args) -> list[Path] | None:
+    return [Path(d) for d in args.claims_dir] if getattr(args, "claims_dir", None) else None
+
+
+def cmd_list(args) -> int:
+    claims, errors = discover(_claims_dirs(args))
+    if args.format == "json":
+        print(json.dumps([{"id": c.id, "paper": c.paper, "title": c.title, "source": c.source,
+                           "statement": c.statement, "rates": [r.as_dict() | {"describe": r.describe()} for r in c.rates],
+                           "mutants": [m.name for m in c.mutants], "file": c.module_file} for c in claims]
+                         + [{"id": e.id, "error": e.reason, "file": e.path} for e in errors], indent=1))
+    else:
+        for c in claims:
+            print(f"{c.id:<40} [{c.source}] {c.title}")
+            for r in c.rates:
+                print(f"    {r.describe()}")
+        for e in errors:
+            print(f"ERROR {e.path}: {e.reason}", file=sys.stderr)
+    return 1 if errors else 0
+
+
+def cmd_run(args) -> int:
+    from .outputs import terminal_table, write_all
+    from .runner import RunOptions, run
+
+    opts = RunOptions(patterns=args.ids, profile=args.profile, seed=args.seed, scheduler=args.scheduler,
+                      jobs=args.jobs, mutants=args.mutants, out=Path(args.out), store=Path(args.store),
+                      claims_dirs=_claims_dirs(args), strict=args.strict, progress=not args.no_progress,
+                      artefacts=not args.no_artefacts)
+    try:
+        result = run(opts)
+    except SchedulerError as exc:
+        print(f"claimcheck: error: {exc}", file=sys.stderr)
+        return 2
+    paths = write_all(result.document, opts.out)
+    if not args.no_html:
+        try:
+            from .report import build_report
+        except ImportError:
+            build_report = None
+        if build_report is not None:
+            try:
+                paths.append(build_report(out=opts.out, store=opts.store, document=result.document))
+            except Exception as exc:  # noqa: BLE001 - the verdicts are written already
+                print(f"claimcheck: warning: HTML report failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+    print(terminal_table(result.document))
+    print("wrote " + ", ".join(str(p) for p in paths))
+    for m in result.messages:
+        print(f"claimcheck: {m}", file=sys.stderr)
+    return result.exit_code
+
+
+def cmd_show(args) -> int:
+    from .outputs import rate_line
+    from .store import Store
+
+    claims, _ = discover(_claims_dirs(args))
+    chosen, _ = select(claims, [args.id])
+    if not chosen:
+        print(f"claimcheck: error: no claim matches {args.id!r}", file=sys.stderr)
+        return 2
+    store = Store(args.store) if Path(args.store).exists() else None
+    for c in chosen:
+        print(f"{c.id}: {c.title}\n  paper: {c.paper}\n  source: {c.source}\n  statement: {c.statement}")
+        print(f"  file: {c.module_file}")
+        for prof, grid in c.grids.items():
+            print(f"  grid[{prof}]: {dict(grid)} x {c.n_replicates(prof)} replicates")
+        print("  rates:")
+        for r in c.rates:
+            print(f"    {r.describe()}")
+        print("  mutants: " + ", ".join(f"{m.name} ({m.description})" for m in c.mutants))
+        last = store.last_verdict(c.id) if store else None
+        if last:
+            res = last["result"]
+            print(f"  last result (run {last['run_id']}, {last['profile']}): {res['verdict']}: {res['reason']}")
+            for r in res["rates"]:
+                print(f"    {rate_line(r)} -> {r['verdict']}")
+            for m in res.get("mutants", []):
+                print(f"    mutant {m['name']}: {'caught' if m['caught'] else 'missed'}")
+        else:
+            print("  no stored results")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="claimcheck", description="Check quantitative claims of theory papers by simulation.")
+    p.add_argument("--version", action="version", version=f"claimcheck {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def common(sp):
+        sp.add_argument("--claims-dir", action="append", help="folder of claim files (default ./claims; repeatable)")
+        sp.add_argument("--store", default="reports/claimcheck.sqlite", help="results database")
+
+    sp = sub.add_parser("list", help="list claims")
+    common(sp)
+    sp.add_argument("--format", choices=["text", "json"], default="text")
+    sp.set_defaults(func=cmd_list)
+
+    sp = sub.add_parser("run", help="run claims and write verdicts and reports")
+    common(sp)
+    sp.add_argument("ids", nargs="*", help="claim ids or globs (default: all)")
+    sp.add_argument("--profile", default="quick", help="grid profile: quick (CI) or full (paper scale)")
+    sp.add_argument("--seed", type=int, default=0, help="master seed")
+    sp.add_argument("--scheduler", help="Dask scheduler address (needs the dask extra)")
+    sp.add_argument("--jobs", type=int, help="local worker processes (default: all cores; 1 = in-process)")
+    sp.add_argument("--mutants", action="store_true", help="also run every mutant; a missed mutant fails the run")
+    sp.add_argument("--out", default="reports/latest", help="output folder")
+    sp.add_argument("--strict", action="store_true", help="an inconclusive verdict fails the run")
+    sp.add_argument("--no-progress", action="store_true")
+    sp.add_argument("--no-html", action="store_true", help="skip the HTML report")
+    sp.add_argument("--no-artefacts", action="store_true", help="skip the claims' figures")
+    sp.set_defaults(func=cmd_run)
+
+    sp = sub.add_parser("show", help="a claim's statement, rates and last results")
+    common(sp)
+    sp.add_argument("id")
+    sp.set_defaults(func=cmd_show)
+
+    try:
+        from . import cli_extra
+        cli_extra.register(sub, common)
+    except ImportError:
+        pass
+    return p
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("claimcheck: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

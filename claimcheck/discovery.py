@@ -1,0 +1,198 @@
+"""Find claims by convention: every module-level Claim in ``claims/*.py``.
+
+Like pytest's collection, a broken file does not stop the others: it becomes a
+:class:`LoadError` with a one-line reason, reported next to the claims that loaded.
+"""
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import importlib.util
+import inspect
+import json
+import sys
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+from .claim import Claim, ClaimDefinitionError
+
+ENTRY_POINT_GROUP = "claimcheck.claims"
+
+
+@dataclass
+class LoadError:
+    """A claim file that could not be loaded: where, and why in one line."""
+
+    path: str
+    reason: str
+
+    @property
+    def id(self) -> str:  # reported in place of a claim id
+        return f"<{Path(self.path).name}>"
+
+
+def default_claims_dirs() -> list[Path]:
+    return [Path.cwd() / "claims"]
+
+
+def _module_name(path: Path) -> str:
+    digest = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:10]
+    return f"claimcheck_claims_{path.stem.replace('-', '_')}_{digest}"
+
+
+_loaded: dict[str, ModuleType] = {}
+
+
+def load_module(path: str | Path) -> ModuleType:
+    """Import a claim file by path (cached per process; workers call this too)."""
+    path = Path(path).resolve()
+    key = str(path)
+    if key in _loaded:
+        return _loaded[key]
+    name = _module_name(path)
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot import {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(name, None)
+        raise
+    _loaded[key] = module
+    return module
+
+
+def claims_in_module(module: ModuleType, path: str | None = None) -> list[Claim]:
+    claims = [v for v in vars(module).values() if isinstance(v, Claim)]
+    for c in claims:
+        c.module_file = path or getattr(module, "__file__", None)
+    return claims
+
+
+def _one_line(exc: BaseException) -> str:
+    if isinstance(exc, SyntaxError):
+        return f"syntax error at line {exc.lineno}: {exc.msg}"
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" (line {frames[-1].lineno})" if frames else ""
+    return f"{type(exc).__name__}: {exc}{where}"
+
+
+def load_file(path: str | Path) -> tuple[list[Claim], list[LoadError]]:
+    path = Path(path)
+    try:
+        module = load_module(path)
+    except ClaimDefinitionError as exc:
+        return [], [LoadError(str(path), f"invalid claim: {exc}")]
+    except BaseException as exc:  # noqa: BLE001 - a user file may raise anything
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        return [], [LoadError(str(path), _one_line(exc))]
+    claims = claims_in_module(module, str(path.resolve()))
+    if not claims:
+        return [], [LoadError(str(path), "defines no Claim (expected a module-level `claim = Claim(...)`)")]
+    return claims, []
+
+
+def _entry_point_claims() -> tuple[list[Claim], list[LoadError]]:
+    from importlib.metadata import entry_points
+
+    claims: list[Claim] = []
+    errors: list[LoadError] = []
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            obj = ep.load()
+        except BaseException as exc:  # noqa: BLE001
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            errors.append(LoadError(f"entry point {ep.name}", _one_line(exc)))
+            continue
+        if isinstance(obj, ModuleType):
+            found = claims_in_module(obj)
+        elif isinstance(obj, Claim):
+            found = [obj]
+            obj.module_file = inspect.getsourcefile(inspect.getmodule(obj.simulate) or obj.simulate)
+        else:
+            found = [c for c in (obj() if callable(obj) else obj) if isinstance(c, Claim)]
+        if not found:
+            errors.append(LoadError(f"entry point {ep.name}", "provides no Claim"))
+        claims.extend(found)
+    return claims, errors
+
+
+def discover(dirs: list[str | Path] | None = None, entry_points: bool = True) -> tuple[list[Claim], list[LoadError]]:
+    """All claims in ``dirs`` (default ``./claims``) plus installed entry points."""
+    claims: list[Claim] = []
+    errors: list[LoadError] = []
+    for d in dirs or default_claims_dirs():
+        d = Path(d)
+        if not d.is_dir():
+            errors.append(LoadError(str(d), "claims folder does not exist"))
+            continue
+        for path in sorted(d.glob("*.py")):
+            if path.name.startswith("_"):
+                continue
+            found, errs = load_file(path)
+            claims.extend(found)
+            errors.extend(errs)
+    if entry_points:
+        found, errs = _entry_point_claims()
+        claims.extend(found)
+        errors.extend(errs)
+    seen: dict[str, Claim] = {}
+    unique: list[Claim] = []
+    for c in claims:
+        if c.id in seen:
+            errors.append(LoadError(c.module_file or c.id, f"duplicate claim id {c.id!r} (also in {seen[c.id].module_file})"))
+            continue
+        seen[c.id] = c
+        unique.append(c)
+    return sorted(unique, key=lambda c: c.id), errors
+
+
+def select(claims: list[Claim], patterns: list[str] | None) -> tuple[list[Claim], list[str]]:
+    """Claims whose id matches any glob; also the patterns that matched nothing."""
+    if not patterns:
+        return list(claims), []
+    chosen, unmatched = [], []
+    for pat in patterns:
+        hits = [c for c in claims if fnmatch.fnmatchcase(c.id, pat)]
+        if not hits:
+            unmatched.append(pat)
+        for c in hits:
+            if c not in chosen:
+                chosen.append(c)
+    return chosen, unmatched
+
+
+def _dependency_sources(claim: Claim) -> list[str]:
+    """Sources of claimcheck.models modules the claim file uses, so a model change
+    invalidates stored measurements too."""
+    mods = set()
+    module = sys.modules.get(getattr(claim.simulate, "__module__", ""), None)
+    scope = vars(module).values() if module else []
+    for obj in scope:
+        name = obj.__name__ if isinstance(obj, ModuleType) else getattr(obj, "__module__", None)
+        if isinstance(name, str) and name.startswith("claimcheck.models"):
+            mods.add(name)
+    out = []
+    for name in sorted(mods):
+        m = sys.modules.get(name)
+        try:
+            out.append(inspect.getsource(m)) if m else None
+        except (OSError, TypeError):
+            pass
+    return out
+
+
+def claim_version(claim: Claim) -> str:
+    """Hash of the claim's source, its models' sources and its parameters."""
+    h = hashlib.sha256()
+    h.update(claim.source_text().encode())
+    for src in _dependency_sources(claim):
+        h.update(src.encode())
+    h.update(json.dumps({"params": claim.params, "crn": claim.common_random_numbers}, sort_keys=True, default=str).encode())
+    return h.hexdigest()[:16]

@@ -1,0 +1,215 @@
+"""Fit measured error against scale: log(statistic) on log(axis) (or on axis, for
+geometric rates), with a confidence interval that knows the Monte-Carlo noise.
+
+Recipe (see design.md, "statistical rules"):
+1. Reduce replicates at each grid point to the statistic the theorem bounds
+   (mean, rms, ...), never the mean of logs.
+2. Estimate the covariance of log(statistic) across grid points by the jackknife over
+   replicates (joint across points when replicates share random numbers).
+3. Generalised least squares (statsmodels GLS) with that covariance. If the fit is
+   worse than the noise explains (chi2/dof > 1) the covariance is inflated by
+   chi2/dof and t quantiles are used (Birge ratio); otherwise the noise-based
+   covariance and normal quantiles are used.
+4. Report local slopes between neighbouring axis values and a curvature test
+   (quadratic term), which flag a sweep that has not reached the asymptotic regime.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+import statsmodels.api as sm
+from scipy import stats
+
+
+# -- reductions over replicates ---------------------------------------------------
+
+def reduce(values: np.ndarray, statistic: str) -> float:
+    v = np.asarray(values, float)
+    v = v[np.isfinite(v)]
+    if statistic == "mean":
+        return float(v.mean())
+    if statistic == "rms":
+        return float(np.sqrt(np.mean(v * v)))
+    if statistic == "sd":
+        return float(v.std(ddof=1))
+    if statistic == "abs_mean":
+        return float(abs(v.mean()))
+    if statistic == "median":
+        return float(np.median(v))
+    raise ValueError(f"unknown statistic {statistic!r}")
+
+
+def leave_one_out(values: np.ndarray, statistic: str) -> np.ndarray:
+    """The statistic with each replicate left out in turn (vectorised where possible)."""
+    v = np.asarray(values, float)
+    n = v.size
+    s1, s2 = v.sum(), (v * v).sum()
+    if statistic in ("mean", "abs_mean"):
+        m = (s1 - v) / (n - 1)
+        return np.abs(m) if statistic == "abs_mean" else m
+    if statistic == "rms":
+        return np.sqrt(np.maximum((s2 - v * v) / (n - 1), 0.0))
+    if statistic == "sd":
+        m = (s1 - v) / (n - 1)
+        ss = (s2 - v * v) - (n - 1) * m * m
+        return np.sqrt(np.maximum(ss / (n - 2), 0.0))
+    return np.array([reduce(np.delete(v, i), statistic) for i in range(n)])
+
+
+def jackknife_log_cov(table: np.ndarray, statistic: str, paired: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(statistic per point, covariance of log statistic across points).
+
+    ``table`` is points x replicates. ``paired``: replicate r at every point shares its
+    random numbers (common random numbers), so the covariance is joint.
+    """
+    table = np.asarray(table, float)
+    P, n = table.shape
+    S = np.array([reduce(row, statistic) for row in table])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        loo = np.log(np.vstack([leave_one_out(row, statistic) for row in table]))  # P x n
+    dev = loo - loo.mean(axis=1, keepdims=True)
+    if paired:
+        cov = (n - 1) / n * dev @ dev.T
+    else:
+        cov = np.diag((n - 1) / n * np.sum(dev * dev, axis=1))
+    return S, cov
+
+
+def jackknife_se(values: np.ndarray, statistic: str) -> float:
+    v = np.asarray(values, float)
+    n = v.size
+    loo = leave_one_out(v, statistic)
+    return float(np.sqrt((n - 1) / n * np.sum((loo - loo.mean()) ** 2)))
+
+
+# -- the fit -------------------------------------------------------------------------
+
+@dataclass
+class FitResult:
+    """A rate fit, statsmodels-style: every number with its uncertainty."""
+
+    slope: float
+    se: float
+    ci_low: float
+    ci_high: float
+    level: float
+    df: int | None              # None: normal quantiles (noise-based covariance)
+    intercept: float
+    x: list[float]              # axis values used (one per point)
+    stat: list[float]           # statistic per point
+    stat_log_se: list[float]    # standard error of log(statistic) per point
+    scale_factor: float         # sqrt(chi2/dof), Birge ratio (>1 means misfit beyond noise)
+    chi2: float
+    dof: int
+    residuals: list[float]      # whitened residuals
+    local_slopes: list[dict] = field(default_factory=list)
+    curvature: dict | None = None
+    loglinear: bool = False     # True for geometric fits: log(stat) on axis (not log axis)
+    other_axes: list[str] = field(default_factory=list)
+
+    def quantile(self, level: float) -> float:
+        q = 1 - level / 2
+        return float(stats.norm.ppf(q) if self.df is None else stats.t.ppf(q, self.df))
+
+    def p_above(self, value: float) -> float:
+        """One-sided p-value of H0: slope <= value (small when the slope is clearly above)."""
+        z = (self.slope - value) / self.se if self.se > 0 else np.inf * np.sign(self.slope - value)
+        return float(stats.norm.sf(z) if self.df is None else stats.t.sf(z, self.df))
+
+    def p_below(self, value: float) -> float:
+        z = (self.slope - value) / self.se if self.se > 0 else np.inf * np.sign(self.slope - value)
+        return float(stats.norm.cdf(z) if self.df is None else stats.t.cdf(z, self.df))
+
+    def as_dict(self) -> dict:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+def _design(xs: np.ndarray, groups: Sequence[str] | None, loglinear: bool, quadratic: bool = False) -> np.ndarray:
+    u = xs if loglinear else np.log(xs)
+    cols = [np.ones_like(u), u]
+    if quadratic:
+        uc = u - u.mean()
+        cols.append(uc * uc)
+    if groups is not None:
+        levels = sorted(set(groups))
+        for lev in levels[1:]:
+            cols.append(np.array([1.0 if g == lev else 0.0 for g in groups]))
+    return np.column_stack(cols)
+
+
+def _gls(y, X, cov):
+    """GLS with a noise covariance; inflate by the Birge ratio when the fit is poor."""
+    P, k = X.shape
+    dof = P - k
+    diag = np.diag(cov)
+    if not np.all(np.isfinite(cov)) or np.all(diag <= 0):
+        res = sm.OLS(y, X).fit()
+        return res.params, res.cov_params(), (dof if dof > 0 else None), np.asarray(res.resid), float(res.ssr), 1.0
+    ridge = 1e-12 * max(float(np.max(diag)), 1e-300)
+    cov = cov + ridge * np.eye(P)
+    res = sm.GLS(y, X, sigma=cov).fit()
+    wresid = np.asarray(res.wresid)
+    chi2 = float(wresid @ wresid)
+    cov_known = res.normalized_cov_params  # (X' S^-1 X)^-1 with S the given covariance
+    factor = chi2 / dof if dof > 0 else 1.0
+    if factor > 1.0:
+        return res.params, cov_known * factor, dof, wresid, chi2, factor
+    return res.params, cov_known, None, wresid, chi2, factor
+
+
+def fit_rate(x: Sequence[float], table: np.ndarray, statistic: str = "mean", *, paired: bool = False,
+             groups: Sequence[str] | None = None, loglinear: bool = False, level: float = 0.05,
+             other_axes: Sequence[str] = ()) -> FitResult:
+    """Fit log(statistic) = c + slope * log(x) (or * x when ``loglinear``).
+
+    ``table``: points x replicates of the metric; ``x``: the axis value of each point;
+    ``groups``: label of the other axes' values per point (fixed effects), if any.
+    """
+    x = np.asarray(x, float)
+    S, cov = jackknife_log_cov(table, statistic, paired)
+    if np.any(S <= 0) or not np.all(np.isfinite(S)):
+        bad = [float(v) for v, s in zip(x, S) if not (s > 0 and np.isfinite(s))]
+        raise ValueError(f"statistic is not positive at axis values {bad}; a log fit needs a positive error")
+    y = np.log(S)
+    X = _design(x, groups, loglinear)
+    if X.shape[0] - X.shape[1] < 1:
+        raise ValueError(f"{X.shape[0]} points cannot fit {X.shape[1]} parameters with an error estimate")
+    params, cparams, df, wresid, chi2, factor = _gls(y, X, cov)
+    se = float(np.sqrt(cparams[1, 1]))
+    q = stats.norm.ppf(1 - level / 2) if df is None else stats.t.ppf(1 - level / 2, df)
+    slope = float(params[1])
+    dof = X.shape[0] - X.shape[1]
+
+    # local slopes between neighbouring axis values (within each group)
+    local = []
+    keys = list(groups) if groups is not None else [""] * len(x)
+    for g in sorted(set(keys)):
+        idx = [i for i in np.argsort(x, kind="stable") if keys[i] == g]
+        for a, b in zip(idx[:-1], idx[1:]):
+            du = (x[b] - x[a]) if loglinear else np.log(x[b] / x[a])
+            s = (y[b] - y[a]) / du
+            var = cov[a, a] + cov[b, b] - 2 * cov[a, b]
+            local.append({"from": float(x[a]), "to": float(x[b]), "group": g, "slope": float(s),
+                          "se": float(np.sqrt(max(var, 0.0)) / abs(du))})
+
+    curvature = None
+    Xq = _design(x, groups, loglinear, quadratic=True)
+    if Xq.shape[0] - Xq.shape[1] >= 1 and len(set(x.tolist())) >= 4:
+        pq, cq, dfq, *_ = _gls(y, Xq, cov)
+        cse = float(np.sqrt(cq[2, 2]))
+        tstat = float(pq[2] / cse) if cse > 0 else 0.0
+        p = float(2 * (stats.norm.sf(abs(tstat)) if dfq is None else stats.t.sf(abs(tstat), dfq)))
+        u = x if loglinear else np.log(x)
+        span = float(u.max() - u.min())
+        curvature = {"coef": float(pq[2]), "se": cse, "p": p,
+                     "slope_change": float(2 * pq[2] * span)}  # slope(end) - slope(start)
+
+    return FitResult(
+        slope=slope, se=se, ci_low=slope - q * se, ci_high=slope + q * se, level=level, df=df,
+        intercept=float(params[0]), x=[float(v) for v in x], stat=[float(s) for s in S],
+        stat_log_se=[float(np.sqrt(max(c, 0.0))) for c in np.diag(cov)], scale_factor=float(np.sqrt(factor)),
+        chi2=chi2, dof=dof, residuals=[float(r) for r in wresid], local_slopes=local, curvature=curvature,
+        loglinear=loglinear, other_axes=list(other_axes),
+    )

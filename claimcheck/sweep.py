@@ -1,0 +1,170 @@
+"""Plan a claim's sweep (grid x replicates), run it on an executor, store each batch.
+
+Workers receive small picklable :class:`Task` objects (file path, claim id, variant,
+point, replicate numbers) and re-import the claim file themselves, so the same code
+runs in a local process pool or on a Dask cluster.
+"""
+from __future__ import annotations
+
+import itertools
+import math
+import time
+import traceback
+from concurrent.futures import Future, as_completed
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Mapping
+
+import numpy as np
+
+from .claim import Claim
+from .seeding import point_key, rng_for
+
+
+@dataclass(frozen=True)
+class Task:
+    claim_file: str
+    claim_id: str
+    claim_version: str
+    variant: str
+    point: tuple[tuple[str, Any], ...]
+    replicates: tuple[int, ...]
+    master_seed: int
+    common_random_numbers: bool
+
+    @property
+    def point_dict(self) -> dict:
+        return dict(self.point)
+
+
+def grid_points(grid: Mapping[str, Iterable[Any]]) -> list[dict]:
+    axes = list(grid)
+    return [dict(zip(axes, combo)) for combo in itertools.product(*(list(grid[a]) for a in axes))]
+
+
+def plan(claim: Claim, version: str, variant: str, profile: str, master_seed: int,
+         done: set[tuple[str, int]] = frozenset()) -> list[Task]:
+    """Tasks for every (point, replicate) not already in ``done``, in batches."""
+    n_rep = claim.n_replicates(profile)
+    tasks = []
+    for point in grid_points(claim.grid(profile)):
+        pkey = point_key(point)
+        todo = [r for r in range(n_rep) if (pkey, r) not in done]
+        size = max(1, int(claim.batch_size))
+        for i in range(0, len(todo), size):
+            tasks.append(Task(claim.module_file or "", claim.id, version, variant, tuple(sorted(point.items())),
+                              tuple(todo[i:i + size]), int(master_seed), bool(claim.common_random_numbers)))
+    return tasks
+
+
+def _find_claim(task: Task) -> Claim:
+    from .discovery import claims_in_module, load_module
+
+    module = load_module(task.claim_file)
+    for c in claims_in_module(module, task.claim_file):
+        if c.id == task.claim_id:
+            return c
+    raise LookupError(f"claim {task.claim_id!r} not found in {task.claim_file}")
+
+
+def _clean_metrics(out: Any) -> dict[str, float]:
+    """Keep scalar metrics; reject NaN/inf so a broken simulation is an error, not data."""
+    if not isinstance(out, Mapping):
+        raise TypeError(f"simulate must return a dict of metrics, got {type(out).__name__}")
+    clean = {}
+    for k, v in out.items():
+        if np.ndim(v) != 0:
+            continue  # arrays are inputs of reducers, not stored
+        x = float(v)
+        if not math.isfinite(x):
+            raise FloatingPointError(f"metric {k!r} is {x}")
+        clean[str(k)] = x
+    if not clean:
+        raise ValueError("simulate returned no scalar metric")
+    return clean
+
+
+def _apply_reducers(claim: Claim, out: Mapping[str, Any], point: Mapping[str, Any]) -> dict:
+    out = dict(out)
+    for name, fn in (claim.reducers or {}).items():
+        out[name] = fn(out, point)
+    return out
+
+
+def run_task(task: Task) -> list[dict]:
+    """Run one batch in a worker. Never raises: failures become error rows."""
+    base = {"claim_version": task.claim_version, "claim_id": task.claim_id, "variant": task.variant,
+            "point_key": point_key(task.point_dict), "master_seed": task.master_seed}
+    try:
+        claim = _find_claim(task)
+        simulate, simulate_batch = claim.variant(task.variant or None)
+    except BaseException as exc:  # noqa: BLE001
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        msg = f"could not load claim: {type(exc).__name__}: {exc}"
+        return [dict(base, replicate=r, status="error", error=msg, metrics=None, seconds=0.0) for r in task.replicates]
+    point = task.point_dict
+    seed_point = None if task.common_random_numbers else point
+    rngs = [rng_for(task.claim_id, seed_point, r, task.master_seed) for r in task.replicates]
+    rows = []
+    if simulate_batch is not None:
+        t0 = time.perf_counter()
+        try:
+            outs = list(simulate_batch(point, rngs))
+            if len(outs) != len(rngs):
+                raise ValueError(f"simulate_batch returned {len(outs)} results for {len(rngs)} replicates")
+            cleaned = [_clean_metrics(_apply_reducers(claim, o, point)) for o in outs]
+            dt = (time.perf_counter() - t0) / len(rngs)
+            return [dict(base, replicate=r, status="ok", metrics=m, error=None, seconds=dt)
+                    for r, m in zip(task.replicates, cleaned)]
+        except BaseException as exc:  # noqa: BLE001 - fall back to one replicate at a time to locate the error
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            rngs = [rng_for(task.claim_id, seed_point, r, task.master_seed) for r in task.replicates]
+            simulate = (lambda p, g, _b=simulate_batch: _b(p, [g])[0])
+    for r, rng in zip(task.replicates, rngs):
+        t0 = time.perf_counter()
+        try:
+            with np.errstate(all="ignore"):
+                metrics = _clean_metrics(_apply_reducers(claim, simulate(point, rng), point))
+            rows.append(dict(base, replicate=r, status="ok", metrics=metrics, error=None,
+                             seconds=time.perf_counter() - t0))
+        except BaseException as exc:  # noqa: BLE001
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            tb = traceback.extract_tb(exc.__traceback__)
+            where = f" at {tb[-1].filename.rsplit('/', 1)[-1]}:{tb[-1].lineno}" if tb else ""
+            rows.append(dict(base, replicate=r, status="error", metrics=None,
+                             error=f"{type(exc).__name__}: {exc}{where} (point {point_key(point)}, replicate {r})",
+                             seconds=time.perf_counter() - t0))
+    return rows
+
+
+def execute(tasks: list[Task], executor, on_rows: Callable[[list[dict]], None],
+            progress: Callable[[int], None] | None = None) -> None:
+    """Submit every task; hand each finished batch to ``on_rows`` (which stores it).
+
+    On KeyboardInterrupt the pending tasks are cancelled and the interrupt re-raised;
+    batches already handed over stay stored.
+    """
+    if not tasks:
+        return
+    futures: dict[Future, Task] = {executor.submit(run_task, t): t for t in tasks}
+    try:
+        for fut in as_completed(futures):
+            task = futures[fut]
+            try:
+                rows = fut.result()
+            except BaseException as exc:  # noqa: BLE001 - the worker died or the cluster failed
+                if isinstance(exc, KeyboardInterrupt):
+                    raise
+                rows = [{"claim_version": task.claim_version, "claim_id": task.claim_id, "variant": task.variant,
+                         "point_key": point_key(task.point_dict), "master_seed": task.master_seed, "replicate": r,
+                         "status": "error", "metrics": None, "seconds": 0.0,
+                         "error": f"worker failed: {type(exc).__name__}: {exc}"} for r in task.replicates]
+            on_rows(rows)
+            if progress:
+                progress(len(task.replicates))
+    except BaseException:
+        for f in futures:
+            f.cancel()
+        raise
