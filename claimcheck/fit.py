@@ -69,7 +69,7 @@ def jackknife_log_cov(table: np.ndarray, statistic: str, paired: bool) -> tuple[
     S = np.array([reduce(row, statistic) for row in table])
     with np.errstate(divide="ignore", invalid="ignore"):
         loo = np.log(np.vstack([leave_one_out(row, statistic) for row in table]))  # P x n
-    dev = loo - loo.mean(axis=1, keepdims=True)
+        dev = loo - loo.mean(axis=1, keepdims=True)
     if paired:
         cov = (n - 1) / n * dev @ dev.T
     else:

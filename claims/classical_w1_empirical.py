@@ -10,12 +10,12 @@ from scipy import stats
 from claimcheck import Claim, Mutant, Rate
 from claimcheck.metrics import w1_to_quantile
 
-QUANTILE = stats.norm.ppf
+QUANTILE, CDF = stats.norm.ppf, stats.norm.cdf
 
 
 def simulate(point, rng):
     x = rng.standard_normal(int(point["N"]))
-    return {"w1": w1_to_quantile(x, QUANTILE)}
+    return {"w1": w1_to_quantile(x, QUANTILE, CDF)}
 
 
 def simulate_few_atoms(point, rng):
@@ -23,13 +23,13 @@ def simulate_few_atoms(point, rng):
     # empirical law converges to a 32-atom law, not to N(0, 1).
     pool = rng.standard_normal(32)
     x = pool[rng.integers(0, 32, size=int(point["N"]))]
-    return {"w1": w1_to_quantile(x, QUANTILE)}
+    return {"w1": w1_to_quantile(x, QUANTILE, CDF)}
 
 
 def simulate_wrong_scale(point, rng):
     # Bug: samples with variance 1.1 compared with the unit-variance law.
     x = np.sqrt(1.1) * rng.standard_normal(int(point["N"]))
-    return {"w1": w1_to_quantile(x, QUANTILE)}
+    return {"w1": w1_to_quantile(x, QUANTILE, CDF)}
 
 
 claim = Claim(

@@ -1,0 +1,360 @@
+"""Elman RNN in the mean-field regime (Agazzi, Lu, Mukherjee, ICML 2023), vectorised.
+
+The model only: inputs from uniquely ergodic systems, the width-N network, its
+population risk and gradient (BPTT written as matrix products), gradient descent with
+the mean-field learning rates, and the neuronal-embedding coupling (labels shared
+between widths). Claim logic lives in ``claims/agazzi2023_*.py``.
+
+Network (width N, window L, h_0 = 0, float64)::
+
+    z_s^i = (c_N) sum_j W^{ij} h_{s-1}^j + U^i x_s + b^i,   h_s = tanh(z_s)
+    y_hat = (1/N) sum_i A^i h_L^i
+
+with c_N = 1/N in mean-field scaling (``rec="mf"``). Gradient descent moves every weight
+O(eps) per step: learning rate eps*N for A, U, b and eps*N^2 for W (``lr="mf"``), so
+that step k is mean-field time t = k*eps.
+
+Coupling (neuronal embedding): unit i carries a label row ``labels[i] = (xi_1, xi_2,
+a, u, b)`` drawn i.i.d. N(0, I_5); every initial weight is a function of labels. The
+width-N network takes the first N rows, so it is exactly the first N units of any
+wider network on the same labels (and W[:N, :N] of its recurrent matrix). i.i.d.
+recurrent weights are drawn in *square-shell order* (see :func:`nested_iid`) so that
+this nesting holds for them too.
+
+Batch dimension: the M phases of the population grid; every pass is a handful of
+(M x N) @ (N x N) products, no Python loop over units.
+"""
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from dataclasses import dataclass, replace
+from typing import Callable
+
+import numpy as np
+
+ALPHA = (math.sqrt(5.0) - 1.0) / 2.0   # golden rotation number (badly approximable)
+N_LABELS = 5                           # xi_1, xi_2, a, u, b
+
+
+# -- inputs: uniquely ergodic systems, population expectations on a phase grid ---------
+
+def phase_grid(M: int, offset: float = 0.5) -> np.ndarray:
+    """Equispaced phases theta_m = (m + offset)/M: expectations over the invariant
+    (Lebesgue) measure of the rotation are averages over this grid. offset=0 gives
+    an interleaved grid for an out-of-grid check."""
+    return (np.arange(M) + offset) / M
+
+
+def rotation_inputs(M: int, L: int, alpha: float = ALPHA, offset: float = 0.5) -> np.ndarray:
+    """(M, L) windows x_s = cos(2 pi (theta + s alpha)), s = 0..L-1 oldest first."""
+    th = phase_grid(M, offset)[:, None] + alpha * np.arange(L)[None, :]
+    return np.cos(2.0 * np.pi * th)
+
+
+def sturmian_inputs(M: int, L: int, alpha: float = ALPHA, offset: float = 0.5) -> np.ndarray:
+    """(M, L) windows of the Sturmian sequence s_n = floor((n+1)a + th) - floor(n a + th),
+    mapped to +-1 (a uniquely ergodic subshift with the same rotation number)."""
+    th = phase_grid(M, offset)[:, None]
+    n = np.arange(L)[None, :]
+    s = np.floor((n + 1) * alpha + th) - np.floor(n * alpha + th)
+    return 2.0 * s - 1.0
+
+
+INPUTS: dict[str, Callable[..., np.ndarray]] = {"rotation": rotation_inputs, "sturmian": sturmian_inputs}
+
+
+def target(X: np.ndarray, name: str = "prod02") -> np.ndarray:
+    """Targets with finite memory that *need* memory (not functions of x_t alone).
+
+    prod02: y = x_t x_{t-2};  tanh3: y = tanh(x_t + 2 x_{t-1} - x_{t-2})."""
+    if name == "prod02":
+        return X[:, -1] * X[:, -3]
+    if name == "tanh3":
+        return np.tanh(X[:, -1] + 2.0 * X[:, -2] - X[:, -3])
+    raise ValueError(f"unknown target {name!r}")
+
+
+# -- configuration (correct model and the deliberate bugs the mutants use) ---------------
+
+@dataclass(frozen=True)
+class Config:
+    """How the network is scaled and trained.
+
+    rec: 'mf' (1/N recurrent sum) or 'sqrt' (1/sqrt(N), a bug for this regime).
+    lr:  'mf' (eps*N for A, U, b; eps*N^2 for W) or 'global' (eps*N for every layer).
+    bound: if set, projected GD keeps |W| <= bound (A6); bound_sqrt scales it by 1/sqrt(N).
+    batch: if set, each step uses a random minibatch of that many phases (SGD, a bug
+    where full-batch GD is claimed).
+    """
+
+    rec: str = "mf"
+    lr: str = "mf"
+    bound: float | None = None
+    bound_sqrt: bool = False
+    batch: int | None = None
+
+    def rec_scale(self, N: int) -> float:
+        return 1.0 / N if self.rec == "mf" else 1.0 / math.sqrt(N)
+
+    def rates(self, eps: float, N: int) -> tuple[float, float]:
+        """(learning rate of A, U, b; learning rate of W)."""
+        if self.lr == "mf":
+            return eps * N, eps * N * N
+        if self.lr == "global":
+            return eps * N, eps * N
+        raise ValueError(self.lr)
+
+    def w_bound(self, N: int) -> float | None:
+        if self.bound is None:
+            return None
+        return self.bound / math.sqrt(N) if self.bound_sqrt else self.bound
+
+
+# -- parameters and the neuronal embedding -----------------------------------------------
+
+@dataclass
+class Net:
+    """Weights of one width-N network (arrays owned by the net)."""
+
+    A: np.ndarray
+    U: np.ndarray
+    b: np.ndarray
+    W: np.ndarray
+
+    @property
+    def N(self) -> int:
+        return self.A.size
+
+    def copy(self) -> "Net":
+        return Net(self.A.copy(), self.U.copy(), self.b.copy(), self.W.copy())
+
+    def first(self, n: int) -> "Net":
+        """The first n units (what the width-n net on the same labels starts from)."""
+        return Net(self.A[:n].copy(), self.U[:n].copy(), self.b[:n].copy(), self.W[:n, :n].copy())
+
+
+def draw_labels(rng: np.random.Generator, N: int) -> np.ndarray:
+    """(N, 5) i.i.d. N(0,1) labels, one row per unit. Rows are drawn in order, so the
+    first n rows do not depend on N: width-n and width-N nets share them."""
+    return rng.standard_normal((N, N_LABELS))
+
+
+def shell_index(n: int) -> np.ndarray:
+    """(n, n) position of W[i, j] in a stream filled shell by shell (shell m = max(i, j)):
+    row m columns 0..m, then column m rows 0..m-1. The first n^2 entries of the stream
+    fill W[:n, :n] whatever the final size."""
+    i, j = np.indices((n, n))
+    m = np.maximum(i, j)
+    return m * m + np.where(i == m, j, m + 1 + i)
+
+
+def nested_iid(rng: np.random.Generator, n: int, mean: float = 0.0, sd: float = 1.0) -> np.ndarray:
+    """(n, n) i.i.d. N(mean, sd^2) matrix whose top-left k x k block is the same for every
+    n >= k (given the same rng state)."""
+    z = rng.standard_normal(n * n)
+    return mean + sd * z[shell_index(n)]
+
+
+def diverse_W(labels: np.ndarray, B: float) -> np.ndarray:
+    """W_0(c, c') = B tanh(xi_1(c) xi_2(c')): a different recurrent profile per unit."""
+    return B * np.tanh(np.outer(labels[:, 0], labels[:, 1]))
+
+
+def init_net(labels: np.ndarray, init: str = "diverse", B: float = 0.9,
+             w_rng: np.random.Generator | None = None, w_mean: float = 0.0) -> Net:
+    """Initial weights as functions of the labels (width = number of label rows).
+
+    diverse:    W = B tanh(xi_1 xi_2^T); A, U, b = (a, u, b) i.i.d. N(0,1).
+    iid:        W^{ij} i.i.d. N(w_mean, 1) (nested, from ``w_rng``); A, U, b as above.
+    degenerate: every unit equal to unit 0 (W^{ij} = B tanh(xi_1(0) xi_2(0))), so the
+                network is one neuron copied N times, and stays so under GD.
+    A_0 ~ N(0, 1) independent of the rest: the output at t = 0 is a mean-zero
+    average (1/N) sum A^i h^i, O(N^-1/2), and the limit output at t = 0 is 0.
+    """
+    N = labels.shape[0]
+    a, u, b = labels[:, 2].copy(), labels[:, 3].copy(), labels[:, 4].copy()
+    if init == "diverse":
+        W = diverse_W(labels, B)
+    elif init == "iid":
+        if w_rng is None:
+            raise ValueError("iid init needs w_rng")
+        W = nested_iid(w_rng, N, mean=w_mean)
+    elif init == "degenerate":
+        r = labels[0]
+        a, u, b = np.full(N, r[2]), np.full(N, r[3]), np.full(N, r[4])
+        W = np.full((N, N), B * math.tanh(r[0] * r[1]))
+    else:
+        raise ValueError(f"unknown init {init!r}")
+    return Net(a, u, b, W)
+
+
+# -- forward, risk, gradient ----------------------------------------------------------------
+
+def forward(net: Net, X: np.ndarray, cfg: Config = Config()) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Output (M,) and hidden states [h_0 = 0, h_1, ..., h_L], each (M, N)."""
+    M, L = X.shape
+    c = cfg.rec_scale(net.N)
+    WT = net.W.T
+    H = [np.zeros((M, net.N))]
+    for s in range(L):
+        Z = X[:, s:s + 1] * net.U + net.b
+        if s > 0:  # h_0 = 0: the first recurrent field is zero
+            Z += c * (H[-1] @ WT)
+        H.append(np.tanh(Z))
+    return H[-1] @ net.A / net.N, H
+
+
+def recurrent_fields(net: Net, H: list[np.ndarray], cfg: Config = Config()) -> list[np.ndarray]:
+    """The recurrent fields c_N sum_j W^{ij} h_{s-1}^j for s = 2..L, each (M, N)."""
+    c = cfg.rec_scale(net.N)
+    return [c * (h @ net.W.T) for h in H[1:-1]]
+
+
+def risk(f: np.ndarray, y: np.ndarray, idx: np.ndarray | None = None) -> float:
+    """Population risk R = 1/2 E[(y_hat - y)^2] over the phase grid (or a minibatch)."""
+    d = f - y if idx is None else f[idx] - y[idx]
+    return 0.5 * float(np.mean(d * d))
+
+
+def gradients(net: Net, X: np.ndarray, y: np.ndarray, cfg: Config = Config(),
+              idx: np.ndarray | None = None) -> tuple[Net, float, np.ndarray]:
+    """(gradient of R as a Net, R, outputs) by backpropagation through time.
+
+    The backward pass carries the same c_N average with W transposed; the W gradient of
+    all time steps is one product of the stacked deltas and the stacked h_{s-1}."""
+    if idx is not None:
+        X, y = X[idx], y[idx]
+    M, L = X.shape
+    N = net.N
+    c = cfg.rec_scale(N)
+    f, H = forward(net, X, cfg)
+    r = (f - y) / M                                   # dR/df
+    gA = H[-1].T @ r / N
+    G = np.outer(r, net.A / N) * (1.0 - H[-1] ** 2)   # dR/dz_L
+    gU = np.zeros(N)
+    gb = np.zeros(N)
+    Gs, Hs = [], []
+    for s in range(L, 0, -1):                         # z_s uses x[:, s-1] and h_{s-1}
+        gU += X[:, s - 1] @ G
+        gb += G.sum(axis=0)
+        if s > 1:
+            Gs.append(G)
+            Hs.append(H[s - 1])
+            G = c * (G @ net.W) * (1.0 - H[s - 1] ** 2)
+    gW = c * (np.vstack(Gs).T @ np.vstack(Hs)) if Gs else np.zeros_like(net.W)
+    d = f - y
+    return Net(gA, gU, gb, gW), 0.5 * float(np.mean(d * d)), f
+
+
+def gd_step(net: Net, g: Net, eps: float, cfg: Config = Config()) -> None:
+    """One (projected) gradient-descent step in place with the configured rates."""
+    lr, lrW = cfg.rates(eps, net.N)
+    net.A -= lr * g.A
+    net.U -= lr * g.U
+    net.b -= lr * g.b
+    net.W -= lrW * g.W
+    bound = cfg.w_bound(net.N)
+    if bound is not None:
+        np.clip(net.W, -bound, bound, out=net.W)
+
+
+@dataclass
+class Trajectory:
+    """What a training run records: loss at every step, outputs and (optionally) the
+    first ``keep`` units' weights at the record steps."""
+
+    steps: np.ndarray            # record steps k (time t = k * eps)
+    loss: np.ndarray             # (K+1,) full-batch risk at every step k = 0..K
+    outputs: np.ndarray          # (len(steps), M) network outputs at the record steps
+    params: list[Net]            # first `keep` units at the record steps (empty if keep=0)
+    final: Net
+
+
+def train(net: Net, X: np.ndarray, y: np.ndarray, eps: float, K: int, cfg: Config = Config(),
+          record: np.ndarray | None = None, keep: int = 0,
+          rng: np.random.Generator | None = None) -> Trajectory:
+    """K steps of GD from ``net`` (copied). ``record``: steps at which outputs (and the
+    first ``keep`` units) are stored; default every step. ``rng`` draws the minibatches
+    when cfg.batch is set (SGD); full-batch GD uses no randomness."""
+    net = net.copy()
+    M = X.shape[0]
+    rec = np.arange(K + 1) if record is None else np.asarray(record, int)
+    rec_set = {int(k): i for i, k in enumerate(rec)}
+    loss = np.empty(K + 1)
+    outs = np.empty((len(rec), M))
+    params: list[Net] = []
+    for k in range(K + 1):
+        if k < K and cfg.batch is not None:
+            idx = np.sort(rng.choice(M, size=cfg.batch, replace=False))
+            g, _, _ = gradients(net, X, y, cfg, idx)
+            f, _ = forward(net, X, cfg)
+            loss[k] = risk(f, y)
+        elif k < K:
+            g, loss[k], f = gradients(net, X, y, cfg)
+        else:
+            f, _ = forward(net, X, cfg)
+            loss[k] = risk(f, y)
+        if k in rec_set:
+            outs[rec_set[k]] = f
+            if keep:
+                params.append(net.first(keep))
+        if k < K:
+            gd_step(net, g, eps, cfg)
+    return Trajectory(rec, loss, outs, params, net)
+
+
+# -- coupling errors between a width-N net and a reference on the same labels ---------------
+
+def param_rms(a: Net, b: Net) -> float:
+    """RMS difference of per-unit parameters (A, U, b) and recurrent weights of two nets
+    of the same width: sqrt(mean over units of |dA|^2+|dU|^2+|db|^2 + mean over pairs |dW|^2)."""
+    unit = np.mean((a.A - b.A) ** 2 + (a.U - b.U) ** 2 + (a.b - b.b) ** 2)
+    return float(np.sqrt(unit + np.mean((a.W - b.W) ** 2)))
+
+
+def nested_correction(N: int, N_ref: int) -> float:
+    """Factor turning |f_N - f_ref| into an estimate of |f_N - f_inf|.
+
+    With nested labels the leading fluctuation is a linear functional of the empirical
+    measure of labels, and for nested sample means Var(f_N - f_ref) = s^2 (1/N - 1/N_ref):
+    divide by sqrt(1 - N/N_ref) (1 at N << N_ref, 1.033 at N = N_ref/16)."""
+    return 1.0 / math.sqrt(1.0 - N / N_ref)
+
+
+# -- a small per-process memo for the reference runs ----------------------------------------
+
+_MEMO: "OrderedDict[tuple, object]" = OrderedDict()
+_MEMO_SIZE = 48
+
+
+def rng_key(rng: np.random.Generator) -> tuple:
+    """A key for 'what this generator will produce': its bit-generator state and the
+    number of children already spawned from its seed sequence."""
+    ss = getattr(rng.bit_generator, "seed_seq", None)
+    return (repr(rng.bit_generator.state), getattr(ss, "n_children_spawned", 0))
+
+
+def memo(key: tuple, compute: Callable[[], object]) -> object:
+    """Return compute() cached under ``key`` (LRU, per process). Used so that the
+    reference network of a replicate (identical at every grid point under common random
+    numbers) is computed once per worker, not once per grid point; results are the same
+    with or without the cache."""
+    if key in _MEMO:
+        _MEMO.move_to_end(key)
+        return _MEMO[key]
+    value = compute()
+    _MEMO[key] = value
+    while len(_MEMO) > _MEMO_SIZE:
+        _MEMO.popitem(last=False)
+    return value
+
+
+def clear_memo() -> None:
+    _MEMO.clear()
+
+
+__all__ = ["ALPHA", "Config", "Net", "Trajectory", "INPUTS", "rotation_inputs", "sturmian_inputs", "target",
+           "phase_grid", "draw_labels", "shell_index", "nested_iid", "diverse_W", "init_net", "forward",
+           "recurrent_fields", "risk", "gradients", "gd_step", "train", "param_rms", "nested_correction",
+           "memo", "rng_key", "clear_memo", "replace"]

@@ -1,0 +1,75 @@
+"""HTML report of a run: ``OUT/index.html``, one page per claim in ``OUT/claims/``, raw
+data per claim in ``OUT/data/`` and ``OUT/summary.md``.
+
+Pages are static and self-contained: CSS and the few lines of filter script are
+inline, plots are inline SVG, the statement's math is rendered offline (matplotlib
+mathtext); the only links are relative (claim figures in ``OUT/artefacts/``, raw data),
+so the folder works from ``file://`` and from any static server.
+
+    from claimcheck.report import build_report
+    build_report(out="reports/latest", store="reports/claimcheck.sqlite", document=result.document)
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .source import ReportError, document_from_store
+
+__all__ = ["build_report", "ReportError"]
+
+
+def build_report(out, store=None, document: dict | None = None, run: str | None = None) -> Path:
+    """Write the report of ``document`` (or of stored run ``run``, default the latest)
+    into ``out``; history comes from ``store``. Returns the path of index.html."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from ..outputs import markdown_summary
+    from ..store import Store
+    from .data import fits_json, measurements_csv
+    from .history import claim_history
+    from .pages import claim_page, env, index_page, index_rows, page_name
+
+    out = Path(out)
+    db = None
+    if store is not None and not isinstance(store, Store):
+        if Path(store).exists():
+            db = Store(store)
+        elif document is None:
+            raise ReportError(f"no results store at {store}; run `claimcheck run` first")
+    else:
+        db = store
+    try:
+        if document is None or run is not None:
+            if db is None:
+                raise ReportError("a report of a stored run needs the results store")
+            document = document_from_store(db, run)
+        histories = {c["id"]: claim_history(db, c["id"], document.get("profile"), upto=document.get("run_id"))
+                     for c in document["claims"]}
+    finally:
+        if db is not None and db is not store:
+            db.close()
+
+    e = env()
+    (out / "claims").mkdir(parents=True, exist_ok=True)
+    (out / "data").mkdir(parents=True, exist_ok=True)
+    rows = index_rows(document, histories)
+    ids = [c["id"] for c in document["claims"]]
+    for i, doc in enumerate(document["claims"]):
+        name = page_name(doc["id"])
+        (out / "data" / f"{name}.csv").write_text(measurements_csv(doc))
+        (out / "data" / f"{name}.json").write_text(fits_json(doc, document))
+        nav = {"prev": f"{page_name(ids[i - 1])}.html" if i else None,
+               "next": f"{page_name(ids[i + 1])}.html" if i + 1 < len(ids) else None}
+        page = claim_page(doc, document, histories[doc["id"]], out, nav)
+        _write(out / "claims" / f"{name}.html", e.get_template("claim.html").render(**page))
+    index = out / "index.html"
+    _write(index, e.get_template("index.html").render(**index_page(document, rows, out)))
+    (out / "summary.md").write_text(markdown_summary(document))
+    return index
+
+
+def _write(path: Path, text: str) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)

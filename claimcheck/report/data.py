@@ -1,0 +1,141 @@
+"""Per-point tables of a rate from the raw measurements, and the raw data files.
+
+The per-point statistic and its standard error are recomputed here with the same
+functions the fit uses (``claimcheck.fit``), so the plotted error bars are the
+noise the fit was told about.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+from ..fit import jackknife_log_cov, jackknife_se, reduce
+
+
+@dataclass
+class PointStat:
+    x: float
+    group: str                # other axes' values, e.g. "d=2" ("" when the grid has one axis)
+    values: np.ndarray        # per-replicate metric values (finite)
+    stat: float               # the statistic the rate bounds
+    lo: float                 # (1 - level) interval of the statistic
+    hi: float
+    in_fit: bool              # used by the fit (False: outside fit_last)
+
+
+def parse_point(key: str) -> dict:
+    try:
+        return json.loads(key)
+    except (TypeError, ValueError):
+        return {}
+
+
+def ok_rows(measurements: list[dict]) -> list[dict]:
+    return [m for m in measurements if m.get("status") == "ok" and m.get("metrics")]
+
+
+def rate_points(measurements: list[dict], rate: dict, level: float = 0.05) -> list[PointStat]:
+    """One PointStat per grid point that has values of the rate's metric, sorted by group, x."""
+    metric, axis, statistic = rate["metric"], rate["axis"], rate.get("statistic") or "mean"
+    per: dict[str, list[float]] = {}
+    for m in ok_rows(measurements):
+        v = m["metrics"].get(metric)
+        if isinstance(v, (int, float)) and math.isfinite(v):
+            per.setdefault(m["point"], []).append(float(v))
+    fit = rate.get("fit") or {}
+    fit_x = set(fit.get("x") or [])
+    lim = rate.get("limit") or {}
+    lim_x = set(lim.get("x") or [])
+    q = float(stats.norm.ppf(1 - level / 2))
+    out = []
+    for key, vals in per.items():
+        p = parse_point(key)
+        if axis not in p or len(vals) < 3:
+            continue
+        x = float(p[axis])
+        group = ";".join(f"{k}={p[k]}" for k in sorted(p) if k != axis)
+        arr = np.asarray(vals)
+        s = reduce(arr, statistic)
+        if rate.get("kind") == "limit":
+            se = jackknife_se(arr, statistic)
+            lo, hi = s - q * se, s + q * se
+        elif s > 0:
+            with np.errstate(all="ignore"):
+                _, cov = jackknife_log_cov(arr[None, :], statistic, paired=False)
+            lse = float(np.sqrt(max(cov[0, 0], 0.0))) if np.isfinite(cov[0, 0]) else 0.0
+            lo, hi = s * math.exp(-q * lse), s * math.exp(q * lse)
+        else:
+            lo = hi = s
+        in_fit = (x in fit_x) if fit_x else (x in lim_x) if lim_x else False
+        out.append(PointStat(x, group, arr, float(s), float(lo), float(hi), in_fit))
+    out.sort(key=lambda p: (p.group, p.x))
+    return out
+
+
+def measurements_csv(doc: dict) -> str:
+    """Every replicate of the claim and its mutants: variant ("" = the claim itself),
+    grid axes, replicate, status, metrics, seconds, error."""
+    variants = [("", doc.get("measurements") or [])] + [
+        (m["name"], m.get("measurements") or []) for m in doc.get("mutants", [])]
+    axes = list((doc.get("grid") or {}).keys())
+    metrics: list[str] = []
+    for _, rows in variants:
+        for r in rows:
+            for k in (r.get("metrics") or {}):
+                if k not in metrics:
+                    metrics.append(k)
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["variant", *axes, "replicate", "status", *metrics, "seconds", "error"])
+    for name, rows in variants:
+        for r in rows:
+            p = parse_point(r["point"])
+            ms = r.get("metrics") or {}
+            w.writerow([name, *(p.get(a, "") for a in axes), r["replicate"], r["status"],
+                        *(_cell(ms.get(k)) for k in metrics), _cell(r.get("seconds")), r.get("error") or ""])
+    return buf.getvalue()
+
+
+def _cell(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        return repr(v)
+    if isinstance(v, (int, str)):
+        return str(v)
+    return json.dumps(v)
+
+
+def fits_json(doc: dict, document: dict) -> str:
+    """The claim's result without raw measurements (those are in the CSV), plus run context."""
+    d = {k: v for k, v in doc.items() if k != "measurements"}
+    d["mutants"] = [{k: v for k, v in m.items() if k != "measurements"} for m in doc.get("mutants", [])]
+    d["run"] = {k: document.get(k) for k in ("run_id", "profile", "master_seed", "level", "family_wise")}
+    d["provenance"] = document.get("provenance")
+    return json.dumps(d, indent=1, default=str)
+
+
+def durations(measurements: list[dict], axes: list[str]) -> list[dict]:
+    """Per grid point: replicates ok / failed, total and mean seconds per replicate."""
+    per: dict[str, dict] = {}
+    for m in measurements:
+        d = per.setdefault(m["point"], {"ok": 0, "failed": 0, "seconds": 0.0})
+        d["ok" if m.get("status") == "ok" else "failed"] += 1
+        d["seconds"] += float(m.get("seconds") or 0.0)
+    rows = []
+    for key, d in per.items():
+        p = parse_point(key)
+        n = d["ok"] + d["failed"]
+        rows.append({"point": ", ".join(f"{a}={p.get(a)}" for a in axes if a in p) or key, "sort": [p.get(a) for a in axes],
+                     **d, "per_rep": d["seconds"] / n if n else 0.0})
+    try:
+        rows.sort(key=lambda r: r["sort"])
+    except TypeError:
+        pass
+    return rows

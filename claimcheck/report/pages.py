@@ -1,0 +1,205 @@
+"""From a run document to page data (one dict per page) and HTML through the jinja2
+templates in ``claimcheck/templates``."""
+from __future__ import annotations
+
+import math
+import re
+import time
+from pathlib import Path
+
+import jinja2
+
+from . import plots
+from .data import durations, rate_points
+from .history import rate_series
+from .mathsvg import render_statement
+
+WORD = {"pass": "PASS", "fail": "FAIL", "inconclusive": "INCONCLUSIVE", "error": "ERROR"}
+SYMBOL = {"pass": "✓", "fail": "✗", "inconclusive": "?", "error": "!"}
+IMAGE_SUFFIXES = {".svg", ".png", ".jpg", ".jpeg", ".gif", ".webp"}
+
+
+def env() -> jinja2.Environment:
+    e = jinja2.Environment(loader=jinja2.PackageLoader("claimcheck", "templates"),
+                           autoescape=jinja2.select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True,
+                           undefined=jinja2.StrictUndefined)
+    e.globals.update(WORD=WORD, SYMBOL=SYMBOL)
+    e.filters.update(num=num, secs=secs)
+    return e
+
+
+def num(x, fmt: str = "{:+.3f}") -> str:
+    return fmt.format(x) if isinstance(x, (int, float)) and x is not None and math.isfinite(x) else "–"
+
+
+def secs(x) -> str:
+    if not isinstance(x, (int, float)) or not math.isfinite(x):
+        return "–"
+    if x < 1:
+        return f"{x * 1000:.0f} ms"
+    if x < 120:
+        return f"{x:.1f} s"
+    return f"{x / 60:.1f} min"
+
+
+def page_name(claim_id: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]", "_", claim_id)
+
+
+def paper_key(doc: dict) -> str:
+    """Short name of the paper for filtering: the claim id's prefix."""
+    return doc["id"].split(".")[0]
+
+
+# -- numbers as text ------------------------------------------------------------------
+
+def predicted_text(r: dict) -> str:
+    k = r["kind"]
+    if k == "limit":
+        return f"→ {r['predicted']:g} ± {r['tolerance']:g}"
+    if k == "converges":
+        return "< 0" + (f" (heuristic {r['heuristic']:+g})" if r.get("heuristic") is not None else "")
+    if k == "geometric":
+        return f"ρ ≤ {r['predicted']:g}"
+    if k == "upper":
+        return f"≤ {r['predicted']:+g} (+{r['tolerance']:g})"
+    return f"{r['predicted']:+g} ± {r['tolerance']:g}"
+
+
+def measured_text(r: dict) -> tuple[str, str]:
+    """(value, CI) as text; geometric rates are shown as rho."""
+    if r["kind"] == "geometric" and r.get("measured_rho") is not None:
+        lo, hi = r["rho_ci"]
+        return f"ρ = {r['measured_rho']:.3g}", f"[{lo:.3g}, {hi:.3g}]"
+    fmt = "{:.4g}" if r["kind"] == "limit" else "{:+.3f}"
+    if r.get("measured") is None:
+        return "–", ""
+    return num(r["measured"], fmt), f"[{num(r.get('ci_low'), fmt)}, {num(r.get('ci_high'), fmt)}]"
+
+
+def ci_bar(r: dict, width: int = 120, height: int = 18) -> dict | None:
+    """Geometry of the small CI-against-band graphic in the index (drawn by the template)."""
+    m, lo, hi = r.get("measured"), r.get("ci_low"), r.get("ci_high")
+    if m is None or lo is None or hi is None or not all(math.isfinite(v) for v in (m, lo, hi)):
+        return None
+    k = r["kind"]
+    if k == "limit":
+        blo, bhi, pred = r["predicted"] - r["tolerance"], r["predicted"] + r["tolerance"], r["predicted"]
+    else:
+        blo, bhi, pred = plots._bands(r)
+    finite = [v for v in (blo, bhi, pred, lo, hi, m) if v is not None and math.isfinite(v)]
+    a, b = min(finite), max(finite)
+    pad = 0.12 * ((b - a) or 1.0)
+    a, b = a - pad, b + pad
+
+    def px(v):
+        v = min(max(v, a), b)
+        return round(2 + (width - 4) * (v - a) / (b - a), 1)
+
+    return {"w": width, "h": height, "b0": px(blo if math.isfinite(blo) else a), "b1": px(bhi if math.isfinite(bhi) else b),
+            "c0": px(lo), "c1": px(hi), "m": px(m), "p": px(pred) if pred is not None and math.isfinite(pred) else None,
+            "title": f"measured {measured_text(r)[0]} {measured_text(r)[1]} vs allowed {plots.band_text(r)}"}
+
+
+VERDICT_WORDS = {
+    "pass": "The claim holds in this sweep: the {pct} confidence interval lies entirely inside the range the claim "
+            "allows. A pass is corroboration, not proof{detect}.",
+    "fail": "The claim does not hold in this sweep: the measured value is outside the range the claim allows, and "
+            "the difference survives the family-wise correction over every rate checked in the run.",
+    "inconclusive": "This sweep cannot decide either way{need}. An inconclusive result is neither evidence for nor "
+                    "against the claim.",
+    "error": "The simulation or the fit broke. This says nothing about the claim itself; fix the error and run again.",
+}
+
+
+def verdict_words(r: dict, level: float) -> str:
+    d = r.get("detectable_deviation")
+    detect = (f": this sweep would have detected a deviation of about {d:.2g} from the claimed value"
+              if isinstance(d, (int, float)) and math.isfinite(d) else "")
+    need = f" (about {r['replicates_needed']} replicates would be needed)" if r.get("replicates_needed") else ""
+    return VERDICT_WORDS.get(r["verdict"], "").format(pct=f"{100 * (1 - level):.0f}%", detect=detect, need=need)
+
+
+# -- page data ---------------------------------------------------------------------------
+
+def index_rows(document: dict, histories: dict[str, list[dict]]) -> list[dict]:
+    rows = []
+    for c in document["claims"]:
+        rates = []
+        for r in c["rates"]:
+            val, ci = measured_text(r)
+            rates.append({"label": r["label"], "kind": r["kind"], "verdict": r["verdict"], "predicted": predicted_text(r),
+                          "measured": val, "ci": ci, "bar": ci_bar(r)})
+        muts = c.get("mutants") or []
+        caught = sum(bool(m["caught"]) for m in muts)
+        rows.append({"id": c["id"], "href": f"claims/{page_name(c['id'])}.html", "title": c["title"],
+                     "paper": c["paper"], "paper_key": paper_key(c), "source": c["source"], "verdict": c["verdict"],
+                     "reason": c["reason"], "rates": rates, "mutants": f"{caught}/{len(muts)}" if muts else "–",
+                     "mutants_missed": len(muts) - caught, "seconds": c.get("compute_seconds"),
+                     "recent": [h["verdict"] for h in histories.get(c["id"], [])][-10:]})
+    return rows
+
+
+def claim_page(doc: dict, document: dict, history: list[dict], out: Path, nav: dict) -> dict:
+    level = doc.get("level") or document.get("level") or 0.05
+    salt = page_name(doc["id"])
+    rates = []
+    for i, r in enumerate(doc["rates"]):
+        pts = rate_points(doc.get("measurements") or [], r, level)
+        mut_rows = [{"label": "claim", "measured": r.get("measured"), "lo": r.get("ci_low"), "hi": r.get("ci_high"),
+                     "verdict": r["verdict"], "note": WORD[r["verdict"]]}]
+        for m in doc.get("mutants", []):
+            mr = next((x for x in m.get("rates", []) if x["label"] == r["label"]), None)
+            if mr is not None:
+                mut_rows.append({"label": m["name"], "measured": mr.get("measured"), "lo": mr.get("ci_low"),
+                                 "hi": mr.get("ci_high"), "verdict": mr["verdict"],
+                                 "note": "caught" if m["caught"] else "NOT caught"})
+        val, ci = measured_text(r)
+        fit = r.get("fit") or {}
+        rates.append({
+            "r": r, "anchor": f"rate-{i + 1}", "predicted": predicted_text(r), "measured": val, "ci": ci,
+            "band": plots.band_text(r), "words": verdict_words(r, level),
+            "main": plots.rate_plot(pts, r, f"{salt}-{i}-main", level),
+            "local": plots.local_slopes_plot(r, f"{salt}-{i}-local", level),
+            "resid": plots.residuals_plot(r, f"{salt}-{i}-resid"),
+            "forest": plots.forest_plot(mut_rows, r, f"{salt}-{i}-forest"),
+            "history": plots.history_plot(rate_series(history, r["label"]), r, f"{salt}-{i}-hist"),
+            "n_history": len(rate_series(history, r["label"])),
+            "fit": fit, "points": pts, "subsampled": sum(p.values.size for p in pts) > plots.MAX_REPLICATE_DOTS,
+        })
+    artefacts = []
+    for p in doc.get("artefacts") or []:
+        path = out / p
+        suffix = Path(p).suffix.lower()
+        artefacts.append({"name": Path(p).name, "href": "../" + p, "exists": path.exists(),
+                          "image": suffix in IMAGE_SUFFIXES,
+                          "size": path.stat().st_size if path.exists() else 0})
+    errors = [m for m in doc.get("measurements") or [] if m.get("status") != "ok"]
+    axes = list((doc.get("grid") or {}).keys())
+    return {
+        "c": doc, "document": document, "level": level, "nav": nav,
+        "statement": render_statement(doc["statement"]), "rates": rates,
+        "mutants": doc.get("mutants") or [], "artefacts": artefacts,
+        "errors": errors[:5], "n_errors": len(errors), "durations": durations(doc.get("measurements") or [], axes),
+        "history": list(reversed(history))[:30], "n_history": len(history),
+        "data_csv": f"../data/{page_name(doc['id'])}.csv", "data_json": f"../data/{page_name(doc['id'])}.json",
+        "csv_name": f"{page_name(doc['id'])}.csv",
+        "results_json": "../results.json" if (out / "results.json").exists() else None,
+        "prov": document.get("provenance") or {},
+        "generated": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+    }
+
+
+def index_page(document: dict, rows: list[dict], out: Path) -> dict:
+    prov = document.get("provenance") or {}
+    papers = {}
+    for c in document["claims"]:
+        papers.setdefault(paper_key(c), c["paper"])
+    git = prov.get("git") or {}
+    return {
+        "document": document, "rows": rows, "s": document["summary"], "papers": sorted(papers.items()),
+        "prov": prov, "commit": (git.get("commit") or "")[:10] + ("+dirty" if git.get("dirty") else ""),
+        "started": document["run_id"][:15],
+        "files": [f for f in ("results.json", "junit.xml", "summary.md") if (out / f).exists()],
+        "generated": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+    }

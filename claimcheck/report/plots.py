@@ -1,0 +1,331 @@
+"""The report's plots: matplotlib (Agg, no pyplot state) to small inline SVG strings.
+
+Text stays text in the SVG (``svg.fonttype = none``): smaller files, selectable
+labels. Each figure gets its own ``svg.hashsalt`` so element ids never collide when
+several plots share a page. Every plot shows at most a few hundred points.
+"""
+from __future__ import annotations
+
+import io
+import math
+import re
+from typing import Sequence
+
+import numpy as np
+from markupsafe import Markup, escape
+
+from .data import PointStat
+
+MAX_REPLICATE_DOTS = 240          # per plot
+BLUE, ORANGE, GREY = "#0072B2", "#E69F00", "#8a8a8a"
+GROUP_COLOURS = ["#0072B2", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#000000", "#F0E442"]
+VERDICT_STYLE = {  # colour and marker shape: the shape carries the verdict without colour
+    "pass": ("#1a7f4b", "o", "pass"), "fail": ("#c0392b", "X", "fail"),
+    "inconclusive": ("#a86500", "s", "inconclusive"), "error": ("#6b3fa0", "D", "error")}
+
+
+def _figure(w: float, h: float):
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(w, h))
+    ax = fig.add_subplot()
+    ax.grid(True, which="major", color="#e3e3e3", linewidth=0.6)
+    ax.tick_params(labelsize=8)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    return fig, ax
+
+
+def to_svg(fig, salt: str, label: str) -> Markup:
+    """SVG markup of a figure, sized by CSS (viewBox kept), with an accessible label."""
+    from matplotlib import rc_context
+
+    buf = io.StringIO()
+    with rc_context({"svg.fonttype": "none", "svg.hashsalt": salt}):
+        fig.savefig(buf, format="svg", bbox_inches="tight", pad_inches=0.06, metadata={"Date": None})
+    s = buf.getvalue()
+    s = s[s.index("<svg"):]
+    s = re.sub(r"<metadata>.*?</metadata>", "", s, count=1, flags=re.S)
+    s = re.sub(r'<svg([^>]*?) width="[\d.]+pt" height="[\d.]+pt"',
+               lambda m: f'<svg{m.group(1)} class="plot" role="img" aria-label="{escape(label)}"', s, count=1)
+    s = s.replace("font-family:'DejaVu Sans'", "font-family:'DejaVu Sans',Arial,sans-serif").replace(
+        "font: ", "font:")
+    return Markup(s)
+
+
+def _subsample(n: int, k: int) -> np.ndarray:
+    """k of n indices, evenly spaced (deterministic)."""
+    return np.arange(n) if n <= k else np.unique(np.linspace(0, n - 1, k).round().astype(int))
+
+
+def _unit(rate: dict) -> str:
+    u = rate.get("unit")
+    return f" [{u}]" if u else ""
+
+
+def _bands(rate: dict) -> tuple[float, float, float | None]:
+    """Allowed band (lo, hi) of the fitted slope and the predicted slope drawn through the data."""
+    kind, pred, tol = rate["kind"], rate.get("predicted"), rate.get("tolerance") or 0.0
+    if kind == "tight":
+        return pred - tol, pred + tol, pred
+    if kind == "upper":
+        return -math.inf, pred + tol, pred
+    if kind == "geometric":
+        return -math.inf, math.log(pred) + tol, math.log(pred)
+    if kind == "converges":
+        return -math.inf, 0.0, rate.get("heuristic")
+    return -math.inf, math.inf, None
+
+
+def band_text(rate: dict) -> str:
+    lo, hi, _ = _bands(rate)
+    if rate["kind"] == "limit":
+        return f"{rate['predicted']:g} ± {rate['tolerance']:g}"
+    if rate["kind"] == "converges":
+        return "< 0"
+    return f"[{lo:+.3g}, {hi:+.3g}]" if math.isfinite(lo) else f"≤ {hi:+.3g}"
+
+
+def rate_plot(points: Sequence[PointStat], rate: dict, salt: str, level: float = 0.05) -> Markup | None:
+    """Metric against the axis: replicates, statistic with CI, the fit with its CI band,
+    and the claim's slope drawn through the data."""
+    if not points:
+        return None
+    kind, fit = rate["kind"], rate.get("fit")
+    logx = kind != "geometric"
+    logy = kind != "limit"
+    fig, ax = _figure(6.4, 4.0)
+    ax.set_xscale("log" if logx else "linear")
+    if logy:
+        ax.set_yscale("log")
+    groups = sorted({p.group for p in points})
+    colour = {g: GROUP_COLOURS[i % len(GROUP_COLOURS)] for i, g in enumerate(groups)}
+    pct = f"{100 * (1 - level):.0f}%"
+    stat_name = f"{rate.get('statistic', 'mean')}({rate['metric']})"
+
+    # replicate values (subsampled), with a little horizontal jitter
+    per_point = max(3, MAX_REPLICATE_DOTS // len(points))
+    shown = total = hidden = 0
+    xmin, xmax = min(p.x for p in points), max(p.x for p in points)
+    for p in points:
+        v = p.values
+        if logy:
+            hidden += int(np.sum(v <= 0))
+            v = v[v > 0]
+        idx = _subsample(v.size, per_point)
+        total += p.values.size
+        shown += idx.size
+        jit = np.linspace(-1, 1, idx.size) if idx.size > 1 else np.zeros(1)
+        xs = p.x * np.exp(0.05 * jit) if logx else p.x + 0.012 * (xmax - xmin or 1) * jit
+        ax.scatter(xs, v[idx], s=5, color=colour[p.group], alpha=0.22, linewidths=0, zorder=1)
+    rep_label = f"replicates ({shown} of {total} shown)" if shown < total else "replicates"
+    ax.scatter([], [], s=9, color=GREY, alpha=0.5, label=rep_label)
+
+    # the statistic per point with its CI (hollow: outside the fit range)
+    for g in groups:
+        gp = [p for p in points if p.group == g]
+        for in_fit in (True, False):
+            sel = [p for p in gp if p.in_fit == in_fit]
+            if not sel:
+                continue
+            x = np.array([p.x for p in sel])
+            y = np.array([p.stat for p in sel])
+            err = np.array([[p.stat - p.lo for p in sel], [p.hi - p.stat for p in sel]])
+            lab = None
+            if g == groups[0]:
+                lab = f"{stat_name} ± {pct} CI" if in_fit or not any(q.in_fit for q in points) else "not in the fit range"
+            if len(groups) > 1 and in_fit:
+                lab = f"{stat_name}, {g}"
+            ax.errorbar(x, y, yerr=np.abs(err), fmt="o", ms=5, color=colour[g], mfc=colour[g] if in_fit else "white",
+                        capsize=2.5, lw=1.1, zorder=4, label=lab)
+
+    lo_b, hi_b, pred = _bands(rate)
+    if kind == "limit":
+        target, tol = rate["predicted"], rate["tolerance"]
+        ax.axhspan(target - tol, target + tol, color=ORANGE, alpha=0.15, lw=0, label=f"allowed at the largest {rate['axis']}: {target:g} ± {tol:g}")
+        ax.axhline(target, color=ORANGE, ls="--", lw=1.2, label=f"claimed limit {target:g}")
+    elif fit:
+        b, cl, ch = fit["slope"], fit["ci_low"], fit["ci_high"]
+        fit_pts = [p for p in points if p.in_fit] or list(points)
+        for i, g in enumerate(groups):
+            gp = [p for p in fit_pts if p.group == g]
+            if not gp:
+                continue
+            u = np.array([math.log(p.x) if logx else p.x for p in gp])
+            y = np.log([p.stat for p in gp])
+            a = fit["intercept"] if len(groups) == 1 else float(np.mean(y - b * u))
+            span = (u.max() - u.min()) or 1.0
+            uu = np.linspace(u.min() - 0.04 * span, u.max() + 0.04 * span, 60)
+            uc = float(u.mean())
+            yc = a + b * uc
+            xx = np.exp(uu) if logx else uu
+            ax.plot(xx, np.exp(a + b * uu), color=colour[g], lw=1.6, zorder=3,
+                    label=(f"fit: slope {b:+.3f}, {pct} CI [{cl:+.3f}, {ch:+.3f}]" if i == 0 else None))
+            d = uu - uc
+            ax.fill_between(xx, np.exp(yc + np.minimum(cl * d, ch * d)), np.exp(yc + np.maximum(cl * d, ch * d)),
+                            color=colour[g], alpha=0.18, lw=0, zorder=2, label=("CI of the slope" if i == 0 else None))
+            if i == 0 and pred is not None:
+                word = "heuristic" if kind == "converges" else "claimed"
+                ax.plot(xx, np.exp(yc + pred * d), color=ORANGE, ls="--", lw=1.5, zorder=3,
+                        label=f"{word} slope {pred:+.3g} (through the fit's centre)")
+            if i == 0 and math.isfinite(hi_b) and kind != "tight":
+                ax.plot(xx, np.exp(yc + hi_b * d), color=ORANGE, ls=":", lw=1.2, zorder=3,
+                        label=f"allowed: slope ≤ {hi_b:+.3g}" if kind != "converges" else "allowed: slope < 0")
+            if i == 0 and kind == "tight":
+                ax.fill_between(xx, np.exp(yc + np.minimum(lo_b * d, hi_b * d)), np.exp(yc + np.maximum(lo_b * d, hi_b * d)),
+                                color=ORANGE, alpha=0.10, lw=0, zorder=1, label=f"allowed slopes {band_text(rate)}")
+    else:
+        ax.text(0.02, 0.03, "no fit (see the verdict's reason)", transform=ax.transAxes, fontsize=8, color="#555")
+
+    if hidden:
+        ax.text(0.98, 0.97, f"{hidden} replicate value(s) ≤ 0 not shown on the log axis", transform=ax.transAxes,
+                ha="right", va="top", fontsize=7, color="#555")
+    ax.set_xlabel(f"{rate['axis']}" + (" (log scale)" if logx else ""), fontsize=9)
+    ax.set_ylabel(f"{stat_name}{_unit(rate)}" + (" (log scale)" if logy else ""), fontsize=9)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, fontsize=7.5, frameon=False)
+    return to_svg(fig, salt, f"{rate['metric']} against {rate['axis']}")
+
+
+def local_slopes_plot(rate: dict, salt: str, level: float = 0.05) -> Markup | None:
+    fit = rate.get("fit")
+    if not fit or not fit.get("local_slopes"):
+        return None
+    from scipy import stats
+
+    q = float(stats.norm.ppf(1 - level / 2))
+    logx = not fit.get("loglinear")
+    fig, ax = _figure(4.2, 2.9)
+    ax.set_xscale("log" if logx else "linear")
+    lo_b, hi_b, pred = _bands(rate)
+    ax.axhspan(fit["ci_low"], fit["ci_high"], color=BLUE, alpha=0.15, lw=0, label="CI of the fitted slope")
+    if rate["kind"] == "tight":
+        ax.axhspan(lo_b, hi_b, color=ORANGE, alpha=0.12, lw=0, label=f"allowed {band_text(rate)}")
+    elif math.isfinite(hi_b):
+        ax.axhline(hi_b, color=ORANGE, ls=":", lw=1.2, label=f"allowed {band_text(rate)}")
+    if pred is not None:
+        ax.axhline(pred, color=ORANGE, ls="--", lw=1.2, label="claimed" if rate["kind"] != "converges" else "heuristic")
+    groups = sorted({s["group"] for s in fit["local_slopes"]})
+    for i, g in enumerate(groups):
+        ls = [s for s in fit["local_slopes"] if s["group"] == g]
+        mid = [math.sqrt(s["from"] * s["to"]) if logx else (s["from"] + s["to"]) / 2 for s in ls]
+        ax.errorbar(mid, [s["slope"] for s in ls], yerr=[q * s["se"] for s in ls], fmt="o-", ms=4, lw=1,
+                    capsize=2.5, color=GROUP_COLOURS[i % len(GROUP_COLOURS)], zorder=3,
+                    label=("local slope ± CI" if len(groups) == 1 else g))
+    ax.set_xlabel(f"{rate['axis']}, midpoint of neighbours" + (" (log scale)" if logx else ""), fontsize=8.5)
+    what = "log(stat)" if not logx else "log(stat) / d log " + rate["axis"]
+    ax.set_ylabel(f"local slope d {what}" if logx else f"local slope d {what} / d {rate['axis']}", fontsize=8)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.24), ncol=2, fontsize=7, frameon=False)
+    return to_svg(fig, salt, f"local slopes of {rate['metric']} between neighbouring {rate['axis']}")
+
+
+def residuals_plot(rate: dict, salt: str) -> Markup | None:
+    fit = rate.get("fit")
+    if not fit or not fit.get("residuals"):
+        return None
+    logx = not fit.get("loglinear")
+    fig, ax = _figure(4.2, 2.9)
+    ax.set_xscale("log" if logx else "linear")
+    x, r = fit["x"], fit["residuals"]
+    ax.axhspan(-2, 2, color="#dddddd", alpha=0.5, lw=0, label="±2 (expected range)")
+    ax.axhline(0, color="#555", lw=0.8)
+    ax.plot(x, r, "o", ms=4.5, color=BLUE, label="whitened residual")
+    lim = max(3.0, max(abs(v) for v in r) * 1.15)
+    ax.set_ylim(-lim, lim)
+    note = f"χ²/dof = {fit['chi2']:.2f}/{fit['dof']}" if fit.get("dof") else ""
+    if fit.get("curvature"):
+        note += f"; curvature p = {fit['curvature']['p']:.2g}"
+    ax.text(0.02, 0.97, note, transform=ax.transAxes, va="top", fontsize=7.5, color="#333")
+    ax.set_xlabel(f"{rate['axis']}" + (" (log scale)" if logx else ""), fontsize=8.5)
+    ax.set_ylabel("residual (noise s.d. units)", fontsize=8.5)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.24), ncol=2, fontsize=7, frameon=False)
+    return to_svg(fig, salt, f"fit residuals of {rate['metric']}")
+
+
+def _verdict_marker(ax, x, y, xerr, verdict, **kw):
+    c, m, _ = VERDICT_STYLE.get(verdict, VERDICT_STYLE["error"])
+    ax.errorbar([x], [y], xerr=xerr, fmt=m, ms=6.5, color=c, capsize=3, lw=1.3, **kw)
+
+
+def forest_plot(rows: list[dict], rate: dict, salt: str) -> Markup | None:
+    """Measured exponent (or limit value) of the claim and each mutant against the allowed band.
+
+    rows: {label, measured, lo, hi, verdict, note}"""
+    rows = [r for r in rows if r["measured"] is not None and math.isfinite(r["measured"])]
+    if len(rows) < 2:
+        return None
+    fig, ax = _figure(6.4, 0.9 + 0.42 * len(rows))
+    ax.grid(False, axis="y")
+    lo_b, hi_b, pred = _bands(rate)
+    if rate["kind"] == "limit":
+        lo_b, hi_b = rate["predicted"] - rate["tolerance"], rate["predicted"] + rate["tolerance"]
+    vals = [v for r in rows for v in (r["lo"], r["hi"], r["measured"]) if v is not None and math.isfinite(v)]
+    if math.isfinite(lo_b):
+        ax.axvspan(lo_b, hi_b, color=ORANGE, alpha=0.15, lw=0)
+    elif math.isfinite(hi_b):
+        ax.axvspan(min(vals + [hi_b]) - 1, hi_b, color=ORANGE, alpha=0.15, lw=0)
+    if pred is not None:
+        ax.axvline(pred, color=ORANGE, ls="--", lw=1.1)
+    n = len(rows)
+    for i, r in enumerate(rows):
+        y = n - 1 - i
+        lo = r["lo"] if r["lo"] is not None else r["measured"]
+        hi = r["hi"] if r["hi"] is not None else r["measured"]
+        _verdict_marker(ax, r["measured"], y, [[r["measured"] - lo], [hi - r["measured"]]], r["verdict"], zorder=3)
+        ax.annotate(r.get("note", ""), (1.0, y), xycoords=("axes fraction", "data"), xytext=(6, 0),
+                    textcoords="offset points", va="center", fontsize=7.5, color="#222")
+    span = max(vals + [hi_b if math.isfinite(hi_b) else vals[0]]) - min(vals + [lo_b if math.isfinite(lo_b) else vals[0]])
+    left = min(vals + ([lo_b] if math.isfinite(lo_b) else [])) - 0.08 * (span or 1)
+    right = max(vals + ([hi_b] if math.isfinite(hi_b) else [])) + 0.08 * (span or 1)
+    ax.set_xlim(left, right)
+    ax.set_yticks(range(n))
+    ax.set_yticklabels([r["label"] for r in rows][::-1], fontsize=8)
+    ax.set_ylim(-0.6, n - 0.4)
+    what = {"limit": f"{rate.get('statistic', 'mean')}({rate['metric']}) at the largest {rate['axis']}",
+            "geometric": f"fitted log(rho) of {rate['metric']} per unit {rate['axis']}"}.get(
+        rate["kind"], f"fitted exponent of {rate['metric']} in {rate['axis']}")
+    ax.set_xlabel(what + " (shaded: allowed by the claim)", fontsize=8.5)
+    return to_svg(fig, salt, f"measured {rate['metric']} exponent of the claim and its mutants")
+
+
+def history_plot(points: list[dict], rate: dict, salt: str) -> Markup | None:
+    """Measured exponent with CI per past run (oldest left); vertical lines where the
+    verdict changed (solid) or the claim's code changed (dotted)."""
+    pts = [p for p in points if p["measured"] is not None and math.isfinite(p["measured"])]
+    if len(pts) < 2:
+        return None
+    fig, ax = _figure(6.4, 2.9)
+    lo_b, hi_b, pred = _bands(rate)
+    if rate["kind"] == "limit":
+        lo_b, hi_b = rate["predicted"] - rate["tolerance"], rate["predicted"] + rate["tolerance"]
+    if math.isfinite(lo_b):
+        ax.axhspan(lo_b, hi_b, color=ORANGE, alpha=0.15, lw=0)
+    elif math.isfinite(hi_b):
+        ax.axhline(hi_b, color=ORANGE, ls=":", lw=1.2)
+    if pred is not None:
+        ax.axhline(pred, color=ORANGE, ls="--", lw=1.1)
+    seen = set()
+    for i, p in enumerate(pts):
+        lo = p["lo"] if p["lo"] is not None else p["measured"]
+        hi = p["hi"] if p["hi"] is not None else p["measured"]
+        c, m, word = VERDICT_STYLE.get(p["verdict"], VERDICT_STYLE["error"])
+        ax.errorbar([i], [p["measured"]], yerr=[[p["measured"] - lo], [hi - p["measured"]]], fmt=m, ms=5.5,
+                    color=c, capsize=2, lw=1.1, zorder=3, label=(word if word not in seen else None))
+        seen.add(word)
+        if i and p["verdict"] != pts[i - 1]["verdict"]:
+            ax.axvline(i - 0.5, color="#333", lw=1.0)
+            ax.annotate(f"→ {p['verdict'].upper()}", (i - 0.45, 1.0), xycoords=("data", "axes fraction"),
+                        va="top", fontsize=7, color="#333")
+        elif i and p["version"] != pts[i - 1]["version"]:
+            ax.axvline(i - 0.5, color="#777", lw=0.9, ls=":")
+            ax.annotate("claim changed", (i - 0.45, 0.02), xycoords=("data", "axes fraction"), fontsize=6.5, color="#555")
+    step = max(1, len(pts) // 12)
+    ticks = list(range(0, len(pts), step))
+    ax.set_xticks(ticks)
+    ax.set_xticklabels([pts[i]["tick"] for i in ticks], fontsize=6.5, rotation=35, ha="right")
+    ax.set_xlim(-0.6, len(pts) - 0.4)
+    ax.set_xlabel("run (date, commit), oldest left", fontsize=8.5)
+    ylab = {"limit": f"{rate['metric']} at the largest {rate['axis']}", "geometric": "fitted log(rho)"}.get(
+        rate["kind"], f"fitted exponent in {rate['axis']}")
+    ax.set_ylabel(ylab, fontsize=8.5)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7, frameon=False)
+    return to_svg(fig, salt, f"history of the measured {rate['metric']} exponent")

@@ -1,0 +1,77 @@
+"""Sirignano & Spiliopoulos: a two-layer network trained by SGD converges to its
+mean-field limit, with fluctuations of order N^-1/2.
+
+Law of large numbers (SIAM J. Appl. Math. 2020): for g^N(x) = (1/N) sum_i c^i sigma(w^i x)
+trained by online SGD with steps of size alpha/N and time t = k/N, the empirical law
+of the units converges to the solution of a nonlinear PDE, so the network output at
+time T converges to a deterministic limit. Central limit theorem (Stoch. Proc. Appl.
+2020): sqrt(N) (empirical law - limit) converges to a Gaussian process, so the output
+error is of order exactly N^-1/2 (tight).
+
+Measured: the RMS over 33 test inputs of g^N_T - g^ref_T, where g^ref is a width-N_ref
+net (N <= N_ref/16) on nested units and the same data stream (claimcheck.models.two_layer_meanfield
+explains the coupling: it cancels the reference's own fluctuation to first order; the
+remaining bias, a factor sqrt(1 - N/N_ref), moves the exponent by < 0.01).
+Reduced over replicates by the RMS (the CLT gives E[err^2] ~ C/N).
+"""
+from claimcheck import Claim, Mutant, Rate
+from claimcheck.models import two_layer_meanfield as mf
+
+T = 1.0       # training time (N*T SGD steps at width N)
+ALPHA = 4.0   # learning-rate constant: each step moves every unit by alpha/N
+
+
+def _metrics(out):
+    err = ((out["net"] - out["ref"]) ** 2).mean(axis=1) ** 0.5
+    moved = ((out["ref"] - out["ref0"]) ** 2).mean(axis=1) ** 0.5
+    return [{"dist": float(e), "ref_moved": float(m)} for e, m in zip(err, moved)]
+
+
+def _batch(scaling, lr):
+    def simulate_batch(point, rngs):
+        out = mf.coupled_outputs(rngs, int(point["N"]), int(point["N_ref"]), T, ALPHA, scaling=scaling, lr=lr)
+        return _metrics(out)
+
+    def simulate(point, rng):
+        return simulate_batch(point, [rng])[0]
+
+    return simulate, simulate_batch
+
+
+simulate, simulate_batch = _batch("mean-field", "scaled")
+simulate_ntk, simulate_ntk_batch = _batch("ntk", "scaled")
+simulate_fixed_lr, simulate_fixed_lr_batch = _batch("mean-field", "fixed")
+
+
+claim = Claim(
+    id="sirignano2020.lln",
+    paper="Sirignano & Spiliopoulos, Mean field analysis of neural networks: a law of large numbers "
+          "(SIAM J. Appl. Math. 80(2), 2020) and ... a central limit theorem (Stoch. Proc. Appl. 130(3), 2020)",
+    title="SGD-trained two-layer nets converge to the mean-field limit with N^-1/2 fluctuations",
+    statement=r"For $g^N_\theta(x) = \frac1N\sum_{i=1}^N c^i\sigma(w^i\cdot x)$ trained by online SGD with steps "
+              r"$\alpha/N$ and time $t = k/N$, the output at time $T$ converges to the mean-field limit "
+              r"$\bar g_T(x) = \langle c\,\sigma(w\cdot x), \bar\mu_T\rangle$, and "
+              r"$\sqrt N\,(g^N_{\lfloor NT\rfloor} - \bar g_T)$ converges to a Gaussian limit: "
+              r"$\big(\mathbb{E}\,\|g^N_T - \bar g_T\|^2\big)^{1/2} \asymp N^{-1/2}$.",
+    source="reconstructed",
+    grids={"quick": {"N": [8, 16, 32, 64], "N_ref": [1024]},
+           "full": {"N": [8, 16, 32, 64, 128, 256], "N_ref": [4096]}},
+    replicates={"quick": 256, "full": 1000},
+    rates=[Rate(metric="dist", axis="N", kind="tight", predicted=-0.5, tolerance=0.1, statistic="rms",
+                note="RMS over test inputs of g^N_T - g^ref_T, RMS over replicates")],
+    simulate=simulate,
+    simulate_batch=simulate_batch,
+    common_random_numbers=True,   # replicate r: the same units and data stream at every N (nested)
+    batch_size=64,
+    params={"T": T, "alpha": ALPHA, "sigma": "tanh", "x": "(u, 1), u ~ N(0,1)",
+            "target": "sin(2u) + cos(u)/2", "init": "c ~ U[-1,1], w ~ N(0, I_2)", "test_inputs": 33},
+    mutants=[
+        Mutant("ntk-output-scaling", simulate_ntk,
+               "output scaled 1/sqrt(N) instead of 1/N (NTK parametrisation): the initial output is an O(1) "
+               "Gaussian field that does not average out", simulate_batch=simulate_ntk_batch),
+        Mutant("lr-not-scaled", simulate_fixed_lr,
+               "learning rate fixed at the reference width's alpha/N_ref instead of alpha/N (still N*T steps): "
+               "narrower nets are trained for a shorter time", simulate_batch=simulate_fixed_lr_batch),
+    ],
+    calibration={},
+)

@@ -1,0 +1,43 @@
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+ROOT = Path(__file__).resolve().parents[1]
+
+TOY_CLAIM = '''
+import numpy as np
+from claimcheck import Claim, Mutant, Rate
+
+def simulate(point, rng):
+    x = rng.standard_normal(int(point["N"]))
+    return {{"err": abs(x.mean())}}
+
+def broken(point, rng):
+    x = rng.standard_normal(int(point["N"])) + 0.3
+    return {{"err": abs(x.mean())}}
+
+claim = Claim(
+    id="toy.{name}", paper="toy", title="toy mean", statement="E|mean| ~ N^-1/2", source="paper",
+    grids={{"quick": {{"N": [16, 64, 256, 1024, 4096]}}}}, replicates={{"quick": {reps}}},
+    rates=[Rate(metric="err", axis="N", kind="tight", predicted=-0.5, tolerance=0.15)],
+    simulate=simulate, mutants=[Mutant("shifted", broken, "mean 0.3")], batch_size={batch},
+)
+'''
+
+
+def write_toy(folder: Path, name: str = "a", reps: int = 200, batch: int = 8, body: str | None = None) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"toy_{name.replace('-', '_')}.py"
+    path.write_text(textwrap.dedent(body) if body is not None else TOY_CLAIM.format(name=name, reps=reps, batch=batch))
+    return path
+
+
+@pytest.fixture
+def toy_dir(tmp_path):
+    d = tmp_path / "claims"
+    write_toy(d)
+    return d

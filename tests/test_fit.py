@@ -1,0 +1,190 @@
+"""The fit recovers planted exponents with honest CIs; verdicts follow the rate."""
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from claimcheck.claim import Rate
+from claimcheck.fit import fit_rate, jackknife_log_cov, leave_one_out, reduce
+from claimcheck.verdict import holm
+
+from synthetic import X, power_table, verdict_for
+
+TIGHT = Rate(metric="err", axis="N", kind="tight", predicted=-0.5, tolerance=0.1)
+
+
+@settings(max_examples=40, deadline=None)
+@given(exponent=st.floats(-1.5, 0.5), c=st.floats(0.01, 100.0), seed=st.integers(0, 2**32 - 1))
+def test_fit_recovers_planted_exponent(exponent, c, seed):
+    rng = np.random.default_rng(seed)
+    fit = fit_rate(X, power_table(exponent, 0.3, 200, rng, c=c))
+    # 99.9% CI: a miss here is a defect, not bad luck (coverage is measured below)
+    q = 3.3 / 1.96
+    assert fit.slope - q * (fit.slope - fit.ci_low) <= exponent <= fit.slope + q * (fit.ci_high - fit.slope)
+    assert abs(fit.slope - exponent) < 0.1
+
+
+def test_ci_coverage_is_close_to_nominal():
+    """Over 400 seeds the 95% CI covers the planted exponent 92-98.5% of the time
+    (binomial sd at 400 seeds is 1.1 points)."""
+    hits = 0
+    n = 400
+    for seed in range(n):
+        rng = np.random.default_rng(seed)
+        fit = fit_rate(X, power_table(-0.5, 0.5, 100, rng))
+        hits += fit.ci_low <= -0.5 <= fit.ci_high
+    coverage = hits / n
+    assert 0.92 <= coverage <= 0.985, coverage
+
+
+def test_ci_coverage_with_common_random_numbers():
+    """Paired replicates (same noise at every point) need the joint jackknife covariance."""
+    hits, n = 0, 300
+    for seed in range(n):
+        rng = np.random.default_rng(seed)
+        shared = rng.standard_normal(100)
+        own = rng.standard_normal((len(X), 100))
+        eps = 0.8 * shared[None, :] + 0.6 * own
+        tab = X[:, None] ** -0.5 * np.exp(0.4 * eps - 0.08)
+        fit = fit_rate(X, tab, paired=True)
+        hits += fit.ci_low <= -0.5 <= fit.ci_high
+    assert 0.92 <= hits / n <= 0.99, hits / n
+
+
+@pytest.mark.parametrize("statistic", ["mean", "rms", "sd", "abs_mean", "median"])
+def test_leave_one_out_matches_definition(statistic):
+    v = np.random.default_rng(3).normal(1.0, 0.5, size=37)
+    fast = leave_one_out(v, statistic)
+    slow = np.array([reduce(np.delete(v, i), statistic) for i in range(v.size)])
+    np.testing.assert_allclose(fast, slow, rtol=1e-10)
+
+
+def test_jackknife_variance_of_mean_matches_textbook():
+    v = np.random.default_rng(4).exponential(size=(1, 500))
+    S, cov = jackknife_log_cov(v, "mean", paired=False)
+    # jackknife of the mean itself is exactly var/n; on the log scale it agrees with the
+    # delta method var/(n mean^2) to first order (here within 1%)
+    loo = leave_one_out(v[0], "mean")
+    assert 499 / 500 * np.sum((loo - loo.mean()) ** 2) == pytest.approx(v.var(ddof=1) / v.size, rel=1e-9)
+    textbook = v.var(ddof=1) / v.size / S[0] ** 2
+    assert cov[0, 0] == pytest.approx(textbook, rel=0.01)
+
+
+def test_exact_power_law_pass_and_exponent_off_by_quarter_fails():
+    rng = np.random.default_rng(0)
+    assert verdict_for(TIGHT, power_table(-0.5, 0.3, 200, rng)).verdict == "pass"
+    res = verdict_for(TIGHT, power_table(-0.25, 0.3, 200, rng))
+    assert res.verdict == "fail", res.reason
+    res = verdict_for(TIGHT, power_table(-0.75, 0.3, 200, rng))
+    assert res.verdict == "fail", res.reason
+
+
+def test_too_noisy_sweep_is_inconclusive_not_pass():
+    rng = np.random.default_rng(1)
+    res = verdict_for(TIGHT, power_table(-0.5, 1.5, 6, rng))
+    assert res.verdict == "inconclusive", res.reason
+    assert res.replicates_needed is None or res.replicates_needed > 6
+
+
+def test_signal_at_noise_floor_is_inconclusive():
+    rng = np.random.default_rng(2)
+    tab = rng.normal(0.0, 1.0, size=(len(X), 50))  # a signed metric with mean 0
+    res = verdict_for(Rate(metric="err", axis="N", predicted=-1.0, statistic="abs_mean"), tab)
+    assert res.verdict == "inconclusive"
+    assert "noise floor" in res.reason
+
+
+def test_sampling_floor_makes_it_inconclusive():
+    rng = np.random.default_rng(2)
+    tab = power_table(-0.5, 0.2, 100, rng)
+    floor = np.full_like(tab, 0.5 * tab[-1].mean())
+    from claimcheck.verdict import check_rate
+    from synthetic import points
+    rate = Rate(metric="err", axis="N", predicted=-0.5, floor_metric="floor")
+    res = check_rate(rate, points(), tab, paired=False, floor_table=floor)
+    assert res.verdict == "inconclusive" and "sampling floor" in res.reason
+
+
+@settings(max_examples=30, deadline=None)
+@given(offset=st.floats(-0.6, 0.6), seed=st.integers(0, 2**32 - 1))
+def test_verdict_flips_with_the_rate(offset, seed):
+    """Low-noise sweeps: inside the band by a margin -> pass; outside by a margin -> fail."""
+    rng = np.random.default_rng(seed)
+    res = verdict_for(TIGHT, power_table(-0.5 + offset, 0.05, 100, rng))
+    if abs(offset) < 0.07:
+        assert res.verdict == "pass", res.reason
+    elif abs(offset) > 0.13:
+        assert res.verdict == "fail", res.reason
+    else:
+        assert res.verdict in ("pass", "fail", "inconclusive")
+
+
+def test_upper_bound_passes_faster_decay_and_fails_slower():
+    rng = np.random.default_rng(5)
+    upper = Rate(metric="err", axis="N", kind="upper", predicted=-0.5, tolerance=0.1)
+    fast = verdict_for(upper, power_table(-1.0, 0.2, 100, rng))
+    assert fast.verdict == "pass" and any("not tight" in n for n in fast.notes)
+    slow = verdict_for(upper, power_table(-0.2, 0.2, 100, rng))
+    assert slow.verdict == "fail"
+    # the same data under a *tight* rate fail: the two tests are different
+    assert verdict_for(TIGHT, power_table(-1.0, 0.2, 100, rng)).verdict == "fail"
+
+
+def test_geometric_rate_tests_rho_against_its_bound():
+    rng = np.random.default_rng(6)
+    k = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+    rate = Rate(metric="err", axis="k", kind="geometric", predicted=0.25, tolerance=0.1)
+    good = 0.1 ** k[:, None] * np.exp(0.2 * rng.standard_normal((6, 50)) - 0.02)
+    res = verdict_for(rate, good, x=k)
+    assert res.verdict == "pass" and math.exp(res.measured) == pytest.approx(0.1, rel=0.05)
+    bad = 0.5 ** k[:, None] * np.exp(0.2 * rng.standard_normal((6, 50)) - 0.02)
+    assert verdict_for(rate, bad, x=k).verdict == "fail"
+
+
+def test_limit_rate_passes_convergence_and_fails_plateau():
+    rng = np.random.default_rng(7)
+    rate = Rate(metric="loss", axis="N", kind="limit", target=0.0, tolerance=0.01)
+    conv = X[:, None] ** -1.0 * 10 * np.exp(0.1 * rng.standard_normal((5, 40)))
+    assert verdict_for(rate, conv).verdict == "pass"
+    plateau = 0.2 + 0.01 * rng.standard_normal((5, 40))
+    assert verdict_for(rate, plateau).verdict == "fail"
+    # still approaching but not there yet: inconclusive, never pass
+    slow = X[:, None] ** -0.3 * np.exp(0.05 * rng.standard_normal((5, 40)))
+    assert verdict_for(rate, slow).verdict == "inconclusive"
+
+
+def test_converges_rate():
+    rng = np.random.default_rng(8)
+    rate = Rate(metric="err", axis="N", kind="converges", heuristic=-0.25)
+    assert verdict_for(rate, power_table(-0.3, 0.2, 50, rng)).verdict == "pass"
+    assert verdict_for(rate, power_table(0.2, 0.2, 50, rng)).verdict == "fail"
+
+
+def test_curved_sweep_is_not_a_pass():
+    rng = np.random.default_rng(9)
+    x = X
+    # error = x^-0.5 + 0.5 x^-0.1 ... local slopes drift from -0.2 to -0.4
+    mean = x ** -0.5 + 2 * x ** -1.0 * 50
+    tab = mean[:, None] * np.exp(0.02 * rng.standard_normal((5, 200)) - 0.0002)
+    res = verdict_for(TIGHT, tab)
+    assert res.verdict != "pass"
+
+
+@settings(max_examples=100, deadline=None)
+@given(ps=st.lists(st.floats(0, 1), min_size=1, max_size=12), level=st.sampled_from([0.01, 0.05, 0.1]))
+def test_holm_matches_definition(ps, level):
+    rej = holm(ps, level)
+    m = len(ps)
+    order = sorted(range(m), key=lambda i: ps[i])
+    expected = [False] * m
+    for rank, i in enumerate(order):
+        if ps[i] <= level / (m - rank):
+            expected[i] = True
+        else:
+            break
+    assert rej == expected
+    # Holm rejects at least what Bonferroni rejects, never more than unadjusted
+    assert all(r for p, r in zip(ps, rej) if p <= level / m)
+    assert not any(r for p, r in zip(ps, rej) if p > level)

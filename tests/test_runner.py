@@ -1,0 +1,228 @@
+"""Sweeps, store, resume, executors, and bad input, end to end on toy claims."""
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from claimcheck.cli import main
+from claimcheck.runner import RunOptions, run
+from claimcheck.store import Store
+
+from conftest import ROOT, write_toy
+
+
+def _opts(tmp_path, claims_dir, **kw):
+    base = dict(claims_dirs=[claims_dir], store=tmp_path / "store.sqlite", out=tmp_path / "out", progress=False,
+                artefacts=False)
+    base.update(kw)
+    return RunOptions(**base)
+
+
+def _metrics(document):
+    return {(c["id"], m["point"], m["replicate"]): m["metrics"] for c in document["claims"] for m in c["measurements"]}
+
+
+def test_toy_claim_passes_and_mutant_is_caught(tmp_path, toy_dir):
+    res = run(_opts(tmp_path, toy_dir, jobs=1, mutants=True))
+    c = res.document["claims"][0]
+    assert c["verdict"] == "pass", c["reason"]
+    assert c["mutants"][0]["caught"] is True
+    assert res.exit_code == 0
+
+
+def test_results_identical_whatever_workers_and_batches(tmp_path):
+    d1, d2 = tmp_path / "c1", tmp_path / "c2"
+    write_toy(d1, batch=1)
+    write_toy(d2, batch=25)  # same claim id, different batching
+    a = run(_opts(tmp_path / "a", d1, jobs=1))
+    b = run(_opts(tmp_path / "b", d2, jobs=2))
+    ma, mb = _metrics(a.document), _metrics(b.document)
+    assert ma.keys() == mb.keys() and len(ma) == 5 * 200
+    assert all(ma[k] == mb[k] for k in ma)  # bit-identical floats
+    assert a.document["claims"][0]["rates"][0]["measured"] == b.document["claims"][0]["rates"][0]["measured"]
+
+
+def test_different_master_seed_gives_different_numbers(tmp_path, toy_dir):
+    a = run(_opts(tmp_path, toy_dir, jobs=1, seed=1))
+    b = run(_opts(tmp_path, toy_dir, jobs=1, seed=2))
+    assert _metrics(a.document) != _metrics(b.document)
+
+
+def test_rerun_reuses_stored_measurements(tmp_path, toy_dir):
+    first = run(_opts(tmp_path, toy_dir, jobs=1))
+    again = run(_opts(tmp_path, toy_dir, jobs=1))
+    assert first.computed == 1000 and again.computed == 0
+    assert _metrics(first.document) == _metrics(again.document)
+
+
+SLOW_CLAIM = '''
+import time
+import numpy as np
+from claimcheck import Claim, Mutant, Rate
+
+def simulate(point, rng):
+    time.sleep(0.01)
+    x = rng.standard_normal(int(point["N"]))
+    return {"err": abs(x.mean())}
+
+claim = Claim(
+    id="toy.slow", paper="toy", title="slow toy", statement="E|mean| ~ N^-1/2", source="paper",
+    grids={"quick": {"N": [16, 64, 256, 1024]}}, replicates={"quick": 100},
+    rates=[Rate(metric="err", axis="N", kind="tight", predicted=-0.5, tolerance=0.15)],
+    simulate=simulate, mutants=[Mutant("same", simulate)], batch_size=4,
+)
+'''
+
+
+def test_killed_run_resumes_and_computes_only_missing(tmp_path):
+    claims = tmp_path / "claims"
+    write_toy(claims, "slow", body=SLOW_CLAIM)
+    store = tmp_path / "store.sqlite"
+    cmd = [sys.executable, "-m", "claimcheck.cli", "run", "--claims-dir", str(claims), "--store", str(store),
+           "--out", str(tmp_path / "out"), "--jobs", "2", "--no-progress", "--no-html"]
+    proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    stored = 0
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        time.sleep(0.3)
+        if store.exists():
+            try:
+                with sqlite3.connect(store) as db:
+                    stored = db.execute("SELECT COUNT(*) FROM measurements WHERE status='ok'").fetchone()[0]
+            except sqlite3.OperationalError:
+                continue
+            if stored >= 60:
+                break
+    os.killpg(proc.pid, signal.SIGKILL)  # kill -9 the run and its workers
+    proc.wait()
+    with sqlite3.connect(store) as db:
+        stored = db.execute("SELECT COUNT(*) FROM measurements WHERE status='ok'").fetchone()[0]
+    assert 60 <= stored < 400, stored
+    res = run(RunOptions(claims_dirs=[claims], store=store, out=tmp_path / "out2", jobs=2, progress=False,
+                         artefacts=False))
+    assert res.computed == 400 - stored
+    # and the resumed numbers (and verdict) equal a run from scratch
+    fresh = run(RunOptions(claims_dirs=[claims], store=tmp_path / "fresh.sqlite", out=tmp_path / "out3", jobs=1,
+                           progress=False, artefacts=False))
+    assert _metrics(res.document) == _metrics(fresh.document)
+    assert res.document["claims"][0]["rates"] == fresh.document["claims"][0]["rates"]
+
+
+def test_dask_localcluster_matches_local(tmp_path, toy_dir):
+    distributed = pytest.importorskip("distributed")
+    local = run(_opts(tmp_path / "l", toy_dir, jobs=1))
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cl:
+        remote = run(_opts(tmp_path / "d", toy_dir, scheduler=cl.scheduler_address))
+    assert _metrics(local.document) == _metrics(remote.document)
+    assert remote.document["claims"][0]["verdict"] == local.document["claims"][0]["verdict"]
+
+
+# -- bad input ---------------------------------------------------------------------------
+
+BAD_SIMULATE = '''
+import numpy as np
+from claimcheck import Claim, Mutant, Rate
+
+def simulate(point, rng):
+    if point["N"] == 256:
+        {failure}
+    return {{"err": abs(rng.standard_normal(int(point["N"])).mean())}}
+
+claim = Claim(
+    id="toy.bad-{name}", paper="toy", title="t", statement="s", source="paper",
+    grids={{"quick": {{"N": [16, 64, 256, 1024]}}}}, replicates={{"quick": 20}},
+    rates=[Rate(metric="err", axis="N", predicted=-0.5)], simulate=simulate,
+    mutants=[Mutant("m", simulate)],
+)
+'''
+
+
+def test_bad_claims_are_reported_and_others_still_run(tmp_path, capsys):
+    claims = tmp_path / "claims"
+    write_toy(claims, "good")
+    (claims / "toy_syntax.py").write_text("def oops(:\n")
+    (claims / "toy_missing.py").write_text(
+        "from claimcheck import Claim\nclaim = Claim(id='toy.missing', paper='p', title='t', statement='s',"
+        " source='paper', grids={'quick': {'N': [1]}}, replicates=2, rates=[], simulate=print)\n")
+    write_toy(claims, "raises", body=BAD_SIMULATE.format(name="raises", failure="raise ValueError('boom')"))
+    write_toy(claims, "nan", body=BAD_SIMULATE.format(name="nan", failure="return {'err': float('nan')}"))
+    write_toy(claims, "zero", body=BAD_SIMULATE.format(name="zero", failure="return {'err': 0.0}"))
+    code = main(["run", "--claims-dir", str(claims), "--store", str(tmp_path / "s.sqlite"), "--out",
+                 str(tmp_path / "out"), "--jobs", "1", "--no-progress", "--no-html"])
+    out = capsys.readouterr().out
+    assert code == 1
+    doc = json.loads((tmp_path / "out" / "results.json").read_text())
+    by_id = {c["id"]: c for c in doc["claims"]}
+    assert by_id["toy.good"]["verdict"] == "pass"
+    assert by_id["toy.bad-raises"]["verdict"] == "error" and "ValueError: boom" in by_id["toy.bad-raises"]["reason"]
+    assert "N\": 256" in by_id["toy.bad-raises"]["reason"] or "256" in by_id["toy.bad-raises"]["reason"]
+    assert by_id["toy.bad-nan"]["verdict"] == "error" and "nan" in by_id["toy.bad-nan"]["reason"]
+    zero = by_id["toy.bad-zero"]
+    assert zero["verdict"] == "error" and "needs a positive error" in zero["reason"]
+    errors = {e["path"].rsplit("/", 1)[-1]: e["reason"] for e in doc["load_errors"]}
+    assert "syntax error at line 1" in errors["toy_syntax.py"]
+    assert "at least one Rate" in errors["toy_missing.py"]
+    assert "toy_syntax.py" in out and "ERROR" in out
+    # measurements of the good points of a broken claim are kept
+    store = Store(tmp_path / "s.sqlite")
+    try:
+        assert store.count() >= 5 * 200 + 3 * 3 * 20
+    finally:
+        store.close()
+
+
+def test_unknown_id_is_an_error(tmp_path, toy_dir, capsys):
+    code = main(["run", "nope.*", "--claims-dir", str(toy_dir), "--store", str(tmp_path / "s.sqlite"), "--out",
+                 str(tmp_path / "out"), "--jobs", "1", "--no-progress", "--no-html"])
+    assert code != 0
+    assert "no claim matches 'nope.*'" in capsys.readouterr().err
+
+
+def test_unreachable_scheduler_is_a_clear_error(tmp_path, toy_dir, capsys):
+    pytest.importorskip("distributed")
+    code = main(["run", "--claims-dir", str(toy_dir), "--store", str(tmp_path / "s.sqlite"), "--out",
+                 str(tmp_path / "out"), "--scheduler", "tcp://127.0.0.1:9", "--no-progress", "--no-html"])
+    assert code == 2
+    assert "cannot reach Dask scheduler" in capsys.readouterr().err
+
+
+def test_strict_makes_inconclusive_fail(tmp_path):
+    claims = tmp_path / "claims"
+    write_toy(claims, "noisy", reps=3)
+    base = ["run", "--claims-dir", str(claims), "--store", str(tmp_path / "s.sqlite"), "--out", str(tmp_path / "o"),
+            "--jobs", "1", "--no-progress", "--no-html"]
+    assert main(base) == 0
+    doc = json.loads((tmp_path / "o" / "results.json").read_text())
+    assert doc["claims"][0]["verdict"] == "inconclusive"
+    assert main(base + ["--strict"]) == 1
+
+
+def test_list_json(tmp_path, toy_dir, capsys):
+    assert main(["list", "--format", "json", "--claims-dir", str(toy_dir)]) == 0
+    items = json.loads(capsys.readouterr().out)
+    assert items[0]["id"] == "toy.a"
+    assert {"id", "paper", "title", "source", "rates"} <= set(items[0])
+    assert items[0]["rates"][0]["predicted"] == -0.5
+
+
+def test_outputs_written(tmp_path, toy_dir):
+    res = run(_opts(tmp_path, toy_dir, jobs=1, mutants=True))
+    from claimcheck.outputs import write_all
+    paths = write_all(res.document, tmp_path / "out")
+    doc = json.loads(paths[0].read_text())
+    c = doc["claims"][0]
+    r = c["rates"][0]
+    assert {"metric", "axis", "kind", "predicted", "measured", "ci_low", "ci_high", "verdict"} <= set(r)
+    assert c["mutants"][0] == c["mutants"][0] | {"name": "shifted", "caught": True}
+    assert doc["provenance"]["packages"]["numpy"] == np.__version__
+    assert "master_seed" in doc and c["replicates"] == 200 and c["grid"] == {"N": [16, 64, 256, 1024, 4096]}
+    junit = paths[1].read_text()
+    assert 'testcase classname="toy" name="toy.a"' in junit
+    assert "toy.a" in paths[2].read_text()
