@@ -95,6 +95,18 @@ def cmd_show(args) -> int:
     return 0
 
 
+def cmd_report(args) -> int:
+    from .report import ReportError, build_report
+
+    try:
+        index = build_report(out=Path(args.out), store=Path(args.store), run=args.run)
+    except ReportError as exc:
+        print(f"claimcheck: error: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {index}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="claimcheck", description="Check quantitative claims of theory papers by simulation.")
     p.add_argument("--version", action="version", version=f"claimcheck {__version__}")
@@ -128,6 +140,12 @@ def build_parser() -> argparse.ArgumentParser:
     common(sp)
     sp.add_argument("id")
     sp.set_defaults(func=cmd_show)
+
+    sp = sub.add_parser("report", help="build the HTML report of a stored run (default: the latest)")
+    common(sp)
+    sp.add_argument("--out", default="reports/latest", help="output folder (index.html, claims/, data/, summary.md)")
+    sp.add_argument("--run", help="run id (or a unique prefix) in the store; default: the latest run with results")
+    sp.set_defaults(func=cmd_report)
 
     try:
         from . import cli_extra

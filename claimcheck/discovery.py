@@ -45,12 +45,49 @@ def _module_name(path: Path) -> str:
 _loaded: dict[str, ModuleType] = {}
 
 
+def _package_module_name(path: Path) -> str | None:
+    """Dotted module name of a file inside a package (folders with ``__init__.py``)."""
+    if not (path.parent / "__init__.py").is_file():
+        return None
+    parts = [] if path.name == "__init__.py" else [path.stem]
+    d = path.parent
+    while (d / "__init__.py").is_file():
+        parts.insert(0, d.name)
+        d = d.parent
+    return ".".join(parts) if parts and all(p.isidentifier() for p in parts) else None
+
+
+def _import_from_package(path: Path) -> ModuleType | None:
+    """Import a file that belongs to an importable package by its dotted name.
+
+    Claims provided by installed packages (entry points) may use relative imports;
+    loaded by path under a made-up name they fail ("attempted relative import with no
+    known parent package"), in workers too. Returns None (load by path instead) when
+    the file is not in a package, or the package is not importable from sys.path, or
+    the name resolves to another file.
+    """
+    name = _package_module_name(path)
+    if name is None:
+        return None
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.origin or Path(spec.origin).resolve() != path:
+        return None
+    return importlib.import_module(name)
+
+
 def load_module(path: str | Path) -> ModuleType:
     """Import a claim file by path (cached per process; workers call this too)."""
     path = Path(path).resolve()
     key = str(path)
     if key in _loaded:
         return _loaded[key]
+    module = _import_from_package(path)
+    if module is not None:
+        _loaded[key] = module
+        return module
     name = _module_name(path)
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
@@ -110,15 +147,36 @@ def _entry_point_claims() -> tuple[list[Claim], list[LoadError]]:
                 raise
             errors.append(LoadError(f"entry point {ep.name}", _one_line(exc)))
             continue
+        # Workers re-import the claim's module by its file and look the claim up among the
+        # module-level Claims there, so every claim must be a module-level Claim of the
+        # entry point's module (not of the module its simulate function comes from).
+        home = sys.modules.get(ep.module)
+        home_file = getattr(home, "__file__", None)
         if isinstance(obj, ModuleType):
             found = claims_in_module(obj)
         elif isinstance(obj, Claim):
             found = [obj]
-            obj.module_file = inspect.getsourcefile(inspect.getmodule(obj.simulate) or obj.simulate)
         else:
-            found = [c for c in (obj() if callable(obj) else obj) if isinstance(c, Claim)]
+            try:
+                found = [c for c in (obj() if callable(obj) else obj) if isinstance(c, Claim)]
+            except BaseException as exc:  # noqa: BLE001
+                if isinstance(exc, KeyboardInterrupt):
+                    raise
+                errors.append(LoadError(f"entry point {ep.name}", _one_line(exc)))
+                continue
         if not found:
             errors.append(LoadError(f"entry point {ep.name}", "provides no Claim"))
+            continue
+        module_level = {id(v) for v in vars(home).values()} if home is not None else set()
+        stray = [c.id for c in found if id(c) not in module_level]
+        if stray and not isinstance(obj, ModuleType):
+            errors.append(LoadError(f"entry point {ep.name}",
+                                    f"claim(s) {', '.join(stray)} are not module-level objects of {ep.module}; "
+                                    f"point the entry point at a module or a module-level Claim"))
+            continue
+        for c in found:
+            if not isinstance(obj, ModuleType):
+                c.module_file = home_file
         claims.extend(found)
     return claims, errors
 
@@ -127,7 +185,7 @@ def discover(dirs: list[str | Path] | None = None, entry_points: bool = True) ->
     """All claims in ``dirs`` (default ``./claims``) plus installed entry points."""
     claims: list[Claim] = []
     errors: list[LoadError] = []
-    for d in dirs or default_claims_dirs():
+    for d in (default_claims_dirs() if dirs is None else dirs):  # [] means: no folders, entry points only
         d = Path(d)
         if not d.is_dir():
             errors.append(LoadError(str(d), "claims folder does not exist"))
@@ -188,10 +246,51 @@ def _dependency_sources(claim: Claim) -> list[str]:
     return out
 
 
+def _without_calibration(source: str) -> str:
+    """The source with the values of ``calibration=`` keywords blanked out.
+
+    The calibration record is written into a claim file after measuring it (``claimcheck
+    calibrate``); it describes the check and must not change the claim's version, or
+    recording it would invalidate the very measurements it summarises. Sources without
+    such a keyword are returned unchanged (their versions do not move)."""
+    if "calibration" not in source:
+        return source
+    import ast
+
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return source
+    spans = [kw.value for node in ast.walk(tree) if isinstance(node, ast.Call)
+             for kw in node.keywords if kw.arg == "calibration"]
+    if not spans:
+        return source
+    lines = source.splitlines(keepends=True)
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line.encode()))
+    raw = source.encode()
+
+    def pos(lineno, col):  # ast columns are UTF-8 byte offsets
+        return offsets[lineno - 1] + col
+
+    out, last = [], 0
+    for v in sorted(spans, key=lambda v: (v.lineno, v.col_offset)):
+        a, b = pos(v.lineno, v.col_offset), pos(v.end_lineno, v.end_col_offset)
+        if a < last:
+            continue
+        out.append(raw[last:a])
+        out.append(b"...")
+        last = b
+    out.append(raw[last:])
+    return b"".join(out).decode()
+
+
 def claim_version(claim: Claim) -> str:
-    """Hash of the claim's source, its models' sources and its parameters."""
+    """Hash of the claim's source (without its calibration record), its models'
+    sources and its parameters."""
     h = hashlib.sha256()
-    h.update(claim.source_text().encode())
+    h.update(_without_calibration(claim.source_text()).encode())
     for src in _dependency_sources(claim):
         h.update(src.encode())
     h.update(json.dumps({"params": claim.params, "crn": claim.common_random_numbers}, sort_keys=True, default=str).encode())

@@ -12,6 +12,7 @@ from typing import Callable
 
 import numpy as np
 import ot
+from scipy.spatial.distance import cdist
 
 
 class SolverError(RuntimeError):
@@ -46,7 +47,9 @@ def wasserstein(x, y, p: float = 1.0, wx=None, wy=None, num_iter_max: int = 1_00
         return wasserstein_1d(X[:, 0], Y[:, 0], p, wx, wy)
     a = np.full(len(X), 1.0 / len(X)) if wx is None else np.asarray(wx, np.float64) / np.sum(wx)
     b = np.full(len(Y), 1.0 / len(Y)) if wy is None else np.asarray(wy, np.float64) / np.sum(wy)
-    M = ot.dist(X, Y, metric="euclidean") ** p
+    # scipy's cdist computes each distance directly; ot.dist's default expands
+    # |x|^2 + |y|^2 - 2xy, whose round-off (~1e-8 for equal points) the 1/p root magnifies
+    M = cdist(X, Y, metric="euclidean") ** p
     cost, log = ot.emd2(a, b, M, numItermax=num_iter_max, log=True)
     if log.get("result_code", 1) != 1:
         raise SolverError(f"ot.emd2 did not reach the optimum: {log.get('warning')} (result_code {log.get('result_code')})")

@@ -21,8 +21,8 @@ IMAGE_SUFFIXES = {".svg", ".png", ".jpg", ".jpeg", ".gif", ".webp"}
 
 def env() -> jinja2.Environment:
     e = jinja2.Environment(loader=jinja2.PackageLoader("claimcheck", "templates"),
-                           autoescape=jinja2.select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True,
-                           undefined=jinja2.StrictUndefined)
+                           autoescape=jinja2.select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+    # lenient undefined: documents rebuilt from older stores may lack optional keys
     e.globals.update(WORD=WORD, SYMBOL=SYMBOL)
     e.filters.update(num=num, secs=secs)
     return e
@@ -185,7 +185,7 @@ def claim_page(doc: dict, document: dict, history: list[dict], out: Path, nav: d
         "data_csv": f"../data/{page_name(doc['id'])}.csv", "data_json": f"../data/{page_name(doc['id'])}.json",
         "csv_name": f"{page_name(doc['id'])}.csv",
         "results_json": "../results.json" if (out / "results.json").exists() else None,
-        "prov": document.get("provenance") or {},
+        "prov": document.get("provenance") or {}, "snippet": refit_snippet(doc),
         "generated": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
     }
 
@@ -203,3 +203,26 @@ def index_page(document: dict, rows: list[dict], out: Path) -> dict:
         "files": [f for f in ("results.json", "junit.xml", "summary.md") if (out / f).exists()],
         "generated": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
     }
+
+
+STAT_EXPR = {"mean": "np.mean(v)", "rms": "np.sqrt(np.mean(np.square(v)))", "sd": "np.std(v, ddof=1)",
+             "abs_mean": "abs(np.mean(v))", "median": "np.median(v)"}
+
+
+def refit_snippet(doc: dict) -> str | None:
+    """A few lines of numpy that re-fit the first exponent-type rate from the CSV."""
+    r = next((r for r in doc.get("rates", []) if r["kind"] != "limit"), None)
+    if r is None:
+        return None
+    geometric = r["kind"] == "geometric"
+    return "\n".join([
+        "import csv, collections, numpy as np",
+        "by = collections.defaultdict(list)",
+        f"for row in csv.DictReader(open({page_name(doc['id']) + '.csv'!r})):",
+        "    if row['variant'] == '' and row['status'] == 'ok':",
+        f"        by[float(row[{r['axis']!r}])].append(float(row[{r['metric']!r}]))",
+        "x = np.array(sorted(by))",
+        f"s = np.array([{STAT_EXPR.get(r.get('statistic') or 'mean', 'np.mean(v)')} for v in (np.array(by[k]) for k in x)])",
+        f"slope = np.polyfit({'x' if geometric else 'np.log(x)'}, np.log(s), 1)[0]" + ("  # log(rho)" if geometric else ""),
+        "print('exponent (unweighted least squares):', slope)" if not geometric else "print('rho:', np.exp(slope))",
+    ])

@@ -36,10 +36,41 @@ def _figure(w: float, h: float):
     return fig, ax
 
 
+_SUPER = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _tick_text(v, _pos=None) -> str:
+    """Log-axis tick label as plain text (10³, 0.02): no mathtext, so fast and selectable."""
+    if v <= 0 or not math.isfinite(v):
+        return ""
+    e = math.floor(math.log10(v) + 1e-9)
+    m = v / 10 ** e
+    if abs(m - 1) < 1e-6:
+        return "1" if e == 0 else "10" if e == 1 else "10" + str(e).translate(_SUPER)
+    return f"{v:g}"
+
+
+def _log_ticks(ax, which: str) -> None:
+    """Plain-text log ticks; 1-2-5 ticks when the axis spans less than two decades."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
+
+    axis = ax.xaxis if which == "x" else ax.yaxis
+    lo, hi = (ax.get_xlim() if which == "x" else ax.get_ylim())
+    span = math.log10(hi / lo) if lo > 0 and hi > 0 else 3
+    axis.set_major_locator(LogLocator(base=10, subs=(1.0,) if span >= 2 else (1.0, 2.0, 5.0)))
+    axis.set_major_formatter(FuncFormatter(_tick_text))
+    axis.set_minor_locator(NullLocator())
+
+
 def to_svg(fig, salt: str, label: str) -> Markup:
     """SVG markup of a figure, sized by CSS (viewBox kept), with an accessible label."""
     from matplotlib import rc_context
 
+    for ax in fig.axes:
+        if ax.get_xscale() == "log":
+            _log_ticks(ax, "x")
+        if ax.get_yscale() == "log":
+            _log_ticks(ax, "y")
     buf = io.StringIO()
     with rc_context({"svg.fonttype": "none", "svg.hashsalt": salt}):
         fig.savefig(buf, format="svg", bbox_inches="tight", pad_inches=0.06, metadata={"Date": None})

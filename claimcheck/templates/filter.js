@@ -1,4 +1,6 @@
 (function () {
+  // Filters of the index table. Initial state may come from the URL:
+  // index.html?paper=lam2023&verdict=fail,inconclusive&q=text
   var box = document.getElementById("filters");
   if (!box) return;
   box.hidden = false;
@@ -6,6 +8,13 @@
   var paper = document.getElementById("f-paper"), text = document.getElementById("f-text");
   var checks = Array.prototype.slice.call(box.querySelectorAll("input[type=checkbox]"));
   var count = document.getElementById("f-count");
+  var params = new URLSearchParams(window.location.search);
+  if (params.get("paper")) paper.value = params.get("paper");
+  if (params.get("q")) text.value = params.get("q");
+  if (params.get("verdict")) {
+    var want = params.get("verdict").split(",");
+    checks.forEach(function (c) { c.checked = want.indexOf(c.value) >= 0; });
+  }
   function apply() {
     var want = {}, q = text.value.trim().toLowerCase(), shown = 0;
     checks.forEach(function (c) { want[c.value] = c.checked; });

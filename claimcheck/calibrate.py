@@ -1,0 +1,303 @@
+"""`claimcheck calibrate`: how trustworthy is a claim's check? Run it under K master seeds.
+
+For a true claim every fail is a false fail; the fraction of seeds that fail estimates
+the check's false-fail rate (it should be about the test level or below), the fraction
+inconclusive says how often the sweep is too small to decide, the spread of each
+measured exponent over seeds is its real sampling error (to compare with the CIs),
+and the smallest deviation the check detects is read from the rate results.
+With ``mutants=True`` the same seeds also measure how often each mutant is caught
+(the check's power against that bug).
+
+Measurements go to the ordinary store under (claim version, variant, point, replicate,
+master seed): a seed computed once - by calibrate or by `claimcheck run --seed S` - is
+reused, so re-running a calibration or extending it to more seeds computes only what
+is missing. All seeds' sweeps go to one executor at once.
+
+Family-wise correction: each seed is analysed as a run of this claim alone (Holm over
+the claim's own rates; mutants at the Bonferroni level over them). A run of many claims
+corrects over more rates, so its false-fail rate for this claim is at most this one.
+"""
+from __future__ import annotations
+
+import ast
+import datetime as _dt
+import json
+import math
+import pprint
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+from scipy import stats
+
+from .analyse import check_variant, claim_verdict, mutant_caught
+from .claim import Claim
+from .discovery import claim_version, discover, select
+from .executors import make_executor
+from .store import Store
+from .sweep import execute, plan
+from .verdict import ERROR, FAIL, INCONCLUSIVE, PASS, finalize
+
+DEFAULT_OUT = Path("reports") / "calibration"
+
+
+class CalibrationError(RuntimeError):
+    """Nothing to calibrate (no such claim) or the claim file cannot be updated."""
+
+
+@dataclass
+class CalibrateOptions:
+    patterns: Sequence[str]
+    seeds: int = 20
+    first_seed: int = 0
+    profile: str = "quick"
+    jobs: int | None = None
+    scheduler: str | None = None
+    mutants: bool = False
+    store: Path = Path("reports") / "claimcheck.sqlite"
+    claims_dirs: Sequence[Path] | None = None
+    out: Path = DEFAULT_OUT
+    progress: bool = True
+    level: float | None = None
+    messages: list[str] = field(default_factory=list)
+
+
+def wilson_upper(k: int, n: int, level: float = 0.05) -> float:
+    """One-sided (1 - level) upper confidence bound of a binomial rate (Wilson score)."""
+    if n == 0:
+        return 1.0
+    z = stats.norm.ppf(1 - level)
+    p = k / n
+    centre = p + z * z / (2 * n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return min(1.0, (centre + half) / (1 + z * z / n))
+
+
+def _sd(values: list[float]) -> float | None:
+    return float(statistics.stdev(values)) if len(values) >= 2 else None
+
+
+def _round(x, nd=4):
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return None
+    return round(float(x), nd)
+
+
+def _analyse_seed(c: Claim, store: Store, version: str, seed: int, profile: str, level: float,
+                  mutants: bool) -> dict:
+    rows = store.rows(version, "", seed)
+    results, err = check_variant(c, rows, profile)
+    finalize(results, level, family_size=max(len(c.rates), 1))
+    verdict, reason = claim_verdict(results, err)
+    doc = {"seed": seed, "verdict": verdict, "reason": reason,
+           "rates": [{"label": r.rate.label, "kind": r.rate.kind, "verdict": r.verdict, "measured": r.measured,
+                      "ci_low": r.ci_low, "ci_high": r.ci_high, "detectable_deviation": r.detectable,
+                      "replicates_needed": r.replicates_needed} for r in results],
+           "mutants": {}}
+    if mutants:
+        for m in c.mutants:
+            mres, merr = check_variant(c, store.rows(version, m.name, seed), profile)
+            finalize(mres, level, family_size=max(len(c.rates), 1), bonferroni=True)
+            caught, why = mutant_caught(c, m.name, mres, merr)
+            doc["mutants"][m.name] = {"caught": caught, "reason": why}
+    return doc
+
+
+def summarize(c: Claim, per_seed: list[dict], profile: str, mutants: bool) -> tuple[dict, dict]:
+    """(summary, record): the full statistics and the record to paste into `calibration=`."""
+    K = len(per_seed)
+    counts = {v: sum(d["verdict"] == v for d in per_seed) for v in (PASS, FAIL, INCONCLUSIVE, ERROR)}
+    rates = {}
+    for r in c.rates:
+        rows = [x for d in per_seed for x in d["rates"] if x["label"] == r.label]
+        measured = [x["measured"] for x in rows if x["measured"] is not None and math.isfinite(x["measured"])]
+        half = [(x["ci_high"] - x["ci_low"]) / 2 for x in rows
+                if x["ci_low"] is not None and x["ci_high"] is not None]
+        detect = [x["detectable_deviation"] for x in rows if x["detectable_deviation"] is not None]
+        needed = [x["replicates_needed"] for x in rows if x["replicates_needed"]]
+        rates[r.label] = {
+            "kind": r.kind, "predicted": r.target if r.kind == "limit" else r.predicted, "tolerance": r.tolerance,
+            "measured_mean": _round(statistics.fmean(measured)) if measured else None,
+            "measured_sd": _round(_sd(measured)),
+            "ci_half_width_median": _round(statistics.median(half)) if half else None,
+            "detectable_deviation_median": _round(statistics.median(detect)) if detect else None,
+            "detectable_deviation_max": _round(max(detect)) if detect else None,
+            "verdicts": {v: sum(x["verdict"] == v for x in rows) for v in (PASS, FAIL, INCONCLUSIVE, ERROR)},
+            "replicates_needed_median": int(statistics.median(needed)) if needed else None,
+        }
+    summary = {
+        "seeds": K, "profile": profile, "replicates": c.n_replicates(profile),
+        "verdicts": counts,
+        "false_fail_rate": counts[FAIL] / K if K else None,
+        "false_fail_rate_upper95": _round(wilson_upper(counts[FAIL], K)),
+        "inconclusive_rate": counts[INCONCLUSIVE] / K if K else None,
+        "error_rate": counts[ERROR] / K if K else None,
+        "rates": rates,
+    }
+    if mutants:
+        summary["mutants"] = {m.name: {"caught": sum(d["mutants"][m.name]["caught"] for d in per_seed),
+                                       "catch_rate": sum(d["mutants"][m.name]["caught"] for d in per_seed) / K}
+                              for m in c.mutants}
+    single = len(c.rates) == 1
+    sd = {lab: v["measured_sd"] for lab, v in rates.items()}
+    det = {lab: v["detectable_deviation_median"] for lab, v in rates.items()}
+    record = {
+        "profile": profile,
+        "seeds": K,
+        "replicates": c.n_replicates(profile),
+        "false_fail_rate": _round(summary["false_fail_rate"], 3),
+        "false_fail_rate_upper95": summary["false_fail_rate_upper95"],
+        "inconclusive_rate": _round(summary["inconclusive_rate"], 3),
+        "exponent_sd": sd,
+        "detectable_deviation": next(iter(det.values())) if single else det,
+    }
+    if mutants:
+        record["mutant_catch_rate"] = {k: _round(v["catch_rate"], 3) for k, v in summary["mutants"].items()}
+    record["measured"] = _dt.date.today().isoformat()
+    return summary, record
+
+
+def calibrate_claims(opts: CalibrateOptions) -> list[dict]:
+    """Calibrate every claim matching ``opts.patterns``; one document per claim."""
+    claims, load_errors = discover(list(opts.claims_dirs) if opts.claims_dirs else None)
+    chosen, unmatched = select(claims, list(opts.patterns))
+    if unmatched or not chosen:
+        near = [e for e in load_errors if any(p.split(".")[0].rstrip("*") in Path(e.path).stem for p in opts.patterns)]
+        why = "; ".join(f"{e.path}: {e.reason}" for e in near)
+        raise CalibrationError(f"no claim matches {', '.join(unmatched or opts.patterns)}" + (f" ({why})" if why else ""))
+    if opts.seeds < 2:
+        raise CalibrationError("--seeds must be at least 2")
+    seeds = list(range(opts.first_seed, opts.first_seed + opts.seeds))
+    store = Store(opts.store)
+    t0 = time.time()
+    versions = {c.id: claim_version(c) for c in chosen}
+    tasks, reused, total_needed = [], 0, 0
+    for c in chosen:
+        variants = [""] + ([m.name for m in c.mutants] if opts.mutants else [])
+        for s in seeds:
+            for v in variants:
+                done = store.done_keys(versions[c.id], v, s)
+                t = plan(c, versions[c.id], v, opts.profile, s, done)
+                tasks.extend(t)
+                reused += len(done)
+    total = sum(len(t.replicates) for t in tasks)
+    computed = 0
+    bar = None
+    if opts.progress and total:
+        try:
+            from tqdm import tqdm
+            bar = tqdm(total=total, unit="rep", desc="calibrating", file=sys.stderr, disable=None, smoothing=0.1)
+        except ImportError:
+            bar = None
+
+    def on_rows(rows):
+        nonlocal computed
+        store.put(rows)
+        computed += len(rows)
+
+    executor = None
+    try:
+        if tasks:
+            executor = make_executor(opts.jobs, opts.scheduler)
+            execute(tasks, executor, on_rows, progress=(bar.update if bar else None))
+    finally:
+        if bar:
+            bar.close()
+        if executor is not None:
+            executor.shutdown(wait=True)
+    measure_seconds = time.time() - t0
+
+    docs = []
+    for c in chosen:
+        level = opts.level or c.level
+        per_seed = [_analyse_seed(c, store, versions[c.id], s, opts.profile, level, opts.mutants) for s in seeds]
+        summary, record = summarize(c, per_seed, opts.profile, opts.mutants)
+        docs.append({
+            "schema": 1, "claim_id": c.id, "claim_version": versions[c.id], "file": c.module_file,
+            "profile": opts.profile, "master_seeds": seeds, "level": level,
+            "family_wise": f"each seed analysed as a run of this claim alone: Holm over its {len(c.rates)} rate(s); "
+                           f"mutants at the Bonferroni level {level / max(len(c.rates), 1):g}",
+            "summary": summary, "record": record, "per_seed": per_seed,
+            "timing": {"measured_seconds": round(measure_seconds, 2), "computed": computed, "reused": reused},
+        })
+    store.close()
+    return docs
+
+
+def write_json(doc: dict, out: Path) -> Path:
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"{doc['claim_id']}-{doc['profile']}.json"
+    path.write_text(json.dumps(doc, indent=1, default=str, allow_nan=False))
+    return path
+
+
+def format_record(record: dict, indent: int = 4) -> str:
+    """``calibration={...}`` as Python source, continuation lines indented."""
+    body = pprint.pformat(record, sort_dicts=False, width=100 - indent)
+    pad = " " * (indent + len("calibration="))
+    return "calibration=" + body.replace("\n", "\n" + pad)
+
+
+def describe(doc: dict) -> str:
+    s = doc["summary"]
+    K = s["seeds"]
+    v = s["verdicts"]
+    lines = [f"{doc['claim_id']} ({doc['profile']} profile, {s['replicates']} replicates, master seeds "
+             f"{doc['master_seeds'][0]}..{doc['master_seeds'][-1]}):",
+             f"  verdicts over {K} seeds: {v[PASS]} pass, {v[FAIL]} fail, {v[INCONCLUSIVE]} inconclusive, {v[ERROR]} error",
+             f"  false-fail rate {v[FAIL]}/{K} = {s['false_fail_rate']:.3f} (95% upper bound {s['false_fail_rate_upper95']:.3f}); "
+             f"inconclusive rate {s['inconclusive_rate']:.3f}"]
+    for lab, r in s["rates"].items():
+        lines.append(f"  {lab} ({r['kind']}, predicted {r['predicted']} +- {r['tolerance']}): measured "
+                     f"{r['measured_mean']} sd {r['measured_sd']} over seeds; median CI half-width "
+                     f"{r['ci_half_width_median']}; detectable deviation {r['detectable_deviation_median']} "
+                     f"(max {r['detectable_deviation_max']})"
+                     + (f"; inconclusive seeds asked for ~{r['replicates_needed_median']} replicates"
+                        if r["replicates_needed_median"] else ""))
+    for name, m in s.get("mutants", {}).items():
+        lines.append(f"  mutant {name}: caught in {m['caught']}/{K} seeds")
+    t = doc["timing"]
+    lines.append(f"  measured {t['computed']} replicate(s), reused {t['reused']} from the store, "
+                 f"{t['measured_seconds']:.1f} s")
+    return "\n".join(lines)
+
+
+# -- writing the record into the claim file ------------------------------------------------
+
+def record_in_file(path: str | Path, claim_id: str, record: dict) -> None:
+    """Replace the value of ``calibration=`` in the ``Claim(id=claim_id, ...)`` call of a file.
+
+    The claim's version ignores this value, so stored measurements stay valid."""
+    path = Path(path)
+    source = path.read_text(encoding="utf-8")
+    tree = ast.parse(source)
+    target = None
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        kws = {k.arg: k for k in node.keywords}
+        idk = kws.get("id")
+        if idk is not None and isinstance(idk.value, ast.Constant) and idk.value.value == claim_id:
+            if "calibration" not in kws:
+                raise CalibrationError(f"{path}: the Claim(id={claim_id!r}, ...) call has no `calibration=` "
+                                       f"keyword; add `calibration={{}},` to it first")
+            target = kws["calibration"]
+            break
+    if target is None:
+        raise CalibrationError(f"{path}: no Claim(id={claim_id!r}, ...) call with a literal id")
+    raw = source.encode()
+    lines = source.splitlines(keepends=True)
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line.encode()))
+    start = offsets[target.lineno - 1] + target.col_offset          # start of `calibration`
+    v = target.value
+    end = offsets[v.end_lineno - 1] + v.end_col_offset
+    indent = target.col_offset
+    new = format_record(record, indent).encode()
+    text = (raw[:start] + new + raw[end:]).decode()
+    ast.parse(text)  # never write a file that does not parse
+    path.write_text(text, encoding="utf-8")

@@ -1,0 +1,114 @@
+"""A1 (Agazzi, Lu, Mukherjee 2023): forward coupling at t = 0 decays like N^-1/2.
+
+Width-N Elman RNN (mean-field scaling) with the "diverse" initialisation
+W_0(c, c') = B tanh(xi_1(c) xi_2(c')), A_0, U_0, b_0 ~ N(0, 1), all independent.
+
+The limit at t = 0 is known exactly here: xi_2(c') is symmetric and independent of
+h(c'), so the limit recurrent field E_c'[W_0(c, c') h(c')] = B E[tanh(xi_1 xi_2')] E[h] = 0
+at every step (by induction over the window), giving h_s^inf(c) = tanh(U(c) x_s + b(c)) on
+the *same labels*, and the limit output E[A h] = 0 (A_0 is mean zero, independent).
+So the coupling error of unit i is measured against the exact limit, with no reference
+bias. As a check of the reference method used in A2, the same error is also measured
+against a 16x-wider reference net on nested labels, corrected by 1/sqrt(1 - N/N_ref)
+for the reference's own fluctuation (see m.nested_correction).
+"""
+import numpy as np
+
+from claimcheck import Claim, Mutant, Rate
+from claimcheck.models import agazzi2023 as m
+from claimcheck.models import agazzi2023_runs as runs
+
+B = 0.9
+M = 32
+
+
+def _reference(st, N_ref, cfg):
+    """Hidden states (steps 2..L, first units) and output of the reference at t = 0."""
+    key = ("a1-ref", st.key, N_ref, cfg, M, B)
+
+    def compute():
+        X, _ = runs.data(M)
+        net = m.init_net(runs.labels_for(st, N_ref), "diverse", B)
+        f, H = m.forward(net, X, cfg)
+        return f, [h.copy() for h in H[2:]]
+
+    return m.memo(key, compute)
+
+
+def _errors(point, rng, cfg=m.Config(), shared=True):
+    N, N_ref = int(point["N"]), int(point["Nref"])
+    st = runs.streams(rng)
+    X, _ = runs.data(M)
+    lab_ref = runs.labels_for(st, N)                       # the labels the limit is evaluated on
+    net = m.init_net(runs.labels_for(st, N, shared=shared), "diverse", B)
+    f, H = m.forward(net, X, cfg)
+    # exact limit on the same labels: zero recurrent field, zero output
+    h_inf = [np.tanh(X[:, s:s + 1] * lab_ref[:, 3] + lab_ref[:, 4]) for s in range(1, X.shape[1])]
+    hid = np.sqrt(np.mean([np.mean((a - b) ** 2) for a, b in zip(H[2:], h_inf)]))
+    f_ref, H_ref = _reference(st, N_ref, cfg)
+    corr = m.nested_correction(N, N_ref)
+    hid_ref = np.sqrt(np.mean([np.mean((a - b[:, :N]) ** 2) for a, b in zip(H[2:], H_ref)])) * corr
+    return {"out_err": float(np.sqrt(np.mean(f * f))),
+            "hid_err": float(hid),
+            "out_err_ref": float(np.sqrt(np.mean((f - f_ref) ** 2)) * corr),
+            "hid_err_ref": float(hid_ref),
+            "hid_err_ref_raw": float(hid_ref / corr)}
+
+
+def simulate(point, rng):
+    return _errors(point, rng)
+
+
+def simulate_rec_sqrt(point, rng):
+    # Bug: recurrent sum normalised by 1/sqrt(N) (NTK-style) in a mean-field network:
+    # each unit's field is an O(1) random variable that differs between widths.
+    return _errors(point, rng, cfg=m.Config(rec="sqrt"))
+
+
+def simulate_unnested(point, rng):
+    # Bug: the width-N net draws its own labels instead of the first N of the reference's.
+    return _errors(point, rng, shared=False)
+
+
+def artefacts(ctx):
+    runs.loglog_figure(
+        ctx, [("unit error vs exact limit", "", "hid_err"), ("unit error vs 16x reference", "", "hid_err_ref"),
+              ("output error", "", "out_err"), ("mutant rec-sqrt", "rec-sqrt", "hid_err"),
+              ("mutant unnested-labels", "unnested-labels", "hid_err")],
+        "N", -0.5, "coupling_t0", "width N", "RMS error", "A1: coupling at t=0 (mean over replicates, +-2 se)")
+
+
+_N_QUICK = [16, 32, 64, 128]
+_N_FULL = [32, 64, 128, 256, 512, 1024, 2048]
+
+claim = Claim(
+    id="agazzi2023.forward-coupling",
+    paper="Agazzi, Lu, Mukherjee, Global optimality of Elman-type RNNs in the mean-field regime (ICML 2023), "
+          "Sec. 2.4 coupling procedure",
+    title="At t = 0 the width-N RNN is within N^-1/2 of its mean-field limit on the same labels",
+    statement=r"With neuronal-embedding coupling, $\big(\mathbb{E}_\theta \tfrac1N\sum_{i\le N}|h^{N,i}_s-h^{\infty}_s(C_i)|^2\big)^{1/2}$ "
+              r"and $\|\hat y_N-\hat y_\infty\|_{L^2(\theta)}$ are $\Theta(N^{-1/2})$ at $t=0$ (CLT).",
+    source="reconstructed",
+    grids={"quick": {"N": _N_QUICK, "Nref": [16 * _N_QUICK[-1]]},
+           "full": {"N": _N_FULL, "Nref": [16 * _N_FULL[-1]]}},
+    replicates={"quick": 12, "full": 16},
+    rates=[
+        Rate(metric="hid_err", axis="N", kind="tight", predicted=-0.5, tolerance=0.1,
+             note="per-unit hidden-state error against the exact limit (zero field) on the same labels"),
+        Rate(metric="out_err", axis="N", kind="tight", predicted=-0.5, tolerance=0.1,
+             note="the limit output at t=0 is exactly 0"),
+        Rate(metric="hid_err_ref", axis="N", kind="tight", predicted=-0.5, tolerance=0.1,
+             note="against the 16x reference, divided by sqrt(1 - N/N_ref)"),
+    ],
+    simulate=simulate,
+    common_random_numbers=True,
+    batch_size=12,
+    params={"B": B, "M": M, "init": "diverse", "target": "prod02", "L": runs.L_WINDOW},
+    mutants=[
+        Mutant("rec-sqrt", simulate_rec_sqrt, "recurrent sum scaled 1/sqrt(N) instead of 1/N",
+               expect_fail=("hid_err~N",)),
+        Mutant("unnested-labels", simulate_unnested, "width-N labels not the first N of the reference's",
+               expect_fail=("hid_err~N",)),
+    ],
+    artefacts=artefacts,
+)
