@@ -226,3 +226,34 @@ def test_outputs_written(tmp_path, toy_dir):
     junit = paths[1].read_text()
     assert 'testcase classname="toy" name="toy.a"' in junit
     assert "toy.a" in paths[2].read_text()
+
+
+def test_ctrl_c_keeps_what_was_measured_and_exits_130(tmp_path):
+    claims = tmp_path / "claims"
+    write_toy(claims, "slow", body=SLOW_CLAIM.replace("time.sleep(0.01)", "time.sleep(0.05)"))
+    cmd = [sys.executable, "-m", "claimcheck.cli", "run", "--claims-dir", str(claims), "--jobs", "2", "--no-progress",
+           "--no-html"]
+    proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    store = tmp_path / "reports" / "claimcheck.sqlite"
+    deadline = time.time() + 60
+    stored = 0
+    while time.time() < deadline and stored < 8:
+        time.sleep(0.2)
+        try:
+            with sqlite3.connect(store) as db:
+                stored = db.execute("SELECT COUNT(*) FROM measurements").fetchone()[0]
+        except sqlite3.OperationalError:
+            pass
+    os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert "run again to resume" in err
+    doc = json.loads((tmp_path / "reports" / "latest" / "results.json").read_text())
+    assert doc["interrupted"] is True
+    with sqlite3.connect(store) as db:
+        kept = db.execute("SELECT COUNT(*) FROM measurements WHERE status='ok'").fetchone()[0]
+    assert kept >= 8
+    res = run(RunOptions(claims_dirs=[claims], store=store, out=tmp_path / "o2", jobs=2, progress=False,
+                         artefacts=False))
+    assert res.computed == 400 - kept and res.exit_code == 0
