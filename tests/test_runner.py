@@ -257,3 +257,44 @@ def test_ctrl_c_keeps_what_was_measured_and_exits_130(tmp_path):
     res = run(RunOptions(claims_dirs=[claims], store=store, out=tmp_path / "o2", jobs=2, progress=False,
                          artefacts=False))
     assert res.computed == 400 - kept and res.exit_code == 0
+
+
+REDUCER_CLAIM = '''
+import numpy as np
+from scipy import stats
+from claimcheck import Claim, Mutant, Rate
+from claimcheck.metrics import w1_to_quantile
+
+def simulate(point, rng):
+    return {"samples": rng.standard_normal(int(point["N"]))}  # an array: reduced below
+
+def shifted(point, rng):
+    return {"samples": rng.standard_normal(int(point["N"])) + 0.2}
+
+claim = Claim(
+    id="toy.reducer", paper="toy", title="W1 via a reducer", statement="W1 ~ N^-1/2", source="paper",
+    grids={"quick": {"N": [64, 256, 1024, 4096, 16384]}}, replicates={"quick": 100},
+    rates=[Rate(metric="w1", axis="N", predicted=-0.5)],
+    simulate=simulate, mutants=[Mutant("shifted", shifted)],
+    reducers={"w1": lambda out, point: w1_to_quantile(out["samples"], stats.norm.ppf, stats.norm.cdf)},
+)
+'''
+
+
+def test_arrays_are_reduced_to_metrics_in_the_worker(tmp_path):
+    claims = tmp_path / "claims"
+    write_toy(claims, "reducer", body=REDUCER_CLAIM)
+    res = run(_opts(tmp_path, claims, jobs=1, mutants=True))
+    c = res.document["claims"][0]
+    assert c["verdict"] == "pass", c["reason"]
+    assert set(c["measurements"][0]["metrics"]) == {"w1"}  # the samples array is not stored
+    assert c["mutants"][0]["caught"]
+
+
+def test_show_prints_statement_and_last_result(tmp_path, toy_dir, capsys):
+    store = tmp_path / "s.sqlite"
+    run(_opts(tmp_path, toy_dir, jobs=1, store=store))
+    capsys.readouterr()
+    assert main(["show", "toy.a", "--claims-dir", str(toy_dir), "--store", str(store)]) == 0
+    out = capsys.readouterr().out
+    assert "E|mean| ~ N^-1/2" in out and "last result" in out and "pass" in out
