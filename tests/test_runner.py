@@ -298,3 +298,21 @@ def test_show_prints_statement_and_last_result(tmp_path, toy_dir, capsys):
     assert main(["show", "toy.a", "--claims-dir", str(toy_dir), "--store", str(store)]) == 0
     out = capsys.readouterr().out
     assert "E|mean| ~ N^-1/2" in out and "last result" in out and "pass" in out
+
+
+def test_failed_claim_exits_non_zero_and_junit_records_failure(tmp_path, capsys):
+    claims = tmp_path / "claims"
+    body = conftest_toy("wrong").replace("return {\"err\": abs(x.mean())}\n\ndef broken", "return {\"err\": abs(x.mean() + 0.3)}\n\ndef broken", 1)
+    write_toy(claims, "wrong", body=body)
+    code = main(["run", "--claims-dir", str(claims), "--store", str(tmp_path / "s.sqlite"), "--out",
+                 str(tmp_path / "o"), "--jobs", "1", "--no-progress", "--no-html"])
+    assert code == 1
+    doc = json.loads((tmp_path / "o" / "results.json").read_text())
+    assert doc["claims"][0]["verdict"] == "fail"
+    assert "<failure" in (tmp_path / "o" / "junit.xml").read_text()
+    assert "FAIL" in capsys.readouterr().out
+
+
+def conftest_toy(name):
+    from conftest import TOY_CLAIM
+    return TOY_CLAIM.format(name=name, reps=200, batch=8)
