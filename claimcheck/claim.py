@@ -42,6 +42,7 @@ class Rate:
     fit_last: fit only the largest ``fit_last`` values of the axis (asymptotic regime).
     floor_metric: a metric estimating the Monte-Carlo floor of ``metric`` (same
     reduction); a signal within 3x of the floor at the largest scale is inconclusive.
+    unit: the metric's unit, for plot labels (e.g. "abs. error", "W1, state units").
     """
 
     metric: str
@@ -55,6 +56,7 @@ class Rate:
     floor_metric: str | None = None
     heuristic: float | None = None
     note: str = ""
+    unit: str = ""
 
     def __post_init__(self) -> None:
         if self.kind not in RATE_KINDS:

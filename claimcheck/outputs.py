@@ -69,26 +69,75 @@ def write_junit(document: dict, path: Path) -> None:
     ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
 
 
+SYMBOL = {"pass": "✓", "fail": "✗", "inconclusive": "?", "error": "!"}
+
+
+def _secs(x) -> str:
+    if not isinstance(x, (int, float)) or not math.isfinite(x):
+        return "-"
+    return f"{x * 1000:.0f} ms" if x < 1 else f"{x:.1f} s" if x < 120 else f"{x / 60:.1f} min"
+
+
+def claimed_text(r: dict) -> str:
+    """What a rate claims, in a few characters (shared by summary.md and the HTML index)."""
+    k = r["kind"]
+    if k == "limit":
+        return f"→ {r['predicted']:g} ± {r['tolerance']:g}"
+    if k == "converges":
+        return "< 0"
+    if k == "geometric":
+        return f"ρ ≤ {r['predicted']:g}"
+    if k == "upper":
+        return f"≤ {r['predicted']:+g} (+{r['tolerance']:g})"
+    return f"{r['predicted']:+g} ± {r['tolerance']:g}"
+
+
+def measured_parts(r: dict) -> tuple[str, str]:
+    """(measured value, CI) as text; geometric rates as rho (shared with the HTML index)."""
+    if r["kind"] == "geometric" and r.get("measured_rho") is not None:
+        lo, hi = r["rho_ci"]
+        return f"ρ = {r['measured_rho']:.3g}", f"[{lo:.3g}, {hi:.3g}]"
+    fmt = "{:.4g}" if r["kind"] == "limit" else "{:+.3f}"
+    if r.get("measured") is None:
+        return "-", ""
+    return _num(r["measured"], fmt), f"[{_num(r.get('ci_low'), fmt)}, {_num(r.get('ci_high'), fmt)}]"
+
+
+def _measured(r: dict) -> str:
+    return " ".join(measured_parts(r)).strip()
+
+
+def _md(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
 def markdown_summary(document: dict) -> str:
+    """The HTML index in Markdown (for CI job summaries): summary line, one row per
+    claim and rate (verdict as symbol and word, measured vs claimed with CI, mutants
+    caught, compute time), then the reasons of every non-pass and the missed mutants."""
     s = document["summary"]
     lines = [f"# claimcheck run `{document['run_id']}` ({document['profile']} profile, seed {document['master_seed']})", "",
-             f"**{s['pass']} passed, {s['fail']} failed, {s['inconclusive']} inconclusive, {s['error']} errors**"
+             f"**{len(document['claims'])} claims: {s['pass']} passed, {s['fail']} failed, {s['inconclusive']} inconclusive, "
+             f"{s['error']} errors**"
              + (f"; mutants caught {s['mutants_caught']}/{s['mutants_caught'] + s['mutants_missed']}"
-                if s["mutants_caught"] + s["mutants_missed"] else ""), "",
-             f"_{document['family_wise']}._", "",
-             "| claim | source | verdict | rate | predicted | measured [CI] | mutants |",
-             "|---|---|---|---|---|---|---|"]
+                if s["mutants_caught"] + s["mutants_missed"] else ""), ""]
+    if document.get("family_wise"):
+        lines += [f"_{document['family_wise']}._", ""]
+    lines += ["| verdict | claim | paper | rate | measured [CI] | claimed | mutants caught | compute time |",
+              "|---|---|---|---|---|---|---|---|"]
     for c in document["claims"]:
-        muts = f"{sum(m['caught'] for m in c['mutants'])}/{len(c['mutants'])}" if c["mutants"] else "-"
-        rates = c["rates"] or [None]
-        for i, r in enumerate(rates):
-            if r is None:
-                lines.append(f"| `{c['id']}` | {c['source']} | **{WORD[c['verdict']]}** | - | - | - | {muts} |")
-                continue
-            pred = r["predicted"] if r["kind"] != "converges" else "<0"
-            meas = f"{_num(r['measured'])} [{_num(r['ci_low'])}, {_num(r['ci_high'])}]"
-            head = f"`{c['id']}` | {c['source']} | **{WORD[c['verdict']]}**" if i == 0 else " | | "
-            lines.append(f"| {head} | {r['label']} ({r['kind']}) | {pred} | {meas} | {muts if i == 0 else ''} |")
+        muts = f"{sum(bool(m['caught']) for m in c['mutants'])}/{len(c['mutants'])}" if c["mutants"] else "-"
+        verdict = f"{SYMBOL[c['verdict']]} **{WORD[c['verdict']]}**"
+        claim = f"`{c['id']}`" + (" (reconstructed)" if c.get("source") == "reconstructed" else "")
+        head = [verdict, claim, _md(c["paper"])]
+        tail = [muts, _secs(c.get("compute_seconds"))]
+        if not c["rates"]:
+            lines.append("| " + " | ".join(head + ["-", "-", "-"] + tail) + " |")
+        for i, r in enumerate(c["rates"]):
+            cells = (head if i == 0 else ["", "", ""]) + [f"`{r['label']}`", _measured(r), claimed_text(r)] + (tail if i == 0 else ["", ""])
+            lines.append("| " + " | ".join(cells) + " |")
+    for e in document["load_errors"]:
+        lines.append(f"| {SYMBOL['error']} **ERROR** | `{e['path']}` | - | - | - | - | - | - |")
     problems = [c for c in document["claims"] if c["verdict"] != "pass"]
     if problems or document["load_errors"] or document.get("messages"):
         lines += ["", "## Reasons", ""]

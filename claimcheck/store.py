@@ -116,6 +116,11 @@ class Store:
                         (run_id, claim_id, version, json.dumps(result, default=str)))
         self.db.commit()
 
+    def run_verdicts(self, run_id: str) -> list[tuple[str, dict]]:
+        """(claim id, stored result) for every claim of one run."""
+        cur = self.db.execute("SELECT claim_id, result FROM verdicts WHERE run_id=? ORDER BY claim_id", (run_id,))
+        return [(cid, json.loads(res)) for cid, res in cur]
+
     def runs(self) -> list[dict]:
         cur = self.db.execute("SELECT run_id, started, finished, profile, master_seed, status, provenance FROM runs ORDER BY started")
         return [

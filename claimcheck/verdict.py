@@ -57,7 +57,7 @@ class RateResult:
         predicted = r.predicted if r.kind != "limit" else r.target
         d = {"metric": r.metric, "axis": r.axis, "kind": r.kind, "statistic": r.statistic,
              "predicted": predicted, "tolerance": r.tolerance, "heuristic": r.heuristic,
-             "label": r.label, "describe": r.describe(),
+             "label": r.label, "describe": r.describe(), "unit": r.unit, "note": r.note,
              "measured": self.measured, "ci_low": self.ci_low, "ci_high": self.ci_high,
              "verdict": self.verdict, "reason": self.reason, "p_fail": self.p_fail,
              "detectable_deviation": self.detectable, "notes": self.notes,
@@ -238,7 +238,7 @@ def _check_limit(rate: Rate, x: np.ndarray, tab: np.ndarray, level: float, other
     if all(dist > 0):
         mean_d = [float(np.mean(dist[x == v])) for v in xs]
         slope, _, _, _, serr = stats.linregress(np.log(xs), np.log(mean_d))
-        trend = {"slope": float(slope), "se": float(serr)}
+        trend = {"slope": float(slope), "se": float(serr) if math.isfinite(serr) else 0.0}  # constant distances: linregress gives nan
         info["trend"] = trend
     if lo <= cl and ch <= hi:
         res.verdict, res.reason = PASS, f"{txt} lies within {rate.target:g} +- {rate.tolerance:g}"

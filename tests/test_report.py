@@ -270,7 +270,6 @@ def test_report_command_from_store(report, tmp_path, capsys):
     for cid in IDS:
         assert cid in html
     assert report["document"]["run_id"] in html  # the latest run by default
-    first = json.loads(json.dumps(report["document"]))  # noqa: F841
     # an older run by prefix; the history then stops at that run
     from claimcheck.store import Store
     db = Store(report["store"])
@@ -278,7 +277,7 @@ def test_report_command_from_store(report, tmp_path, capsys):
     db.close()
     assert main(["report", "--out", str(tmp_path / "old"), "--store", str(report["store"]), "--run", runs[0]]) == 0
     old = (tmp_path / "old" / "claims" / "demo.tight.html").read_text()
-    assert runs[0] in old and "history appears from the second run" in old.replace("the history graph appears", "history appears")
+    assert runs[0] in old and "1 stored run(s) of this profile" in old  # history stops at that run
     # rebuilt pages show the stored measurements again
     assert "<svg" in (out / "claims" / "demo.tight.html").read_text()
     assert main(["report", "--out", str(tmp_path / "x"), "--store", str(report["store"]), "--run", "nope"]) == 2
@@ -290,3 +289,55 @@ def test_report_command_from_store(report, tmp_path, capsys):
 def test_build_report_needs_a_store_or_document(tmp_path):
     with pytest.raises(ReportError):
         build_report(out=tmp_path, store=tmp_path / "none.sqlite")
+
+
+def test_history_marks_verdict_changes(tmp_path):
+    from claimcheck.report.history import claim_history, rate_series
+    from claimcheck.report.plots import history_plot
+    from claimcheck.store import Store
+
+    db = Store(tmp_path / "h.sqlite")
+    rate = {"label": "err~N", "metric": "err", "axis": "N", "kind": "tight", "predicted": -0.5, "tolerance": 0.1}
+    for i, (verdict, slope, version) in enumerate([("pass", -0.5, "v1"), ("pass", -0.49, "v1"), ("fail", -0.2, "v2"),
+                                                   ("fail", -0.21, "v2")]):
+        run_id = f"run{i}"
+        db.start_run(run_id, "quick", i, {"git": {"commit": f"{i:040d}"}})
+        db.put_verdict(run_id, "x.y", version, {"verdict": verdict, "version": version, "master_seed": i, "mutants": [],
+                                                "rates": [dict(rate, measured=slope, ci_low=slope - 0.02,
+                                                               ci_high=slope + 0.02, verdict=verdict)]})
+        db.finish_run(run_id, "finished")
+        time.sleep(0.01)
+    db.start_run("full0", "full", 0, {})
+    db.put_verdict("full0", "x.y", "v2", {"verdict": "pass", "rates": []})
+    hist = claim_history(db, "x.y", "quick")
+    assert [h["run_id"] for h in hist] == ["run0", "run1", "run2", "run3"]  # other profiles left out
+    assert [h["changed"] for h in hist] == [False, False, True, False]
+    assert [h["claim_changed"] for h in hist] == [False, False, True, False]
+    assert [h["run_id"] for h in claim_history(db, "x.y", "quick", upto="run1")] == ["run0", "run1"]
+    svg = str(history_plot(rate_series(hist, "err~N"), rate, "t"))
+    assert "→ fail" in svg and "claim changed" in svg and "<svg" in svg
+    db.close()
+
+
+def test_stale_pages_are_removed(report, tmp_path):
+    import shutil
+    out = tmp_path / "copy"
+    shutil.copytree(report["out"], out)
+    (out / "claims" / "gone.claim.html").write_text("old")
+    (out / "data" / "gone.claim.csv").write_text("old")
+    build_report(out=out, store=report["store"], document=report["document"])
+    assert not (out / "claims" / "gone.claim.html").exists() and not (out / "data" / "gone.claim.csv").exists()
+    assert (out / "claims" / "demo.tight.html").exists()
+
+
+def test_claimcheck_run_writes_the_report(report, tmp_path, capsys):
+    out = tmp_path / "run-out"
+    code = main(["run", "demo.tight", "--claims-dir", str(report["out"].parent / "claims"), "--store", str(report["store"]),
+                 "--out", str(out), "--jobs", "1", "--no-progress"])
+    assert code == 0
+    assert "index.html" in capsys.readouterr().out
+    html = (out / "index.html").read_text()
+    assert "demo.tight" in html and "demob.recon" not in html
+    assert (out / "claims" / "demo.tight.html").exists()
+    assert 'src="../artefacts/demo.tight/figure-1.svg"' in (out / "claims" / "demo.tight.html").read_text()
+    assert (out / "artefacts" / "demo.tight" / "figure-1.svg").exists()

@@ -21,9 +21,8 @@ __all__ = ["build_report", "ReportError"]
 def build_report(out, store=None, document: dict | None = None, run: str | None = None) -> Path:
     """Write the report of ``document`` (or of stored run ``run``, default the latest)
     into ``out``; history comes from ``store``. Returns the path of index.html."""
-    import matplotlib
-
-    matplotlib.use("Agg")
+    # plots use matplotlib Figure objects and the SVG canvas directly (no pyplot), so
+    # building a report never opens a window nor changes the caller's matplotlib backend
     from ..outputs import markdown_summary
     from ..store import Store
     from .data import fits_json, measurements_csv
@@ -63,6 +62,7 @@ def build_report(out, store=None, document: dict | None = None, run: str | None 
                "next": f"{page_name(ids[i + 1])}.html" if i + 1 < len(ids) else None}
         page = claim_page(doc, document, histories[doc["id"]], out, nav)
         _write(out / "claims" / f"{name}.html", e.get_template("claim.html").render(**page))
+    _remove_stale(out, {page_name(i) for i in ids})
     index = out / "index.html"
     _write(index, e.get_template("index.html").render(**index_page(document, rows, out)))
     (out / "summary.md").write_text(markdown_summary(document))
@@ -73,3 +73,12 @@ def _write(path: Path, text: str) -> None:
     tmp = path.with_suffix(".tmp")
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)
+
+
+def _remove_stale(out: Path, names: set[str]) -> None:
+    """Pages and data of claims that are not in this report (from an earlier report in
+    the same folder) would be linked from nowhere and mislead; remove them."""
+    for folder, suffixes in (("claims", {".html"}), ("data", {".csv", ".json"})):
+        for f in (out / folder).iterdir():
+            if f.is_file() and f.suffix in suffixes and f.stem not in names:
+                f.unlink()

@@ -98,11 +98,11 @@ def measurements_csv(doc: dict) -> str:
             p = parse_point(r["point"])
             ms = r.get("metrics") or {}
             w.writerow([name, *(p.get(a, "") for a in axes), r["replicate"], r["status"],
-                        *(_cell(ms.get(k)) for k in metrics), _cell(r.get("seconds")), r.get("error") or ""])
+                        *(csv_cell(ms.get(k)) for k in metrics), csv_cell(r.get("seconds")), r.get("error") or ""])
     return buf.getvalue()
 
 
-def _cell(v) -> str:
+def csv_cell(v) -> str:
     if v is None:
         return ""
     if isinstance(v, float):

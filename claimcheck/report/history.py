@@ -52,5 +52,5 @@ def rate_series(history: list[dict], label: str) -> list[dict]:
             continue
         pts.append({"measured": r.get("measured"), "lo": r.get("ci_low"), "hi": r.get("ci_high"),
                     "verdict": r.get("verdict", "error"), "version": h["version"],
-                    "tick": f"{h['date'][5:]} {h['commit']}"})
+                    "tick": f"{h['date'][5:10]}\n{h['commit']}"})
     return pts

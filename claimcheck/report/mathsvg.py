@@ -17,15 +17,17 @@ from markupsafe import Markup, escape
 FONT_PT = 12.0  # rendering size; the image is sized in em, so it follows the page font
 
 # macros mathtext lacks, mapped to Unicode symbols it does draw
-_SUBSTITUTE = {r"\lesssim": "≲", r"\gtrsim": "≳", r"\eqqcolon": "=:", r"\coloneqq": ":="}
+_SUBSTITUTE = {"lesssim": "≲", "gtrsim": "≳", "coloneqq": ":=", "le": r"\leq", "ge": r"\geq", "ne": r"\neq",
+               "lVert": r"\Vert", "rVert": r"\Vert", "lvert": "|", "rvert": "|", "tfrac": r"\frac",
+               "dfrac": r"\frac", "bigl": "", "bigr": "", "Bigl": "", "Bigr": "", "big": "", "Big": ""}
+_MACRO = re.compile(r"\\(%s)(?![A-Za-z])" % "|".join(sorted(_SUBSTITUTE, key=len, reverse=True)))
 
 _SEGMENT = re.compile(r"(\$\$.+?\$\$|(?<!\\)\$.+?(?<!\\)\$|\\\(.+?\\\))", re.S)
 
 
 def _clean(tex: str) -> str:
-    for a, b in _SUBSTITUTE.items():
-        tex = tex.replace(a, b)
-    return tex
+    """Map macros mathtext lacks to ones it has (\\le -> \\leq, \\lesssim -> ≲, ...)."""
+    return _MACRO.sub(lambda m: _SUBSTITUTE[m.group(1)], tex)
 
 
 @functools.lru_cache(maxsize=512)

@@ -8,9 +8,11 @@ import time
 from pathlib import Path
 
 import jinja2
+from markupsafe import Markup, escape
 
+from ..outputs import claimed_text, measured_parts
 from . import plots
-from .data import durations, rate_points
+from .data import csv_cell, durations, rate_points
 from .history import rate_series
 from .mathsvg import render_statement
 
@@ -55,26 +57,12 @@ def paper_key(doc: dict) -> str:
 
 def predicted_text(r: dict) -> str:
     k = r["kind"]
-    if k == "limit":
-        return f"→ {r['predicted']:g} ± {r['tolerance']:g}"
-    if k == "converges":
-        return "< 0" + (f" (heuristic {r['heuristic']:+g})" if r.get("heuristic") is not None else "")
-    if k == "geometric":
-        return f"ρ ≤ {r['predicted']:g}"
-    if k == "upper":
-        return f"≤ {r['predicted']:+g} (+{r['tolerance']:g})"
-    return f"{r['predicted']:+g} ± {r['tolerance']:g}"
+    if k == "converges" and r.get("heuristic") is not None:
+        return f"< 0 (heuristic {r['heuristic']:+g})"
+    return claimed_text(r)
 
 
-def measured_text(r: dict) -> tuple[str, str]:
-    """(value, CI) as text; geometric rates are shown as rho."""
-    if r["kind"] == "geometric" and r.get("measured_rho") is not None:
-        lo, hi = r["rho_ci"]
-        return f"ρ = {r['measured_rho']:.3g}", f"[{lo:.3g}, {hi:.3g}]"
-    fmt = "{:.4g}" if r["kind"] == "limit" else "{:+.3f}"
-    if r.get("measured") is None:
-        return "–", ""
-    return num(r["measured"], fmt), f"[{num(r.get('ci_low'), fmt)}, {num(r.get('ci_high'), fmt)}]"
+measured_text = measured_parts
 
 
 def ci_bar(r: dict, width: int = 120, height: int = 18) -> dict | None:
@@ -85,8 +73,11 @@ def ci_bar(r: dict, width: int = 120, height: int = 18) -> dict | None:
     k = r["kind"]
     if k == "limit":
         blo, bhi, pred = r["predicted"] - r["tolerance"], r["predicted"] + r["tolerance"], r["predicted"]
+    elif k == "geometric":  # drawn in rho, as the text shows it
+        m, lo, hi = math.exp(m), math.exp(lo), math.exp(hi)
+        blo, bhi, pred = 0.0, math.exp(plots.bands(r)[1]), r["predicted"]
     else:
-        blo, bhi, pred = plots._bands(r)
+        blo, bhi, pred = plots.bands(r)
     finite = [v for v in (blo, bhi, pred, lo, hi, m) if v is not None and math.isfinite(v)]
     a, b = min(finite), max(finite)
     pad = 0.12 * ((b - a) or 1.0)
@@ -140,6 +131,22 @@ def index_rows(document: dict, histories: dict[str, list[dict]]) -> list[dict]:
     return rows
 
 
+def _mutant_note(m: dict, mr: dict) -> str:
+    """What the forest plot says next to a mutant: this rate's verdict and whether the mutant was caught."""
+    here = WORD[mr["verdict"]]
+    if mr["verdict"] == "fail":
+        return f"{here}: caught" if m["caught"] else f"{here}"
+    return f"{here} here; caught by another rate" if m["caught"] else f"{here}: NOT caught"
+
+
+def _safe(plot, *args):
+    """A plot, or a visible note when drawing it failed (one odd rate must not cost the report)."""
+    try:
+        return plot(*args)
+    except Exception as exc:  # noqa: BLE001
+        return Markup(f'<p class="muted small">plot failed: {escape(type(exc).__name__)}: {escape(str(exc)[:200])}</p>')
+
+
 def claim_page(doc: dict, document: dict, history: list[dict], out: Path, nav: dict) -> dict:
     level = doc.get("level") or document.get("level") or 0.05
     salt = page_name(doc["id"])
@@ -152,18 +159,17 @@ def claim_page(doc: dict, document: dict, history: list[dict], out: Path, nav: d
             mr = next((x for x in m.get("rates", []) if x["label"] == r["label"]), None)
             if mr is not None:
                 mut_rows.append({"label": m["name"], "measured": mr.get("measured"), "lo": mr.get("ci_low"),
-                                 "hi": mr.get("ci_high"), "verdict": mr["verdict"],
-                                 "note": "caught" if m["caught"] else "NOT caught"})
+                                 "hi": mr.get("ci_high"), "verdict": mr["verdict"], "note": _mutant_note(m, mr)})
         val, ci = measured_text(r)
         fit = r.get("fit") or {}
         rates.append({
             "r": r, "anchor": f"rate-{i + 1}", "predicted": predicted_text(r), "measured": val, "ci": ci,
             "band": plots.band_text(r), "words": verdict_words(r, level),
-            "main": plots.rate_plot(pts, r, f"{salt}-{i}-main", level),
-            "local": plots.local_slopes_plot(r, f"{salt}-{i}-local", level),
-            "resid": plots.residuals_plot(r, f"{salt}-{i}-resid"),
-            "forest": plots.forest_plot(mut_rows, r, f"{salt}-{i}-forest"),
-            "history": plots.history_plot(rate_series(history, r["label"]), r, f"{salt}-{i}-hist"),
+            "main": _safe(plots.rate_plot, pts, r, f"{salt}-{i}-main", level),
+            "local": _safe(plots.local_slopes_plot, r, f"{salt}-{i}-local", level),
+            "resid": _safe(plots.residuals_plot, r, f"{salt}-{i}-resid"),
+            "forest": _safe(plots.forest_plot, mut_rows, r, f"{salt}-{i}-forest"),
+            "history": _safe(plots.history_plot, rate_series(history, r["label"]), r, f"{salt}-{i}-hist"),
             "n_history": len(rate_series(history, r["label"])),
             "fit": fit, "points": pts, "subsampled": sum(p.values.size for p in pts) > plots.MAX_REPLICATE_DOTS,
         })
@@ -215,11 +221,13 @@ def refit_snippet(doc: dict) -> str | None:
     if r is None:
         return None
     geometric = r["kind"] == "geometric"
+    others = {a: v[0] for a, v in (doc.get("grid") or {}).items() if a != r["axis"] and v}
+    keep = "".join(f" and row[{a!r}] == {csv_cell(v)!r}" for a, v in others.items())
     return "\n".join([
         "import csv, collections, numpy as np",
         "by = collections.defaultdict(list)",
         f"for row in csv.DictReader(open({page_name(doc['id']) + '.csv'!r})):",
-        "    if row['variant'] == '' and row['status'] == 'ok':",
+        f"    if row['variant'] == '' and row['status'] == 'ok'{keep}:" + ("  # one value of the other axes" if others else ""),
         f"        by[float(row[{r['axis']!r}])].append(float(row[{r['metric']!r}]))",
         "x = np.array(sorted(by))",
         f"s = np.array([{STAT_EXPR.get(r.get('statistic') or 'mean', 'np.mean(v)')} for v in (np.array(by[k]) for k in x)])",

@@ -30,7 +30,7 @@ def _figure(w: float, h: float):
     fig = Figure(figsize=(w, h))
     ax = fig.add_subplot()
     ax.grid(True, which="major", color="#e3e3e3", linewidth=0.6)
-    ax.tick_params(labelsize=8)
+    ax.tick_params(labelsize=9)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     return fig, ax
@@ -50,6 +50,10 @@ def _tick_text(v, _pos=None) -> str:
     return f"{v:g}"
 
 
+def _plain_tick(v, _pos=None) -> str:
+    return f"{v:g}" if v > 0 and math.isfinite(v) else ""
+
+
 def _log_ticks(ax, which: str) -> None:
     """Plain-text log ticks; 1-2-5 ticks when the axis spans less than two decades."""
     from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
@@ -58,7 +62,7 @@ def _log_ticks(ax, which: str) -> None:
     lo, hi = (ax.get_xlim() if which == "x" else ax.get_ylim())
     span = math.log10(hi / lo) if lo > 0 and hi > 0 else 3
     axis.set_major_locator(LogLocator(base=10, subs=(1.0,) if span >= 2 else (1.0, 2.0, 5.0)))
-    axis.set_major_formatter(FuncFormatter(_tick_text))
+    axis.set_major_formatter(FuncFormatter(_tick_text if span >= 2 else _plain_tick))
     axis.set_minor_locator(NullLocator())
 
 
@@ -94,7 +98,7 @@ def _unit(rate: dict) -> str:
     return f" [{u}]" if u else ""
 
 
-def _bands(rate: dict) -> tuple[float, float, float | None]:
+def bands(rate: dict) -> tuple[float, float, float | None]:
     """Allowed band (lo, hi) of the fitted slope and the predicted slope drawn through the data."""
     kind, pred, tol = rate["kind"], rate.get("predicted"), rate.get("tolerance") or 0.0
     if kind == "tight":
@@ -109,11 +113,13 @@ def _bands(rate: dict) -> tuple[float, float, float | None]:
 
 
 def band_text(rate: dict) -> str:
-    lo, hi, _ = _bands(rate)
+    lo, hi, _ = bands(rate)
     if rate["kind"] == "limit":
         return f"{rate['predicted']:g} ± {rate['tolerance']:g}"
     if rate["kind"] == "converges":
         return "< 0"
+    if rate["kind"] == "geometric":
+        return f"ρ ≤ {math.exp(hi):.3g} (log ρ ≤ {hi:+.3g})"
     return f"[{lo:+.3g}, {hi:+.3g}]" if math.isfinite(lo) else f"≤ {hi:+.3g}"
 
 
@@ -125,7 +131,7 @@ def rate_plot(points: Sequence[PointStat], rate: dict, salt: str, level: float =
     kind, fit = rate["kind"], rate.get("fit")
     logx = kind != "geometric"
     logy = kind != "limit"
-    fig, ax = _figure(6.4, 4.0)
+    fig, ax = _figure(5.2, 3.5)
     ax.set_xscale("log" if logx else "linear")
     if logy:
         ax.set_yscale("log")
@@ -146,10 +152,10 @@ def rate_plot(points: Sequence[PointStat], rate: dict, salt: str, level: float =
         idx = _subsample(v.size, per_point)
         total += p.values.size
         shown += idx.size
-        jit = np.linspace(-1, 1, idx.size) if idx.size > 1 else np.zeros(1)
+        jit = np.linspace(-1, 1, idx.size) if idx.size > 1 else np.zeros(idx.size)
         xs = p.x * np.exp(0.05 * jit) if logx else p.x + 0.012 * (xmax - xmin or 1) * jit
         ax.scatter(xs, v[idx], s=5, color=colour[p.group], alpha=0.22, linewidths=0, zorder=1)
-    rep_label = f"replicates ({shown} of {total} shown)" if shown < total else "replicates"
+    rep_label = f"replicates ({shown} of {total})" if shown < total else "replicates"
     ax.scatter([], [], s=9, color=GREY, alpha=0.5, label=rep_label)
 
     # the statistic per point with its CI (hollow: outside the fit range)
@@ -170,10 +176,10 @@ def rate_plot(points: Sequence[PointStat], rate: dict, salt: str, level: float =
             ax.errorbar(x, y, yerr=np.abs(err), fmt="o", ms=5, color=colour[g], mfc=colour[g] if in_fit else "white",
                         capsize=2.5, lw=1.1, zorder=4, label=lab)
 
-    lo_b, hi_b, pred = _bands(rate)
+    lo_b, hi_b, pred = bands(rate)
     if kind == "limit":
         target, tol = rate["predicted"], rate["tolerance"]
-        ax.axhspan(target - tol, target + tol, color=ORANGE, alpha=0.15, lw=0, label=f"allowed at the largest {rate['axis']}: {target:g} ± {tol:g}")
+        ax.axhspan(target - tol, target + tol, color=ORANGE, alpha=0.15, lw=0, label=f"allowed: {target:g} ± {tol:g}")
         ax.axhline(target, color=ORANGE, ls="--", lw=1.2, label=f"claimed limit {target:g}")
     elif fit:
         b, cl, ch = fit["slope"], fit["ci_low"], fit["ci_high"]
@@ -191,14 +197,16 @@ def rate_plot(points: Sequence[PointStat], rate: dict, salt: str, level: float =
             yc = a + b * uc
             xx = np.exp(uu) if logx else uu
             ax.plot(xx, np.exp(a + b * uu), color=colour[g], lw=1.6, zorder=3,
-                    label=(f"fit: slope {b:+.3f}, {pct} CI [{cl:+.3f}, {ch:+.3f}]" if i == 0 else None))
+                    label=(f"fit: slope {b:+.3f} [{cl:+.3f}, {ch:+.3f}]" if i == 0 else None))
             d = uu - uc
             ax.fill_between(xx, np.exp(yc + np.minimum(cl * d, ch * d)), np.exp(yc + np.maximum(cl * d, ch * d)),
-                            color=colour[g], alpha=0.18, lw=0, zorder=2, label=("CI of the slope" if i == 0 else None))
+                            color=colour[g], alpha=0.18, lw=0, zorder=2, label=(f"{pct} CI of the slope" if i == 0 else None))
             if i == 0 and pred is not None:
-                word = "heuristic" if kind == "converges" else "claimed"
-                ax.plot(xx, np.exp(yc + pred * d), color=ORANGE, ls="--", lw=1.5, zorder=3,
-                        label=f"{word} slope {pred:+.3g} (through the fit's centre)")
+                if kind == "geometric":
+                    text = f"claimed ρ = {rate['predicted']:g} (log ρ = {pred:+.3g})"
+                else:
+                    text = f"{'heuristic' if kind == 'converges' else 'claimed'} slope {pred:+.3g}"
+                ax.plot(xx, np.exp(yc + pred * d), color=ORANGE, ls="--", lw=1.5, zorder=3, label=text)
             if i == 0 and math.isfinite(hi_b) and kind != "tight":
                 ax.plot(xx, np.exp(yc + hi_b * d), color=ORANGE, ls=":", lw=1.2, zorder=3,
                         label=f"allowed: slope ≤ {hi_b:+.3g}" if kind != "converges" else "allowed: slope < 0")
@@ -210,10 +218,10 @@ def rate_plot(points: Sequence[PointStat], rate: dict, salt: str, level: float =
 
     if hidden:
         ax.text(0.98, 0.97, f"{hidden} replicate value(s) ≤ 0 not shown on the log axis", transform=ax.transAxes,
-                ha="right", va="top", fontsize=7, color="#555")
-    ax.set_xlabel(f"{rate['axis']}" + (" (log scale)" if logx else ""), fontsize=9)
-    ax.set_ylabel(f"{stat_name}{_unit(rate)}" + (" (log scale)" if logy else ""), fontsize=9)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, fontsize=7.5, frameon=False)
+                ha="right", va="top", fontsize=8, color="#555")
+    ax.set_xlabel(f"{rate['axis']}" + (" (log scale)" if logx else ""), fontsize=10)
+    ax.set_ylabel(f"{stat_name}{_unit(rate)}" + (" (log scale)" if logy else ""), fontsize=10)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.17), ncol=2, fontsize=8, frameon=False)
     return to_svg(fig, salt, f"{rate['metric']} against {rate['axis']}")
 
 
@@ -227,7 +235,7 @@ def local_slopes_plot(rate: dict, salt: str, level: float = 0.05) -> Markup | No
     logx = not fit.get("loglinear")
     fig, ax = _figure(4.2, 2.9)
     ax.set_xscale("log" if logx else "linear")
-    lo_b, hi_b, pred = _bands(rate)
+    lo_b, hi_b, pred = bands(rate)
     ax.axhspan(fit["ci_low"], fit["ci_high"], color=BLUE, alpha=0.15, lw=0, label="CI of the fitted slope")
     if rate["kind"] == "tight":
         ax.axhspan(lo_b, hi_b, color=ORANGE, alpha=0.12, lw=0, label=f"allowed {band_text(rate)}")
@@ -242,10 +250,10 @@ def local_slopes_plot(rate: dict, salt: str, level: float = 0.05) -> Markup | No
         ax.errorbar(mid, [s["slope"] for s in ls], yerr=[q * s["se"] for s in ls], fmt="o-", ms=4, lw=1,
                     capsize=2.5, color=GROUP_COLOURS[i % len(GROUP_COLOURS)], zorder=3,
                     label=("local slope ± CI" if len(groups) == 1 else g))
-    ax.set_xlabel(f"{rate['axis']}, midpoint of neighbours" + (" (log scale)" if logx else ""), fontsize=8.5)
+    ax.set_xlabel(f"{rate['axis']}, midpoint of neighbours" + (" (log scale)" if logx else ""), fontsize=10)
     what = "log(stat)" if not logx else "log(stat) / d log " + rate["axis"]
-    ax.set_ylabel(f"local slope d {what}" if logx else f"local slope d {what} / d {rate['axis']}", fontsize=8)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.24), ncol=2, fontsize=7, frameon=False)
+    ax.set_ylabel(f"local slope d {what}" if logx else f"local slope d {what} / d {rate['axis']}", fontsize=10)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.24), ncol=2, fontsize=8, frameon=False)
     return to_svg(fig, salt, f"local slopes of {rate['metric']} between neighbouring {rate['axis']}")
 
 
@@ -265,10 +273,10 @@ def residuals_plot(rate: dict, salt: str) -> Markup | None:
     note = f"χ²/dof = {fit['chi2']:.2f}/{fit['dof']}" if fit.get("dof") else ""
     if fit.get("curvature"):
         note += f"; curvature p = {fit['curvature']['p']:.2g}"
-    ax.text(0.02, 0.97, note, transform=ax.transAxes, va="top", fontsize=7.5, color="#333")
-    ax.set_xlabel(f"{rate['axis']}" + (" (log scale)" if logx else ""), fontsize=8.5)
-    ax.set_ylabel("residual (noise s.d. units)", fontsize=8.5)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.24), ncol=2, fontsize=7, frameon=False)
+    ax.text(0.02, 0.97, note, transform=ax.transAxes, va="top", fontsize=8.5, color="#333")
+    ax.set_xlabel(f"{rate['axis']}" + (" (log scale)" if logx else ""), fontsize=10)
+    ax.set_ylabel("residual (noise s.d. units)", fontsize=10)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.24), ncol=2, fontsize=8, frameon=False)
     return to_svg(fig, salt, f"fit residuals of {rate['metric']}")
 
 
@@ -284,9 +292,9 @@ def forest_plot(rows: list[dict], rate: dict, salt: str) -> Markup | None:
     rows = [r for r in rows if r["measured"] is not None and math.isfinite(r["measured"])]
     if len(rows) < 2:
         return None
-    fig, ax = _figure(6.4, 0.9 + 0.42 * len(rows))
+    fig, ax = _figure(5.2, 0.9 + 0.42 * len(rows))
     ax.grid(False, axis="y")
-    lo_b, hi_b, pred = _bands(rate)
+    lo_b, hi_b, pred = bands(rate)
     if rate["kind"] == "limit":
         lo_b, hi_b = rate["predicted"] - rate["tolerance"], rate["predicted"] + rate["tolerance"]
     vals = [v for r in rows for v in (r["lo"], r["hi"], r["measured"]) if v is not None and math.isfinite(v)]
@@ -303,18 +311,18 @@ def forest_plot(rows: list[dict], rate: dict, salt: str) -> Markup | None:
         hi = r["hi"] if r["hi"] is not None else r["measured"]
         _verdict_marker(ax, r["measured"], y, [[r["measured"] - lo], [hi - r["measured"]]], r["verdict"], zorder=3)
         ax.annotate(r.get("note", ""), (1.0, y), xycoords=("axes fraction", "data"), xytext=(6, 0),
-                    textcoords="offset points", va="center", fontsize=7.5, color="#222")
+                    textcoords="offset points", va="center", fontsize=8.5, color="#222")
     span = max(vals + [hi_b if math.isfinite(hi_b) else vals[0]]) - min(vals + [lo_b if math.isfinite(lo_b) else vals[0]])
     left = min(vals + ([lo_b] if math.isfinite(lo_b) else [])) - 0.08 * (span or 1)
     right = max(vals + ([hi_b] if math.isfinite(hi_b) else [])) + 0.08 * (span or 1)
     ax.set_xlim(left, right)
     ax.set_yticks(range(n))
-    ax.set_yticklabels([r["label"] for r in rows][::-1], fontsize=8)
+    ax.set_yticklabels([r["label"] for r in rows][::-1], fontsize=10)
     ax.set_ylim(-0.6, n - 0.4)
     what = {"limit": f"{rate.get('statistic', 'mean')}({rate['metric']}) at the largest {rate['axis']}",
             "geometric": f"fitted log(rho) of {rate['metric']} per unit {rate['axis']}"}.get(
         rate["kind"], f"fitted exponent of {rate['metric']} in {rate['axis']}")
-    ax.set_xlabel(what + " (shaded: allowed by the claim)", fontsize=8.5)
+    ax.set_xlabel(what + " (shaded: allowed by the claim)", fontsize=10)
     return to_svg(fig, salt, f"measured {rate['metric']} exponent of the claim and its mutants")
 
 
@@ -324,8 +332,8 @@ def history_plot(points: list[dict], rate: dict, salt: str) -> Markup | None:
     pts = [p for p in points if p["measured"] is not None and math.isfinite(p["measured"])]
     if len(pts) < 2:
         return None
-    fig, ax = _figure(6.4, 2.9)
-    lo_b, hi_b, pred = _bands(rate)
+    fig, ax = _figure(5.2, 2.9)
+    lo_b, hi_b, pred = bands(rate)
     if rate["kind"] == "limit":
         lo_b, hi_b = rate["predicted"] - rate["tolerance"], rate["predicted"] + rate["tolerance"]
     if math.isfinite(lo_b):
@@ -335,6 +343,7 @@ def history_plot(points: list[dict], rate: dict, salt: str) -> Markup | None:
     if pred is not None:
         ax.axhline(pred, color=ORANGE, ls="--", lw=1.1)
     seen = set()
+    changes = 0
     for i, p in enumerate(pts):
         lo = p["lo"] if p["lo"] is not None else p["measured"]
         hi = p["hi"] if p["hi"] is not None else p["measured"]
@@ -344,19 +353,21 @@ def history_plot(points: list[dict], rate: dict, salt: str) -> Markup | None:
         seen.add(word)
         if i and p["verdict"] != pts[i - 1]["verdict"]:
             ax.axvline(i - 0.5, color="#333", lw=1.0)
-            ax.annotate(f"→ {p['verdict'].upper()}", (i - 0.45, 1.0), xycoords=("data", "axes fraction"),
-                        va="top", fontsize=7, color="#333")
-        elif i and p["version"] != pts[i - 1]["version"]:
-            ax.axvline(i - 0.5, color="#777", lw=0.9, ls=":")
-            ax.annotate("claim changed", (i - 0.45, 0.02), xycoords=("data", "axes fraction"), fontsize=6.5, color="#555")
-    step = max(1, len(pts) // 12)
-    ticks = list(range(0, len(pts), step))
+            ax.annotate(f"→ {p['verdict']}", (i - 0.45, 0.99 - 0.09 * (changes % 3)), xycoords=("data", "axes fraction"),
+                        va="top", fontsize=8, color="#333")
+            changes += 1
+        if i and p["version"] != pts[i - 1]["version"]:
+            if p["verdict"] == pts[i - 1]["verdict"]:
+                ax.axvline(i - 0.5, color="#777", lw=0.9, ls=":")
+            ax.annotate("claim changed", (i - 0.45, 0.02), xycoords=("data", "axes fraction"), fontsize=8, color="#555")
+    step = math.ceil(len(pts) / 6)
+    ticks = list(range(len(pts) - 1, -1, -step))[::-1]  # always label the newest run
     ax.set_xticks(ticks)
-    ax.set_xticklabels([pts[i]["tick"] for i in ticks], fontsize=6.5, rotation=35, ha="right")
+    ax.set_xticklabels([pts[i]["tick"] for i in ticks], fontsize=8)
     ax.set_xlim(-0.6, len(pts) - 0.4)
-    ax.set_xlabel("run (date, commit), oldest left", fontsize=8.5)
+    ax.set_xlabel("run (date, commit), oldest left", fontsize=10)
     ylab = {"limit": f"{rate['metric']} at the largest {rate['axis']}", "geometric": "fitted log(rho)"}.get(
         rate["kind"], f"fitted exponent in {rate['axis']}")
-    ax.set_ylabel(ylab, fontsize=8.5)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7, frameon=False)
+    ax.set_ylabel(ylab, fontsize=10)
+    ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=4, fontsize=8, frameon=False)
     return to_svg(fig, salt, f"history of the measured {rate['metric']} exponent")

@@ -29,10 +29,8 @@ def pick_run(store, run: str | None) -> dict:
     return matches[0]
 
 
-def _verdict_rows(store, run_id: str) -> list[tuple[str, str]]:
-    # read-only query of the verdicts table (Store has no per-run accessor)
-    return store.db.execute("SELECT claim_id, result FROM verdicts WHERE run_id=? ORDER BY claim_id",
-                            (run_id,)).fetchall()
+def _verdict_rows(store, run_id: str) -> list[tuple[str, dict]]:
+    return store.run_verdicts(run_id)
 
 
 def _measurements(store, doc: dict, variant: str) -> list[dict]:
@@ -51,8 +49,7 @@ def document_from_store(store, run: str | None = None) -> dict:
     info = pick_run(store, run)
     prov = info.get("provenance") or {}
     claims = []
-    for _, result in _verdict_rows(store, info["run_id"]):
-        doc = json.loads(result)
+    for _, doc in _verdict_rows(store, info["run_id"]):
         doc["measurements"] = _measurements(store, doc, "")
         for m in doc.get("mutants", []):
             m["measurements"] = _measurements(store, doc, m["name"])
