@@ -25,7 +25,6 @@ import json
 import math
 import pprint
 import statistics
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,9 +35,8 @@ from scipy import stats
 from .analyse import check_variant, claim_verdict, mutant_caught
 from .claim import Claim
 from .discovery import claim_version, discover, select
-from .executors import make_executor
 from .store import Store
-from .sweep import execute, plan
+from .sweep import measure
 from .verdict import ERROR, FAIL, INCONCLUSIVE, PASS, finalize
 
 DEFAULT_OUT = Path("reports") / "calibration"
@@ -106,7 +104,7 @@ def _analyse_seed(c: Claim, store: Store, version: str, seed: int, profile: str,
     return doc
 
 
-def summarize(c: Claim, per_seed: list[dict], profile: str, mutants: bool) -> tuple[dict, dict]:
+def summarize(c: Claim, per_seed: list[dict], profile: str, mutants: bool, level: float = 0.05) -> tuple[dict, dict]:
     """(summary, record): the full statistics and the record to paste into `calibration=`."""
     K = len(per_seed)
     counts = {v: sum(d["verdict"] == v for d in per_seed) for v in (PASS, FAIL, INCONCLUSIVE, ERROR)}
@@ -123,6 +121,10 @@ def summarize(c: Claim, per_seed: list[dict], profile: str, mutants: bool) -> tu
             "measured_mean": _round(statistics.fmean(measured)) if measured else None,
             "measured_sd": _round(_sd(measured)),
             "ci_half_width_median": _round(statistics.median(half)) if half else None,
+            # the CI's half-width against the spread the seeds actually show (z * sd): below 1 the
+            # CIs are too narrow (false fails above the level), well above 1 the check is conservative
+            "ci_half_width_over_z_sd": (_round(statistics.median(half) / (stats.norm.ppf(1 - level / 2) * _sd(measured)), 3)
+                                        if half and len(measured) >= 2 and _sd(measured) > 0 else None),
             "detectable_deviation_median": _round(statistics.median(detect)) if detect else None,
             "detectable_deviation_max": _round(max(detect)) if detect else None,
             "verdicts": {v: sum(x["verdict"] == v for x in rows) for v in (PASS, FAIL, INCONCLUSIVE, ERROR)},
@@ -174,54 +176,30 @@ def calibrate_claims(opts: CalibrateOptions) -> list[dict]:
     store = Store(opts.store)
     t0 = time.time()
     versions = {c.id: claim_version(c) for c in chosen}
-    tasks, reused, total_needed = [], 0, 0
-    for c in chosen:
-        variants = [""] + ([m.name for m in c.mutants] if opts.mutants else [])
-        for s in seeds:
-            for v in variants:
-                done = store.done_keys(versions[c.id], v, s)
-                t = plan(c, versions[c.id], v, opts.profile, s, done)
-                tasks.extend(t)
-                reused += len(done)
-    total = sum(len(t.replicates) for t in tasks)
-    computed = 0
-    bar = None
-    if opts.progress and total:
-        try:
-            from tqdm import tqdm
-            bar = tqdm(total=total, unit="rep", desc="calibrating", file=sys.stderr, disable=None, smoothing=0.1)
-        except ImportError:
-            bar = None
-
-    def on_rows(rows):
-        nonlocal computed
-        store.put(rows)
-        computed += len(rows)
-
-    executor = None
-    try:
-        if tasks:
-            executor = make_executor(opts.jobs, opts.scheduler)
-            execute(tasks, executor, on_rows, progress=(bar.update if bar else None))
-    finally:
-        if bar:
-            bar.close()
-        if executor is not None:
-            executor.shutdown(wait=True)
+    items = [(c, versions[c.id], v, s) for c in chosen for s in seeds
+             for v in [""] + ([m.name for m in c.mutants] if opts.mutants else [])]
+    measured = measure(store, items, opts.profile, jobs=opts.jobs, scheduler=opts.scheduler,
+                       progress=opts.progress, desc="calibrating")
+    if measured.interrupted:  # what was measured is stored: a re-run resumes
+        store.close()
+        raise KeyboardInterrupt
+    computed = measured.computed
+    reused = {c.id: sum(n for (cid, _, _), n in measured.reused.items() if cid == c.id) for c in chosen}
     measure_seconds = time.time() - t0
 
     docs = []
     for c in chosen:
         level = opts.level or c.level
         per_seed = [_analyse_seed(c, store, versions[c.id], s, opts.profile, level, opts.mutants) for s in seeds]
-        summary, record = summarize(c, per_seed, opts.profile, opts.mutants)
+        summary, record = summarize(c, per_seed, opts.profile, opts.mutants, level)
         docs.append({
             "schema": 1, "claim_id": c.id, "claim_version": versions[c.id], "file": c.module_file,
             "profile": opts.profile, "master_seeds": seeds, "level": level,
             "family_wise": f"each seed analysed as a run of this claim alone: Holm over its {len(c.rates)} rate(s); "
                            f"mutants at the Bonferroni level {level / max(len(c.rates), 1):g}",
             "summary": summary, "record": record, "per_seed": per_seed,
-            "timing": {"measured_seconds": round(measure_seconds, 2), "computed": computed, "reused": reused},
+            "timing": {"measured_seconds": round(measure_seconds, 2), "computed": computed[c.id], "reused": reused[c.id],
+                       "claims_measured_together": len(chosen)},
         })
     store.close()
     return docs
@@ -253,15 +231,16 @@ def describe(doc: dict) -> str:
     for lab, r in s["rates"].items():
         lines.append(f"  {lab} ({r['kind']}, predicted {r['predicted']} +- {r['tolerance']}): measured "
                      f"{r['measured_mean']} sd {r['measured_sd']} over seeds; median CI half-width "
-                     f"{r['ci_half_width_median']}; detectable deviation {r['detectable_deviation_median']} "
+                     f"{r['ci_half_width_median']} (= {r['ci_half_width_over_z_sd']} x z*sd); detectable deviation {r['detectable_deviation_median']} "
                      f"(max {r['detectable_deviation_max']})"
                      + (f"; inconclusive seeds asked for ~{r['replicates_needed_median']} replicates"
                         if r["replicates_needed_median"] else ""))
     for name, m in s.get("mutants", {}).items():
         lines.append(f"  mutant {name}: caught in {m['caught']}/{K} seeds")
     t = doc["timing"]
-    lines.append(f"  measured {t['computed']} replicate(s), reused {t['reused']} from the store, "
-                 f"{t['measured_seconds']:.1f} s")
+    together = t.get("claims_measured_together", 1)
+    lines.append(f"  measured {t['computed']} replicate(s), reused {t['reused']} from the store; measuring took "
+                 f"{t['measured_seconds']:.1f} s" + (f" (for all {together} claims together)" if together > 1 else ""))
     return "\n".join(lines)
 
 

@@ -287,9 +287,10 @@ def _without_calibration(source: str) -> str:
 
 
 def claim_version(claim: Claim) -> str:
-    """Hash of the claim's source (without its calibration record), its models'
-    sources and its parameters."""
+    """Hash of the claim's id, its source (without its calibration record), its models'
+    sources and its parameters. The id keeps two claims defined in one file apart."""
     h = hashlib.sha256()
+    h.update(claim.id.encode())
     h.update(_without_calibration(claim.source_text()).encode())
     for src in _dependency_sources(claim):
         h.update(src.encode())

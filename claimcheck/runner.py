@@ -17,10 +17,8 @@ from . import provenance
 from .analyse import check_variant, claim_verdict, mutant_caught
 from .claim import Claim
 from .discovery import LoadError, claim_version, discover, select
-from .executors import make_executor
-from .seeding import point_key
 from .store import Store
-from .sweep import execute, plan
+from .sweep import measure
 from .verdict import ERROR, FAIL, INCONCLUSIVE, PASS, finalize
 
 DEFAULT_STORE = Path("reports") / "claimcheck.sqlite"
@@ -53,16 +51,6 @@ class RunResult:
     messages: list[str] = field(default_factory=list)
 
 
-def _progress_bar(total: int, enabled: bool):
-    if not enabled or total == 0:
-        return None
-    try:
-        from tqdm import tqdm
-    except ImportError:  # tqdm is a core dependency, but stay usable without it
-        return None
-    return tqdm(total=total, unit="rep", desc="measuring", file=sys.stderr, disable=None, smoothing=0.1)
-
-
 def run(opts: RunOptions) -> RunResult:
     t_start = time.time()
     run_id = time.strftime("%Y%m%dT%H%M%S", time.gmtime(t_start)) + "-" + uuid.uuid4().hex[:6]
@@ -77,47 +65,20 @@ def run(opts: RunOptions) -> RunResult:
                               scheduler=opts.scheduler, jobs=opts.jobs)
     store.start_run(run_id, opts.profile, opts.seed, prov)
 
-    # plan every variant of every claim, skipping stored measurements
+    # measure every variant of every claim, skipping stored measurements
     versions = {c.id: claim_version(c) for c in chosen}
-    variants: list[tuple[Claim, str]] = []
+    items = []
     for c in chosen:
-        variants.append((c, ""))
+        items.append((c, versions[c.id], "", opts.seed))
         if opts.mutants:
-            variants.extend((c, m.name) for m in c.mutants)
-    tasks = []
-    reused = {}
-    for c, v in variants:
-        done = store.done_keys(versions[c.id], v, opts.seed)
-        t = plan(c, versions[c.id], v, opts.profile, opts.seed, done)
-        tasks.extend(t)
-        reused[(c.id, v)] = len(done)
-    total = sum(len(t.replicates) for t in tasks)
-
-    computed = 0
-    interrupted = False
-    bar = _progress_bar(total, opts.progress)
-
-    def on_rows(rows):
-        nonlocal computed
-        store.put(rows)
-        computed += len(rows)
-
-    executor = None
-    try:
-        if tasks:
-            executor = make_executor(opts.jobs, opts.scheduler)
-            execute(tasks, executor, on_rows, progress=(bar.update if bar else None))
-    except KeyboardInterrupt:
-        interrupted = True
-        messages.append(f"interrupted: {computed} of {total} measurements stored; run again to resume")
-    finally:
-        if bar:
-            bar.close()
-        if executor is not None:
-            try:
-                executor.shutdown(wait=not interrupted, cancel_futures=True)
-            except TypeError:
-                executor.shutdown(wait=not interrupted)
+            items.extend((c, versions[c.id], m.name, opts.seed) for m in c.mutants)
+    measured = measure(store, items, opts.profile, jobs=opts.jobs, scheduler=opts.scheduler,
+                       progress=opts.progress)
+    computed = sum(measured.computed.values())
+    interrupted = measured.interrupted
+    reused = {(cid, v): n for (cid, v, _), n in measured.reused.items()}
+    if interrupted:
+        messages.append(f"interrupted: {computed} of {measured.total} measurements stored; run again to resume")
 
     # analyse
     level = opts.level

@@ -168,3 +168,68 @@ def execute(tasks: list[Task], executor, on_rows: Callable[[list[dict]], None],
         for f in futures:
             f.cancel()
         raise
+
+
+@dataclass
+class Measured:
+    """What :func:`measure` did: counts per claim id, and whether Ctrl-C stopped it."""
+
+    total: int
+    computed: dict
+    reused: dict
+    interrupted: bool = False
+
+
+def _progress_bar(total: int, enabled: bool, desc: str):
+    if not enabled or total == 0:
+        return None
+    try:
+        import sys
+
+        from tqdm import tqdm
+    except ImportError:  # tqdm is a core dependency, but stay usable without it
+        return None
+    return tqdm(total=total, unit="rep", desc=desc, file=sys.stderr, disable=None, smoothing=0.1)
+
+
+def measure(store, items, profile: str, *, jobs: int | None = None, scheduler: str | None = None,
+            progress: bool = False, desc: str = "measuring") -> Measured:
+    """Measure every ``(claim, version, variant, master_seed)`` in ``items`` that the
+    store does not hold yet, on one executor, storing each batch as it arrives.
+
+    Ctrl-C stops it (``interrupted=True``); what was stored stays, a re-run resumes.
+    An unreachable scheduler raises executors.SchedulerError before anything runs.
+    """
+    from .executors import make_executor
+
+    tasks, reused, computed = [], {}, {}
+    for claim, version, variant, seed in items:
+        done = store.done_keys(version, variant, seed)
+        tasks.extend(plan(claim, version, variant, profile, seed, done))
+        reused[(claim.id, variant, seed)] = len(done)
+        computed.setdefault(claim.id, 0)
+    total = sum(len(t.replicates) for t in tasks)
+    bar = _progress_bar(total, progress, desc)
+
+    def on_rows(rows):
+        store.put(rows)
+        for r in rows:
+            computed[r["claim_id"]] = computed.get(r["claim_id"], 0) + 1
+
+    result = Measured(total, computed, reused)
+    executor = None
+    try:
+        if tasks:
+            executor = make_executor(jobs, scheduler)
+            execute(tasks, executor, on_rows, progress=(bar.update if bar else None))
+    except KeyboardInterrupt:
+        result.interrupted = True
+    finally:
+        if bar:
+            bar.close()
+        if executor is not None:
+            try:
+                executor.shutdown(wait=not result.interrupted, cancel_futures=True)
+            except TypeError:
+                executor.shutdown(wait=not result.interrupted)
+    return result

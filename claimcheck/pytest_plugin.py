@@ -1,0 +1,185 @@
+"""pytest plugin: run claims as test items, so they run in an existing test suite.
+
+    pytest --claimcheck [--claimcheck-profile quick] [--claimcheck-dir claims]
+           [--claimcheck-ids 'classical.*'] [--claimcheck-seed 0] [--claimcheck-mutants]
+
+Each claim becomes an item ``claimcheck::<claim id>``: a failed or errored claim fails
+it (with the rates' measured exponents and reasons), an inconclusive one is skipped
+with its reason (``--claimcheck-inconclusive xfail|fail`` to change that), and with
+``--claimcheck-mutants`` a mutant the check misses fails it too. A claim file that does
+not load becomes a failing item ``claimcheck::<file>``. Claims come from the folders
+given (default ``<rootdir>/claims``, else ``./claims``, if it exists) and from installed packages
+(entry-point group ``claimcheck.claims``).
+
+This module is registered through the ``pytest11`` entry point, so pytest loads it in
+every run of anyone who installs claimcheck: without ``--claimcheck`` it only adds its
+options and does nothing else (no claim discovery, no imports beyond pytest's).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("claimcheck", "claimcheck: run quantitative claims as test items")
+    group.addoption("--claimcheck", action="store_true", default=False,
+                    help="collect claims as test items (nothing happens without this flag)")
+    group.addoption("--claimcheck-profile", default="quick", help="grid profile (default: quick)")
+    group.addoption("--claimcheck-dir", action="append", default=None, metavar="DIR",
+                    help="folder of claim files (repeatable; default: <rootdir>/claims if it exists)")
+    group.addoption("--claimcheck-ids", action="append", default=None, metavar="GLOB",
+                    help="claim ids or globs to collect (repeatable or comma-separated; default: all)")
+    group.addoption("--claimcheck-seed", type=int, default=0, help="master seed (default: 0)")
+    group.addoption("--claimcheck-mutants", action="store_true", default=False,
+                    help="also run each claim's mutants; a missed mutant fails the item")
+    group.addoption("--claimcheck-jobs", type=int, default=1,
+                    help="worker processes per claim (default: 1, in the pytest process)")
+    group.addoption("--claimcheck-store", default=None, metavar="PATH",
+                    help="results database (default: in pytest's cache dir, reused across runs)")
+    group.addoption("--claimcheck-inconclusive", choices=["skip", "xfail", "fail"], default="skip",
+                    help="how an inconclusive verdict is reported (default: skip)")
+
+
+def _enabled(config) -> bool:
+    return bool(config.getoption("claimcheck", default=False))
+
+
+def pytest_configure(config):
+    if _enabled(config):
+        config.addinivalue_line("markers", "claimcheck: a claim checked by simulation (added by --claimcheck)")
+
+
+class ClaimFailed(Exception):
+    """The claim's check failed or errored, or a mutant was missed (message: the report)."""
+
+
+class ClaimsNode(pytest.Collector):
+    """Parent of the claim items (its items are made by the plugin, not collected)."""
+
+    def collect(self):
+        return []
+
+
+class ClaimItem(pytest.Item):
+    def __init__(self, *, claim_id: str, claim_file: str | None, settings: dict, **kw):
+        super().__init__(**kw)
+        self.claim_id = claim_id
+        self.claim_file = claim_file
+        self.settings = settings
+        self.add_marker("claimcheck")
+
+    def runtest(self):
+        from .outputs import rate_line
+        from .runner import RunOptions, run
+
+        s = self.settings
+        result = run(RunOptions(patterns=[self.claim_id], profile=s["profile"], seed=s["seed"], jobs=s["jobs"],
+                                mutants=s["mutants"], store=s["store"], claims_dirs=s["dirs"] or None,
+                                progress=False, artefacts=False, out=s["store"].parent))
+        docs = [c for c in result.document["claims"] if c["id"] == self.claim_id]
+        if not docs:
+            raise ClaimFailed(f"claim {self.claim_id} was not run: "
+                              + "; ".join(result.messages + [e["reason"] for e in result.document["load_errors"]]))
+        doc = docs[0]
+        self.user_properties.append(("verdict", doc["verdict"]))
+        for r in doc["rates"]:
+            self.user_properties.append((r["label"], rate_line(r)))
+        details = [f"{self.claim_id}: {doc['verdict'].upper()} ({s['profile']} profile, master seed {s['seed']})"]
+        details += [f"  {rate_line(r)} -> {r['verdict']}: {r['reason']}" for r in doc["rates"]]
+        missed = [m for m in doc["mutants"] if not m["caught"]]
+        details += [f"  mutant {m['name']}: {'caught' if m['caught'] else 'MISSED: ' + m['reason']}" for m in doc["mutants"]]
+        text = "\n".join(details)
+        if doc["verdict"] in ("fail", "error"):
+            raise ClaimFailed(f"{doc['reason']}\n{text}")
+        if missed:
+            raise ClaimFailed(f"mutant(s) not caught: {', '.join(m['name'] for m in missed)}\n{text}")
+        if doc["verdict"] == "inconclusive":
+            how = s["inconclusive"]
+            if how == "fail":
+                raise ClaimFailed(f"{doc['reason']}\n{text}")
+            if how == "xfail":
+                pytest.xfail(doc["reason"])
+            pytest.skip(doc["reason"])
+
+    def repr_failure(self, excinfo, style=None):
+        if isinstance(excinfo.value, ClaimFailed):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo, style=style)
+
+    def reportinfo(self):
+        return (self.claim_file or self.path), None, f"claim {self.claim_id}"
+
+
+class ClaimLoadErrorItem(pytest.Item):
+    def __init__(self, *, reason: str, source: str, **kw):
+        super().__init__(**kw)
+        self.reason = reason
+        self.source = source
+        self.add_marker("claimcheck")
+
+    def runtest(self):
+        raise ClaimFailed(f"{self.source}: {self.reason}")
+
+    def repr_failure(self, excinfo, style=None):
+        if isinstance(excinfo.value, ClaimFailed):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo, style=style)
+
+    def reportinfo(self):
+        return self.path, None, f"claim file {self.source}"
+
+
+def _settings(config) -> dict:
+    root = Path(str(config.rootpath))
+    dirs = config.getoption("claimcheck_dir")
+    if dirs:
+        dirs = [Path(d) if Path(d).is_absolute() else Path.cwd() / d for d in dirs]
+    else:
+        dirs = [d for d in dict.fromkeys([root / "claims", Path.cwd() / "claims"]) if d.is_dir()][:1]
+    store = config.getoption("claimcheck_store")
+    if store:
+        store = Path(store)
+    elif getattr(config, "cache", None) is not None:
+        store = Path(config.cache.mkdir("claimcheck")) / "claimcheck.sqlite"
+    else:
+        store = root / "reports" / "claimcheck.sqlite"
+    ids = [p.strip() for v in (config.getoption("claimcheck_ids") or []) for p in v.split(",") if p.strip()]
+    return {"dirs": dirs, "store": store, "ids": ids, "profile": config.getoption("claimcheck_profile"),
+            "seed": config.getoption("claimcheck_seed"), "mutants": config.getoption("claimcheck_mutants"),
+            "jobs": config.getoption("claimcheck_jobs"), "inconclusive": config.getoption("claimcheck_inconclusive")}
+
+
+@pytest.hookimpl(tryfirst=True)  # before -k / -m deselection, so they apply to claims too
+def pytest_collection_modifyitems(session, config, items):
+    if not _enabled(config):
+        return
+    from .discovery import discover, select
+
+    s = _settings(config)
+    claims, errors = discover(s["dirs"])
+    chosen, unmatched = select(claims, s["ids"])
+    parent = ClaimsNode.from_parent(session, name="claimcheck", nodeid="claimcheck")
+    new = []
+    for c in chosen:
+        item = ClaimItem.from_parent(parent, name=c.id, claim_id=c.id, claim_file=c.module_file, settings=s)
+        item.keywords[c.paper_key] = True
+        new.append(item)
+    for e in errors:
+        if s["ids"] and not any(p.split(".")[0].rstrip("*") in Path(e.path).stem for p in s["ids"]):
+            continue
+        new.append(ClaimLoadErrorItem.from_parent(parent, name=e.id, reason=e.reason, source=e.path))
+    for pat in unmatched:
+        new.append(ClaimLoadErrorItem.from_parent(parent, name=f"<{pat}>", reason="no claim matches this id/glob",
+                                                  source="--claimcheck-ids"))
+    items.extend(new)
+
+
+def pytest_report_header(config):
+    if _enabled(config):
+        s = _settings(config)
+        where = ", ".join(str(d) for d in s["dirs"]) or "no folder"
+        return (f"claimcheck: claims from {where} + entry points; profile {s['profile']}, seed {s['seed']}, "
+                f"mutants {'on' if s['mutants'] else 'off'}; store {s['store']}")
+    return None
