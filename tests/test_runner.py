@@ -14,7 +14,7 @@ from claimcheck.cli import main
 from claimcheck.runner import RunOptions, run
 from claimcheck.store import Store
 
-from conftest import ROOT, write_toy
+from conftest import write_toy
 
 
 def _opts(tmp_path, claims_dir, **kw):

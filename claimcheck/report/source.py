@@ -2,7 +2,6 @@
 rebuilt from the results store (verdicts table + stored measurements)."""
 from __future__ import annotations
 
-import json
 
 from ..seeding import point_key
 from ..sweep import grid_points
