@@ -26,10 +26,22 @@ def rate_line(r: dict) -> str:
             f"[{_num(r['ci_low'])}, {_num(r['ci_high'])}]")
 
 
+def _finite(obj):
+    """NaN/inf -> None, so a stray non-finite diagnostic cannot cost the whole file
+    (JSON has no NaN; strict readers reject it)."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    return obj
+
+
 def write_json(document: dict, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(document, indent=1, default=str, allow_nan=False))
+    tmp.write_text(json.dumps(_finite(document), indent=1, default=str, allow_nan=False))
     tmp.replace(path)
 
 

@@ -63,7 +63,7 @@ claim = Claim(
     simulate_batch=simulate_batch,
     common_random_numbers=True,
     batch_size=64,
-    params={"steps": STEPS, "window": [15, 30], "gh_nodes": 80},
+    params={"steps": STEPS, "window": [15, 30], "gh_nodes": L.GH_NODES},
     mutants=[
         Mutant("sqrt-n-memory", simulate=lambda p, g: _sqrt_batch(p, [g])[0], simulate_batch=_sqrt_batch,
                description="recurrent sum scaled by 1/sqrt(N) instead of 1/N"),

@@ -7,7 +7,6 @@ Q(u) = sigma(|x| Phi^{-1}(u) + m) (a monotone push-forward of a Gaussian), so th
 no reference-sample floor. Two sources of error, both N^-1/2: sampling of W and the
 memory error M^N - M^inf.
 """
-import numpy as np
 
 from claimcheck import Claim, Mutant, Rate
 from claimcheck.metrics import w1_to_quantile
@@ -61,7 +60,7 @@ claim = Claim(
     simulate_batch=simulate_batch,
     common_random_numbers=True,
     batch_size=64,
-    params={"steps": STEPS, "gh_nodes": 80},
+    params={"steps": STEPS, "gh_nodes": L.GH_NODES},
     mutants=[
         Mutant("shared-weights", simulate=lambda p, g: _pool(p, [g])[0], simulate_batch=_pool,
                description="units share 8 weight values (W drawn from a pool of 8)"),

@@ -1,0 +1,99 @@
+"""Lam, Sirignano & Spiliopoulos (R9, main theorem): the trained network function
+converges to the solution of the kernel (NTK) ODE
+
+    dh_t(xi)/dt = alpha E_pi[(Y - h_t(xi')) K(xi, xi')],  h_0 = 0,
+    K(xi, xi') = E_w[sigma(wx+m) sigma(wx'+m')] + E[c^2] E_w[sigma'(wx+m) sigma'(wx'+m') x x'],
+
+pi the stationary law of (Z, M^inf), time t = k / N. The network function at step N T is
+g(xi) = N^-beta sum_i C^i sigma(W^i x + m) (memory m given), compared with h_T at 64
+stationary test states (rms). No rate is stated; the heuristic
+N^-min(beta - 1/2, 1 - beta, 1/2) = N^-1/4 is reported.
+
+h_T is computed on a stationary sample of 40 000 states (Gauss-Hermite kernel, exact
+low-rank solution, ``KernelODE``). A second independent sample gives the reference's
+own error, returned as ``floor``: a signal within 3x of it is inconclusive.
+
+Limits of this check: a ``converges`` rate fails only when the error grows with N. Bugs
+that make the network converge to a *different* limit (learning rate without the
+N^(2 beta - 2) factor, gradient ascent, W not trained) give an error that levels off,
+which reads as inconclusive here; the learning-rate bug is caught by
+lam2023.lazy-parameters, and the W-gradient term of K is ~1% of the kernel at these
+states, so dropping it is below this check's resolution. C initialised with sd sqrt(N)
+makes the error grow, but through clipping, too irregularly for 32 replicates (it is
+caught by lam2023.clipping).
+"""
+from functools import lru_cache
+
+import numpy as np
+
+from claimcheck import Claim, Mutant, Rate
+from claimcheck.models import lam2023 as L
+from claimcheck.models.lam2023_runs import network_function, trained_setup
+
+CFG = dict(beta=0.75, gamma=0.1, alpha=4.0, T=1.0)
+REF = {"paths": 800, "burn": 50, "keep": 50, "seeds": [20230901, 20230902], "test_seed": 20230903, "tests": 64}
+HEURISTIC = -min(CFG["beta"] - 0.5, 1 - CFG["beta"], 0.5)
+
+
+def _ode(seed):
+    smp = L.stationary_sample(np.random.default_rng(seed), REF["paths"], REF["burn"], REF["keep"])
+    y = L.target(np.stack([smp["x"], smp["xt"]], axis=-1))
+    return L.KernelODE(smp["x"], smp["m"], y, alpha=CFG["alpha"])
+
+
+@lru_cache(maxsize=1)
+def reference():
+    """(test x, test m, h_T at the tests, reference error estimate)."""
+    test = L.stationary_sample(np.random.default_rng(REF["test_seed"]), REF["tests"], REF["burn"], 1)
+    hs = [_ode(s).h(CFG["T"], test["x"], test["m"]) for s in REF["seeds"]]
+    floor = float(np.sqrt(np.mean((hs[0] - hs[1]) ** 2) / 2))
+    return test["x"], test["m"], (hs[0] + hs[1]) / 2, floor
+
+
+def _batch(point, rngs, c_scale=None, **bug):
+    n = int(point["N"])
+    cfg = L.TrainConfig(**{**CFG, **bug})
+    x, m, h, floor = reference()
+    Z, W, B, C = trained_setup(rngs, n, cfg, c_scale=1.0 if c_scale is None else c_scale(n))
+    run = L.train(Z, W, B, C, cfg, track_moves=False)
+    g = network_function(run.C, run.W, x, m, cfg.out_scale(n))
+    err = np.sqrt(np.mean((g - h) ** 2, axis=1))
+    return [{"ode_err": float(e), "floor": floor} for e in err]
+
+
+def simulate_batch(point, rngs):
+    return _batch(point, rngs)
+
+
+def simulate(point, rng):
+    return _batch(point, [rng])[0]
+
+
+def _out(point, rngs):
+    return _batch(point, rngs, out_exponent=0.0)
+
+
+claim = Claim(
+    id="lam2023.kernel-limit",
+    paper="Lam, Sirignano, Spiliopoulos, Kernel limit of RNNs trained on ergodic data sequences "
+          "(arXiv 2308.14555), main theorem (convergence to the kernel ODE coupled with the random fixed point)",
+    title="Trained network function converges to the kernel-ODE solution",
+    statement=r"$\big(\frac1J\sum_j |g^N_{NT}(\xi_j) - h_T(\xi_j)|^2\big)^{1/2} \to 0$, $h$ solving "
+              r"$\partial_t h_t(\xi) = \alpha\,\mathbb{E}_\pi[(Y - h_t(\xi'))K(\xi,\xi')]$; "
+              r"$\beta = 3/4$, $\alpha = 4$, $T = 1$, $Y = \sigma(2(X + \tilde X))$.",
+    source="reconstructed",
+    grids={"quick": {"N": [64, 128, 256, 512, 1024]},
+           "full": {"N": [64, 256, 1024, 4096, 16384]}},
+    replicates={"quick": 32, "full": 64},
+    rates=[Rate(metric="ode_err", axis="N", kind="converges", heuristic=HEURISTIC, floor_metric="floor",
+                note="rms over 64 stationary test states; reference from 40 000 stationary states")],
+    simulate=simulate,
+    simulate_batch=simulate_batch,
+    common_random_numbers=True,
+    batch_size=32,
+    params={**CFG, "reference": REF},
+    mutants=[
+        Mutant("output-unscaled", simulate=lambda p, g: _out(p, [g])[0], simulate_batch=_out,
+               description="output sum_i C^i S^i without the N^-beta factor"),
+    ],
+)

@@ -1,0 +1,81 @@
+"""Lam, Sirignano & Spiliopoulos (R10): fluctuations of ergodic averages along the
+data chain, controlled in the paper by a Poisson equation, decay like N^-1/2:
+E|(1/N) sum_{k<N} F(xi_k) - pi F| ~ N^-1/2 for a kernel column F = K(., xi0),
+xi_k = (X_k, M^inf_k), pi the stationary law of (Z, M^inf).
+
+pi F is estimated once per process from 2000 independent stationary chains
+(fixed seed, 2000 samples each after 50 burn-in steps); its standard error is
+returned as ``floor`` so a signal within 3x of the reference's own error is
+inconclusive, never a pass or fail. Common random numbers: the N-step average is
+taken over the first N steps of one data path per replicate.
+"""
+from functools import lru_cache
+
+import numpy as np
+
+from claimcheck import Claim, Mutant, Rate
+from claimcheck.models import lam2023 as L
+
+XI0 = (0.5, 0.3)
+REF = {"paths": 2000, "burn": 50, "keep": 2000, "seed": 20230826}
+
+
+@lru_cache(maxsize=1)
+def reference():
+    """(pi F, its standard error) from long stationary runs of the limit system."""
+    gens = [np.random.default_rng([REF["seed"], i]) for i in range(REF["paths"])]
+    steps = REF["burn"] + REF["keep"]
+    Z = L.data_paths(gens, steps)
+    avg = L.kernel_column_average(Z[..., 0], steps, *XI0, start=REF["burn"])
+    return float(avg.mean()), float(avg.std(ddof=1) / np.sqrt(avg.size))
+
+
+def _batch(point, rngs, **bugs):
+    n = int(point["N"])
+    piF, se = reference()
+    Z = L.data_paths([L.streams(r).data for r in rngs], n, **bugs)
+    avg = L.kernel_column_average(Z[..., 0], n, *XI0)
+    return [{"abs_dev": float(abs(a - piF)), "floor": se} for a in avg]
+
+
+def simulate_batch(point, rngs):
+    return _batch(point, rngs)
+
+
+def simulate(point, rng):
+    return _batch(point, [rng])[0]
+
+
+def _frozen(point, rngs):
+    return _batch(point, rngs, frozen_noise=True)
+
+
+def _offset(point, rngs):
+    return _batch(point, rngs, noise_offset=0.5)
+
+
+claim = Claim(
+    id="lam2023.poisson-fluctuations",
+    paper="Lam, Sirignano, Spiliopoulos, Kernel limit of RNNs trained on ergodic data sequences "
+          "(arXiv 2308.14555), Poisson-equation bounds on ergodic fluctuations (Sec. 4)",
+    title="Ergodic averages of a kernel column along the data chain converge at rate N^-1/2",
+    statement=r"$\mathbb{E}\big|\frac1N\sum_{k<N} K(\xi_k,\xi_0) - \pi K(\cdot,\xi_0)\big| \asymp N^{-1/2}$, "
+              r"$\xi_k = (X_k, M^\infty_k)$, $\xi_0 = (0.5, 0.3)$.",
+    source="reconstructed",
+    grids={"quick": {"N": [50, 200, 800, 3200, 12800]},
+           "full": {"N": [100, 400, 1600, 6400, 25600, 102400, 409600]}},
+    replicates={"quick": 256, "full": 1024},
+    rates=[Rate(metric="abs_dev", axis="N", kind="tight", predicted=-0.5, tolerance=0.1, floor_metric="floor",
+                note="pi F from 4e6 stationary samples; its standard error is the floor")],
+    simulate=simulate,
+    simulate_batch=simulate_batch,
+    common_random_numbers=True,
+    batch_size=256,
+    params={"xi0": XI0, "reference": REF, "gh_nodes": L.GH_NODES},
+    mutants=[
+        Mutant("frozen-noise", simulate=lambda p, g: _frozen(p, [g])[0], simulate_batch=_frozen,
+               description="chain noise U drawn once and reused every step (the chain stops mixing)"),
+        Mutant("noise-not-centred", simulate=lambda p, g: _offset(p, [g])[0], simulate_batch=_offset,
+               description="U ~ U(0, 1) instead of U(-1/2, 1/2)"),
+    ],
+)

@@ -1,0 +1,183 @@
+"""Lam, Sirignano & Spiliopoulos (R4; the paper's Figures 2 and 5): ergodic time
+averages of the untrained memory units,
+
+    timeAvg^{N,p,path}_T = (1/T) sum_{k=1..T} mean_i (S^i_k)^p,  p = 1, 2.
+
+One replicate = 4 data paths x 8 parameter draws (W, B), all 32 combinations run, so
+the two sources of spread separate:
+  * data_sd (sd over data paths at fixed parameters) ~ T^-1/2 (Markov-chain CLT);
+  * param_sd (sd over parameter draws on the same data path) ~ N^-1/2;
+  * dev_p = mean of timeAvg - mu_p -> 0, mu_p = E_pi E_w sigma(w X + M^inf)^p the
+    moments of the random fixed point (stationary limit system, Gauss-Hermite;
+    estimated once per process from 2e5 stationary samples).
+Streams are split per data path / parameter draw, so draws are nested in N and T
+(common random numbers).
+
+Figures 2/5 are drawn from stored checkpoints of the run (data 0, params 0) of each
+replicate (``tavg{p}_k{c}``), so artefacts cost no new simulation.
+"""
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from claimcheck import Claim, Mutant, Rate
+from claimcheck.models import lam2023 as L
+
+ND, NW = 4, 8
+MU_REF = {"paths": 500, "burn": 50, "keep": 400, "seed": 20230827}
+
+
+def checkpoints(T: int) -> list[int]:
+    """About 4 per decade, plus T itself."""
+    c = np.unique(np.round(np.logspace(1, np.log10(T), int(4 * np.log10(T / 10)) + 1)).astype(int))
+    return [int(v) for v in c if v <= T]
+
+
+@lru_cache(maxsize=1)
+def mu():
+    """(mu_1, mu_2): moments of the limit units under the stationary law of (X, M^inf)."""
+    smp = L.stationary_sample(np.random.default_rng(MU_REF["seed"]), MU_REF["paths"], MU_REF["burn"],
+                              MU_REF["keep"])
+    return tuple(float(np.mean(L.expected_sigma(smp["x"], smp["m"], power=p))) for p in (1, 2))
+
+
+def _batch(point, rngs, *, weight_pool=None, frozen_noise=False):
+    n, T = int(point["N"]), int(point["T"])
+    R = len(rngs)
+    st = [L.streams(r) for r in rngs]
+    dgen = [g for s in st for g in s.data.spawn(ND)]                   # R*ND data paths
+    Z = L.data_paths(dgen, T, frozen_noise=frozen_noise)
+    wgen = [g for s in st for g in s.w.spawn(NW)]
+    bgen = [g for s in st for g in s.b.spawn(NW)]
+    if weight_pool:                     # bug: units share a handful of weight values
+        W = np.stack([g.standard_normal(weight_pool)[np.arange(n) % weight_pool] for g in wgen])
+    else:
+        W = np.stack([L.draw_weights(g, n) for g in wgen])
+    B = np.stack([L.draw_b(g, n) for g in bgen])
+    u = L.make_units(W, B, steps=T)                                       # R*NW parameter sets
+    # run (r, d, w) = r*ND*NW + d*NW + w: data path (r, d), parameters (r, w)
+    r_i, d_i, w_i = np.meshgrid(np.arange(R), np.arange(ND), np.arange(NW), indexing="ij")
+    di = (r_i * ND + d_i).ravel()
+    wi = (r_i * NW + w_i).ravel()
+    units = L.Units(u.w[wi], u.a[wi], u.b[wi], u.n_units, u.compressed)
+    run = L.memory_run(units, Z[di, :, 0], T)
+    mu1, mu2 = mu()
+    cps = checkpoints(T)
+    out = []
+    for p, (v, m_ref) in enumerate(((run.mean1, mu1), (run.mean2, mu2)), start=1):
+        tavg = v.sum(axis=1).reshape(R, ND, NW) / T
+        for r in range(R):
+            if p == 1:
+                out.append({})
+            o = out[r]
+            o[f"tavg{p}"] = float(tavg[r].mean())
+            o[f"dev{p}"] = float(tavg[r].mean() - m_ref)
+            o[f"data_sd{p}"] = float(tavg[r].std(axis=0, ddof=1).mean())
+            o[f"param_sd{p}"] = float(tavg[r].std(axis=1, ddof=1).mean())
+            roll = np.cumsum(v[r * ND * NW]) / np.arange(1, T + 1)            # run (data 0, params 0)
+            for c in cps:
+                o[f"tavg{p}_k{c}"] = float(roll[c - 1])
+    return out
+
+
+def simulate_batch(point, rngs):
+    return _batch(point, rngs)
+
+
+def simulate(point, rng):
+    return _batch(point, [rng])[0]
+
+
+def _pool(point, rngs):
+    return _batch(point, rngs, weight_pool=8)
+
+
+def _frozen(point, rngs):
+    return _batch(point, rngs, frozen_noise=True)
+
+
+def artefacts(ctx):
+    """Figures 2 and 5: time averages against T for each N (mean over paths, min/max band)."""
+    import matplotlib.pyplot as plt
+
+    points = ctx.points()
+    Tmax = max(p["T"] for p in points)
+    Ns = sorted({p["N"] for p in points})
+    cps = checkpoints(Tmax)
+    rows = []
+    fig, axes = plt.subplots(2, len(Ns), figsize=(3.2 * len(Ns), 5.5), sharex=True, squeeze=False)
+    for p in (1, 2):
+        for j, n in enumerate(Ns):
+            curves = []
+            for c in cps:
+                pts, tab = ctx.table(f"tavg{p}_k{c}")
+                i = [q for q, pt in enumerate(pts) if pt["N"] == n and pt["T"] == Tmax]
+                vals = tab[i[0]] if i else np.array([np.nan])
+                vals = vals[np.isfinite(vals)]
+                if vals.size == 0:
+                    continue
+                curves.append((c, vals.mean(), vals.min(), vals.max(), vals.size))
+                rows.append({"p": p, "N": n, "k": c, "mean": vals.mean(), "min": vals.min(), "max": vals.max(),
+                             "paths": int(vals.size)})
+            k, mean, lo, hi, _ = map(np.array, zip(*curves))
+            ax = axes[p - 1, j]
+            ax.fill_between(k, lo, hi, color="0.8", label="min/max over paths")
+            ax.plot(k, mean, color="red", label="mean over paths")
+            ax.axhline(mu()[p - 1], color="k", lw=0.6, ls=":", label=r"$\mu_p$ (limit)")
+            ax.set_xscale("log")
+            ax.set_title(f"N={n}, p={p}", fontsize=9)
+            if j == 0:
+                ax.set_ylabel(f"timeAvg (p={p})")
+            if p == 2:
+                ax.set_xlabel("steps k")
+    axes[0, 0].legend(fontsize=7)
+    fig.suptitle(f"Time-averaged moments of the untrained memory units ({ctx.profile} profile; "
+                 f"paths = replicates, each its own W, B and data path)", fontsize=9)
+    fig.tight_layout()
+    out = Path(ctx.outdir)
+    fig.savefig(out / "fig2_5_time_averages.svg")
+    plt.close(fig)
+    import csv
+    with open(out / "fig2_5_time_averages.csv", "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+
+
+claim = Claim(
+    id="lam2023.time-averages",
+    paper="Lam, Sirignano, Spiliopoulos, Kernel limit of RNNs trained on ergodic data sequences "
+          "(arXiv 2308.14555), Sec. 5 numerical study, Figures 2 and 5",
+    title="Time averages of the memory units converge; spread ~ T^-1/2 over data, ~ N^-1/2 over parameters",
+    statement=r"$\mathrm{timeAvg}^{N,p}_T = \frac1T\sum_{k\le T}\frac1N\sum_i (S^i_k)^p$: sd over data paths "
+              r"$\asymp T^{-1/2}$, sd over parameter draws $\asymp N^{-1/2}$, and the mean tends to "
+              r"$\mu_p = \mathbb{E}_\pi\mathbb{E}_w\,\sigma(wX + M^\infty)^p$ (one limit for all paths).",
+    source="paper",
+    grids={"quick": {"N": [64, 256, 1024, 4096], "T": [100, 300, 900]},
+           "full": {"N": [10, 100, 1000, 10000, 100000, 1000000], "T": [500, 5000, 50000]}},
+    replicates={"quick": 48, "full": 100},
+    rates=[
+        Rate(metric="data_sd1", axis="T", kind="tight", predicted=-0.5, tolerance=0.1,
+             note="sd over 4 data paths at fixed parameters, averaged over 8 parameter draws"),
+        Rate(metric="param_sd1", axis="N", kind="tight", predicted=-0.5, tolerance=0.1,
+             note="sd over 8 parameter draws on one data path, averaged over 4 data paths"),
+        Rate(metric="dev1", axis="N", kind="limit", target=0.0, tolerance=0.001,
+             note="mean time average minus mu_1 (0.569), worst T at the largest N; tolerance 0.001 = "
+                  "0.2% of mu_1, a quarter of the spread over parameter draws at N = 64"),
+        Rate(metric="dev2", axis="N", kind="limit", target=0.0, tolerance=0.001,
+             note="mean time average minus mu_2 (0.329), worst T at the largest N"),
+    ],
+    simulate=simulate,
+    simulate_batch=simulate_batch,
+    common_random_numbers=True,
+    batch_size=24,
+    params={"data_paths": ND, "param_draws": NW, "mu_reference": MU_REF, "L": L.DEFAULT_L},
+    artefacts=artefacts,
+    mutants=[
+        Mutant("shared-weights", simulate=lambda p, g: _pool(p, [g])[0], simulate_batch=_pool,
+               description="units share 8 weight values"),
+        Mutant("frozen-noise", simulate=lambda p, g: _frozen(p, [g])[0], simulate_batch=_frozen,
+               description="chain noise U drawn once and reused every step"),
+    ],
+)
