@@ -45,6 +45,7 @@ claim = Claim(
     statement=r"$\mathbb{P}(\exists k \le NT: |y^N_k| > N^\gamma) \to 0$ as $N\to\infty$; "
               r"$\beta = 3/4$, $\gamma = 0.1$, $\alpha = 4$, $T = 1$.",
     source="reconstructed",
+    calibration={},
     grids={"quick": {"N": [64, 128, 256, 512, 1024]},
            "full": {"N": [64, 256, 1024, 4096, 16384]}},
     replicates={"quick": 24, "full": 100},

@@ -55,6 +55,7 @@ claim = Claim(
     statement=r"$\sup_i|S^i_k - \tilde S^i_k| \le \rho^k \sup_i|S^i_0 - \tilde S^i_0|$ with "
               r"$\rho \le \max\sigma' \cdot \sup B = 1/4$, same data and parameters.",
     source="reconstructed",
+    calibration={},
     grids={"quick": {"k": [1, 2, 3, 4, 5, 6, 7, 8]}, "full": {"k": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]}},
     replicates={"quick": 100, "full": 400},
     rates=[Rate(metric="gap_ratio", axis="k", kind="geometric", predicted=0.25, tolerance=0.1,

@@ -51,6 +51,7 @@ claim = Claim(
     statement=r"$\mathrm{sd}(y^N_0) = N^{1/2-\beta}\,\mathbb{E}[(S^1_1)^2]^{1/2}$ for "
               r"$y^N_0 = N^{-\beta}\sum_i C^i S^i_1$, $C^i$ i.i.d. mean zero, unit variance; here $\beta = 3/4$.",
     source="reconstructed",
+    calibration={},
     grids={"quick": {"N": [16, 64, 256, 1024, 4096, 16384]},
            "full": {"N": [16, 64, 256, 1024, 4096, 16384, 65536, 262144]}},
     replicates={"quick": 400, "full": 2000},

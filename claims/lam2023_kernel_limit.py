@@ -82,6 +82,7 @@ claim = Claim(
               r"$\partial_t h_t(\xi) = \alpha\,\mathbb{E}_\pi[(Y - h_t(\xi'))K(\xi,\xi')]$; "
               r"$\beta = 3/4$, $\alpha = 4$, $T = 1$, $Y = \sigma(2(X + \tilde X))$.",
     source="reconstructed",
+    calibration={},
     grids={"quick": {"N": [64, 128, 256, 512, 1024]},
            "full": {"N": [64, 256, 1024, 4096, 16384]}},
     replicates={"quick": 32, "full": 64},

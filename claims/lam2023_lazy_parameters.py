@@ -45,6 +45,7 @@ claim = Claim(
     statement=r"$\max_i \sup_{k \le NT} |\theta^i_k - \theta^i_0| \le C_T N^{\beta-1+\gamma}$, "
               r"$\theta = (C, W)$; here $\beta = 3/4$, $\gamma = 0.1$, $\alpha = 4$, $T = 1$.",
     source="reconstructed",
+    calibration={},
     grids={"quick": {"N": [64, 128, 256, 512, 1024]},
            "full": {"N": [64, 256, 1024, 4096, 16384]}},
     replicates={"quick": 32, "full": 64},

@@ -54,6 +54,7 @@ claim = Claim(
     statement=r"For the same data path, $\mathbb{E}|M^N_k - M^\infty_k| \asymp N^{-1/2}$, where "
               r"$M^\infty_{k+1} = G(X_k, M^\infty_k)$, $G(x,m) = \mathbb{E}[B]\,\mathbb{E}_w\sigma(wx+m)$.",
     source="reconstructed",
+    calibration={},
     grids={"quick": {"N": [100, 400, 1600, 6400, 25600]},
            "full": {"N": [100, 400, 1600, 6400, 25600, 102400, 409600]}},
     replicates={"quick": 384, "full": 1600},

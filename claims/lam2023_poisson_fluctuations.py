@@ -62,6 +62,7 @@ claim = Claim(
     statement=r"$\mathbb{E}\big|\frac1N\sum_{k<N} K(\xi_k,\xi_0) - \pi K(\cdot,\xi_0)\big| \asymp N^{-1/2}$, "
               r"$\xi_k = (X_k, M^\infty_k)$, $\xi_0 = (0.5, 0.3)$.",
     source="reconstructed",
+    calibration={},
     grids={"quick": {"N": [50, 200, 800, 3200, 12800]},
            "full": {"N": [100, 400, 1600, 6400, 25600, 102400, 409600]}},
     replicates={"quick": 256, "full": 1024},

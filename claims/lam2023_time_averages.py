@@ -154,6 +154,7 @@ claim = Claim(
               r"$\asymp T^{-1/2}$, sd over parameter draws $\asymp N^{-1/2}$, and the mean tends to "
               r"$\mu_p = \mathbb{E}_\pi\mathbb{E}_w\,\sigma(wX + M^\infty)^p$ (one limit for all paths).",
     source="paper",
+    calibration={},
     grids={"quick": {"N": [64, 256, 1024, 4096], "T": [100, 300, 900]},
            "full": {"N": [10, 100, 1000, 10000, 100000, 1000000], "T": [500, 5000, 50000]}},
     replicates={"quick": 48, "full": 100},

@@ -51,6 +51,7 @@ claim = Claim(
     statement=r"$\mathbb{E}\,W_1\big(\tfrac1N\sum_i \delta_{S^i_k},\ \mathcal{L}(\sigma(W X_{k-1} + "
               r"M^\infty_{k-1}))\big) \asymp N^{-1/2}$ (up to logs), $W\sim N(0,1)$, given the data path.",
     source="reconstructed",
+    calibration={},
     grids={"quick": {"N": [100, 400, 1600, 6400, 25600]},
            "full": {"N": [100, 400, 1600, 6400, 25600, 102400, 409600]}},
     replicates={"quick": 128, "full": 400},

@@ -153,6 +153,7 @@ claim = Claim(
     statement=r"$\mathbb{E}\,W_1\big(\frac{1}{PN}\sum_{l,i}\delta_{S^{i,l}_k},\ \frac1P\sum_l "
               r"\mathcal{L}(\sigma(W X^l_{k-1} + M^{\infty,l}_{k-1}))\big) \asymp N^{-1/2}$.",
     source="paper",
+    calibration={},
     grids={"quick": {"N": [32, 128, 512, 2048, 8192], "paths": [PATHS["quick"]], "steps": [STEPS["quick"]]},
            "full": {"N": [10, 100, 1000, 10000, 100000], "paths": [PATHS["full"]],
                     "steps": [STEPS["full"]]}},
