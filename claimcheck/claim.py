@@ -92,19 +92,33 @@ class Rate:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
+def one_from_batch(simulate_batch: Callable) -> Callable:
+    """simulate(point, rng) for a model that only defines simulate_batch(point, rngs)."""
+    def simulate(point, rng):
+        return simulate_batch(point, [rng])[0]
+    simulate.__module__ = getattr(simulate_batch, "__module__", __name__)
+    simulate.__qualname__ = f"one_from_batch({getattr(simulate_batch, '__qualname__', 'simulate_batch')})"
+    return simulate
+
+
 @dataclass(frozen=True)
 class Mutant:
     """A deliberately broken variant of the system: the claim's check must fail on it.
 
-    ``simulate`` has the claim's signature. ``expect_fail`` lists the rate labels
-    (``metric~axis``) that must fail; empty means "at least one rate fails".
+    ``simulate`` has the claim's signature (or give only ``simulate_batch``).
+    ``expect_fail`` lists the rate labels (``metric~axis``) that must fail; empty means
+    "at least one rate fails".
     """
 
     name: str
-    simulate: Callable[[Mapping[str, Any], Any], Mapping[str, Any]]
+    simulate: Callable[[Mapping[str, Any], Any], Mapping[str, Any]] | None = None
     description: str = ""
     simulate_batch: Callable | None = None
     expect_fail: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.simulate is None and callable(self.simulate_batch):
+            object.__setattr__(self, "simulate", one_from_batch(self.simulate_batch))
 
 
 Simulate = Callable[[Mapping[str, Any], Any], Mapping[str, Any]]
@@ -120,7 +134,8 @@ class Claim:
     randomness from ``rng`` (a numpy Generator seeded per point and replicate).
     simulate_batch(point, rngs) -> [dict, ...] (optional): the same for many replicates
     at once, for models that vectorise over paths; it must give what simulate would
-    for each rng, so results do not depend on batching.
+    for each rng, so results do not depend on batching. Giving only simulate_batch is
+    enough: simulate is then simulate_batch(point, [rng])[0].
     common_random_numbers: when True the seed of a replicate does not depend on the
     grid point, so replicate r sees the same random draws at every N (nested draws).
     reducers: ``{metric: fn(outputs, point) -> float}`` turn arrays that simulate
@@ -136,7 +151,7 @@ class Claim:
     grids: Mapping[str, Mapping[str, Sequence[Any]]]
     replicates: Mapping[str, int] | int
     rates: Sequence[Rate]
-    simulate: Simulate
+    simulate: Simulate | None = None
     mutants: Sequence[Mutant] = ()
     simulate_batch: Callable | None = None
     common_random_numbers: bool = False
@@ -149,6 +164,8 @@ class Claim:
     module_file: str | None = None
 
     def __post_init__(self) -> None:
+        if self.simulate is None and callable(self.simulate_batch):
+            self.simulate = one_from_batch(self.simulate_batch)
         self.validate()
 
     # -- validation -------------------------------------------------------------
@@ -176,7 +193,7 @@ class Claim:
             need(isinstance(rate, Rate), "`rates` must hold Rate objects")
             for prof, grid in self.grids.items():
                 need(rate.axis in grid, f"rate {rate.label}: axis {rate.axis!r} is not in grid {prof!r}")
-        need(callable(self.simulate), "`simulate` must be a function simulate(point, rng) -> dict")
+        need(callable(self.simulate), "`simulate` (or `simulate_batch`) must be a function simulate(point, rng) -> dict")
         need(len(self.mutants) >= 1, "a claim needs at least one Mutant (a negative control)")
         names = [m.name for m in self.mutants]
         need(len(set(names)) == len(names), "mutant names must be unique")
