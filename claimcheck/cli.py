@@ -3,8 +3,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
+
+# Parallelism comes from worker processes; a multi-threaded BLAS in every process
+# oversubscribes the cores (small products slowed 10-100x on a loaded 2-core machine).
+# Set before numpy loads; an explicit environment setting wins.
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
 from . import __version__
 from .discovery import discover, select

@@ -6,10 +6,11 @@ Recipe (see design.md, "statistical rules"):
    (mean, rms, ...), never the mean of logs.
 2. Estimate the covariance of log(statistic) across grid points by the jackknife over
    replicates (joint across points when replicates share random numbers).
-3. Generalised least squares (statsmodels GLS) with that covariance. If the fit is
-   worse than the noise explains (chi2/dof > 1) the covariance is inflated by
-   chi2/dof and t quantiles are used (Birge ratio); otherwise the noise-based
-   covariance and normal quantiles are used.
+3. Independent replicates: generalised least squares (statsmodels GLS) with that
+   covariance. Paired replicates (common random numbers): WLS with a sandwich
+   covariance (see _sandwich). If the fit is worse than the noise explains
+   (chi2/dof > 1) the covariance is inflated by chi2/dof and t quantiles are used
+   (Birge ratio); otherwise the noise-based covariance and normal quantiles are used.
 4. Report local slopes between neighbouring axis values and a curvature test
    (quadratic term), which flag a sweep that has not reached the asymptotic regime.
 """
@@ -139,6 +140,29 @@ def _design(xs: np.ndarray, groups: Sequence[str] | None, loglinear: bool, quadr
     return np.column_stack(cols)
 
 
+def _sandwich(y, X, cov):
+    """Paired designs: WLS on the diagonal of the covariance, with the slope's variance
+    from the full covariance (sandwich) and the misfit measured against the residuals'
+    own covariance (pseudo-inverse). Unlike GLS this never inverts a jackknife covariance
+    that is nearly singular (replicates sharing a common factor, few replicates per
+    point), which made GLS over-confident."""
+    P, k = X.shape
+    dof = P - k
+    w = 1.0 / np.maximum(np.diag(cov), 1e-300)
+    res = sm.WLS(y, X, weights=w).fit()
+    A = res.normalized_cov_params @ X.T @ np.diag(w)          # params = A y
+    cov_b = A @ cov @ A.T
+    resid = np.asarray(res.resid)
+    M = np.eye(P) - X @ A
+    rcov = M @ cov @ M.T
+    chi2 = float(resid @ np.linalg.pinv(rcov, rcond=1e-10, hermitian=True) @ resid)
+    wresid = resid * np.sqrt(w)
+    factor = chi2 / dof if dof > 0 else 1.0
+    if factor > 1.0:
+        return res.params, cov_b * factor, dof, wresid, chi2, factor
+    return res.params, cov_b, None, wresid, chi2, factor
+
+
 def _gls(y, X, cov):
     """GLS with a noise covariance; inflate by the Birge ratio when the fit is poor."""
     P, k = X.shape
@@ -176,7 +200,8 @@ def fit_rate(x: Sequence[float], table: np.ndarray, statistic: str = "mean", *, 
     X = _design(x, groups, loglinear)
     if X.shape[0] - X.shape[1] < 1:
         raise ValueError(f"{X.shape[0]} points cannot fit {X.shape[1]} parameters with an error estimate")
-    params, cparams, df, wresid, chi2, factor = _gls(y, X, cov)
+    estimate = _sandwich if paired and np.any(np.diag(cov) > 0) else _gls
+    params, cparams, df, wresid, chi2, factor = estimate(y, X, cov)
     se = float(np.sqrt(cparams[1, 1]))
     q = stats.norm.ppf(1 - level / 2) if df is None else stats.t.ppf(1 - level / 2, df)
     slope = float(params[1])
@@ -197,7 +222,7 @@ def fit_rate(x: Sequence[float], table: np.ndarray, statistic: str = "mean", *, 
     curvature = None
     Xq = _design(x, groups, loglinear, quadratic=True)
     if Xq.shape[0] - Xq.shape[1] >= 1 and len(set(x.tolist())) >= 4:
-        pq, cq, dfq, *_ = _gls(y, Xq, cov)
+        pq, cq, dfq, *_ = estimate(y, Xq, cov)
         cse = float(np.sqrt(cq[2, 2]))
         tstat = float(pq[2] / cse) if cse > 0 else 0.0
         p = float(2 * (stats.norm.sf(abs(tstat)) if dfq is None else stats.t.sf(abs(tstat), dfq)))

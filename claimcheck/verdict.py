@@ -111,7 +111,7 @@ def check_rate(rate: Rate, points: Sequence[dict], table: np.ndarray, *, paired:
     if len(set(x.tolist())) < 3:
         return RateResult(rate, INCONCLUSIVE, f"only {len(set(x.tolist()))} values of {rate.axis} to fit; need >= 3")
     if rate.kind == "limit":
-        return _check_limit(rate, x, tab, level, others)
+        return _check_limit(rate, x, tab, level, groups)
 
     # noise floor: every point's statistic must stand clear of zero
     S = np.array([reduce(row, rate.statistic) for row in tab])
@@ -213,9 +213,10 @@ def _p_below(s: dict, value: float) -> float:
     return float(stats.norm.cdf((s["slope"] - value) / s["se"])) if s["se"] > 0 else float(s["slope"] >= value)
 
 
-def _check_limit(rate: Rate, x: np.ndarray, tab: np.ndarray, level: float, others: list[str]) -> RateResult:
+def _check_limit(rate: Rate, x: np.ndarray, tab: np.ndarray, level: float, groups: list[str] | None) -> RateResult:
     """The statistic at the largest scale must be within ``target +- tolerance``;
-    a miss fails only when the distance to the target is not shrinking."""
+    a miss fails only when the distance to the target is not shrinking. With other
+    grid axes, the worst point at the largest scale decides, and so does its group's trend."""
     xmax = x.max()
     z = stats.norm.ppf(1 - level / 2)
     S = np.array([reduce(row, rate.statistic) for row in tab])
@@ -231,12 +232,16 @@ def _check_limit(rate: Rate, x: np.ndarray, tab: np.ndarray, level: float, other
                      detectable=float(rate.tolerance + z * e))
     txt = (f"{rate.statistic}({rate.metric}) at {rate.axis}={xmax:g} is {s:.4g}, {100 * (1 - level):.0f}% CI "
            f"[{cl:.4g}, {ch:.4g}]")
-    # trend of the distance to the target (log-log, per-point noise only)
-    dist = np.abs(S - rate.target)
+    # trend of the distance to the target in the worst point's group (log-log)
+    same = np.array([g == groups[worst] for g in groups]) if groups else np.ones(len(x), bool)
+    if groups:
+        info["group"] = groups[worst]
+    dist = np.abs(S - rate.target)[same]
+    xg = x[same]
     trend = None
-    xs = sorted(set(x.tolist()))
-    if all(dist > 0):
-        mean_d = [float(np.mean(dist[x == v])) for v in xs]
+    xs = sorted(set(xg.tolist()))
+    if len(xs) >= 3 and all(dist > 0):
+        mean_d = [float(np.mean(dist[xg == v])) for v in xs]
         slope, _, _, _, serr = stats.linregress(np.log(xs), np.log(mean_d))
         trend = {"slope": float(slope), "se": float(serr) if math.isfinite(serr) else 0.0}  # constant distances: linregress gives nan
         info["trend"] = trend

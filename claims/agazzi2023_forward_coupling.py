@@ -9,8 +9,15 @@ at every step (by induction over the window), giving h_s^inf(c) = tanh(U(c) x_s 
 the *same labels*, and the limit output E[A h] = 0 (A_0 is mean zero, independent).
 So the coupling error of unit i is measured against the exact limit, with no reference
 bias. As a check of the reference method used in A2, the same error is also measured
-against a 16x-wider reference net on nested labels, corrected by 1/sqrt(1 - N/N_ref)
-for the reference's own fluctuation (see m.nested_correction).
+(reported and plotted, not tested) against a reference net on nested labels for the
+widths N <= N_ref/16, corrected by 1/sqrt(1 - N/N_ref) for the reference's own
+fluctuation (see m.nested_correction).
+
+Design: each grid point draws its own labels (common_random_numbers=False). The coupling
+that matters (width-N net vs its limit on the *same* labels) is inside a replicate; with
+nested labels across N the per-replicate error is a random-walk-like path in N whose
+jackknife covariance, estimated from a few dozen replicates, made the GLS fit unstable
+(Birge ratio ~2, local slopes -0.14 ... -0.92); independent points give a clean fit.
 """
 import numpy as np
 
@@ -28,9 +35,8 @@ def _reference(st, N_ref, cfg):
 
     def compute():
         X, _ = runs.data(M)
-        net = m.init_net(runs.labels_for(st, N_ref), "diverse", B)
-        f, H = m.forward(net, X, cfg)
-        return f, [h.copy() for h in H[2:]]
+        f, H = m.forward_diverse_blocked(runs.labels_for(st, N_ref), X, B, cfg)
+        return f, [h[:, :N_ref // 16].copy() for h in H[2:]]
 
     return m.memo(key, compute)
 
@@ -45,14 +51,14 @@ def _errors(point, rng, cfg=m.Config(), shared=True):
     # exact limit on the same labels: zero recurrent field, zero output
     h_inf = [np.tanh(X[:, s:s + 1] * lab_ref[:, 3] + lab_ref[:, 4]) for s in range(1, X.shape[1])]
     hid = np.sqrt(np.mean([np.mean((a - b) ** 2) for a, b in zip(H[2:], h_inf)]))
-    f_ref, H_ref = _reference(st, N_ref, cfg)
-    corr = m.nested_correction(N, N_ref)
-    hid_ref = np.sqrt(np.mean([np.mean((a - b[:, :N]) ** 2) for a, b in zip(H[2:], H_ref)])) * corr
-    return {"out_err": float(np.sqrt(np.mean(f * f))),
-            "hid_err": float(hid),
-            "out_err_ref": float(np.sqrt(np.mean((f - f_ref) ** 2)) * corr),
-            "hid_err_ref": float(hid_ref),
-            "hid_err_ref_raw": float(hid_ref / corr)}
+    out = {"out_err": float(np.sqrt(np.mean(f * f))), "hid_err": float(hid)}
+    if 16 * N <= N_ref:  # the reference diagnostic, only where the reference is 16x wider
+        f_ref, H_ref = _reference(st, N_ref, cfg)
+        corr = m.nested_correction(N, N_ref)
+        hid_ref = np.sqrt(np.mean([np.mean((a - b[:, :N]) ** 2) for a, b in zip(H[2:], H_ref)]))
+        out.update(out_err_ref=float(np.sqrt(np.mean((f - f_ref) ** 2)) * corr), hid_err_ref=float(hid_ref * corr),
+                   hid_err_ref_raw=float(hid_ref))
+    return out
 
 
 def simulate(point, rng):
@@ -78,8 +84,8 @@ def artefacts(ctx):
         "N", -0.5, "coupling_t0", "width N", "RMS error", "A1: coupling at t=0 (mean over replicates, +-2 se)")
 
 
-_N_QUICK = [16, 32, 64, 128]
-_N_FULL = [32, 64, 128, 256, 512, 1024, 2048]
+_N_QUICK = [16, 32, 64, 128, 256, 512, 1024]
+_N_FULL = [16, 32, 64, 128, 256, 512, 1024, 2048, 4096]
 
 claim = Claim(
     id="agazzi2023.forward-coupling",
@@ -89,20 +95,20 @@ claim = Claim(
     statement=r"With neuronal-embedding coupling, $\big(\mathbb{E}_\theta \tfrac1N\sum_{i\le N}|h^{N,i}_s-h^{\infty}_s(C_i)|^2\big)^{1/2}$ "
               r"and $\|\hat y_N-\hat y_\infty\|_{L^2(\theta)}$ are $\Theta(N^{-1/2})$ at $t=0$ (CLT).",
     source="reconstructed",
-    grids={"quick": {"N": _N_QUICK, "Nref": [16 * _N_QUICK[-1]]},
-           "full": {"N": _N_FULL, "Nref": [16 * _N_FULL[-1]]}},
-    replicates={"quick": 12, "full": 16},
+    calibration={},
+    # Nref: width of the reference diagnostic (16 x the largest N it is compared at)
+    grids={"quick": {"N": _N_QUICK, "Nref": [512]},
+           "full": {"N": _N_FULL, "Nref": [2048]}},
+    replicates={"quick": 40, "full": 48},
     rates=[
         Rate(metric="hid_err", axis="N", kind="tight", predicted=-0.5, tolerance=0.1,
              note="per-unit hidden-state error against the exact limit (zero field) on the same labels"),
         Rate(metric="out_err", axis="N", kind="tight", predicted=-0.5, tolerance=0.1,
              note="the limit output at t=0 is exactly 0"),
-        Rate(metric="hid_err_ref", axis="N", kind="tight", predicted=-0.5, tolerance=0.1,
-             note="against the 16x reference, divided by sqrt(1 - N/N_ref)"),
     ],
     simulate=simulate,
-    common_random_numbers=True,
-    batch_size=12,
+    common_random_numbers=False,
+    batch_size=20,
     params={"B": B, "M": M, "init": "diverse", "target": "prod02", "L": runs.L_WINDOW},
     mutants=[
         Mutant("rec-sqrt", simulate_rec_sqrt, "recurrent sum scaled 1/sqrt(N) instead of 1/N",

@@ -28,7 +28,8 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable
 
 import numpy as np
@@ -82,7 +83,8 @@ class Config:
     """How the network is scaled and trained.
 
     rec: 'mf' (1/N recurrent sum) or 'sqrt' (1/sqrt(N), a bug for this regime).
-    lr:  'mf' (eps*N for A, U, b; eps*N^2 for W) or 'global' (eps*N for every layer).
+    lr:  'mf' (eps*N for A, U, b; eps*N^2 for W), 'global' (eps*N for every layer), or
+         'w_fixed' (W's rate hard-coded to 0.5*N^2 whatever eps: a unit bug).
     bound: if set, projected GD keeps |W| <= bound (A6); bound_sqrt scales it by 1/sqrt(N).
     batch: if set, each step uses a random minibatch of that many phases (SGD, a bug
     where full-batch GD is claimed).
@@ -103,6 +105,8 @@ class Config:
             return eps * N, eps * N * N
         if self.lr == "global":
             return eps * N, eps * N
+        if self.lr == "w_fixed":
+            return eps * N, 0.5 * N * N
         raise ValueError(self.lr)
 
     def w_bound(self, N: int) -> float | None:
@@ -131,7 +135,13 @@ class Net:
 
     def first(self, n: int) -> "Net":
         """The first n units (what the width-n net on the same labels starts from)."""
-        return Net(self.A[:n].copy(), self.U[:n].copy(), self.b[:n].copy(), self.W[:n, :n].copy())
+        return self.block(0, n)
+
+    def block(self, start: int, n: int) -> "Net":
+        """Units start..start+n-1 (their weights among themselves): by exchangeability of
+        the labels, the width-n net on these labels is coupled to this net like the first n."""
+        sl = slice(start, start + n)
+        return Net(self.A[sl].copy(), self.U[sl].copy(), self.b[sl].copy(), self.W[sl, sl].copy())
 
 
 def draw_labels(rng: np.random.Generator, N: int) -> np.ndarray:
@@ -140,13 +150,16 @@ def draw_labels(rng: np.random.Generator, N: int) -> np.ndarray:
     return rng.standard_normal((N, N_LABELS))
 
 
+@lru_cache(maxsize=4)
 def shell_index(n: int) -> np.ndarray:
     """(n, n) position of W[i, j] in a stream filled shell by shell (shell m = max(i, j)):
     row m columns 0..m, then column m rows 0..m-1. The first n^2 entries of the stream
     fill W[:n, :n] whatever the final size."""
     i, j = np.indices((n, n))
     m = np.maximum(i, j)
-    return m * m + np.where(i == m, j, m + 1 + i)
+    idx = m * m + np.where(i == m, j, m + 1 + i)
+    idx.setflags(write=False)  # cached: shared between calls
+    return idx
 
 
 def nested_iid(rng: np.random.Generator, n: int, mean: float = 0.0, sd: float = 1.0) -> np.ndarray:
@@ -205,6 +218,27 @@ def forward(net: Net, X: np.ndarray, cfg: Config = Config()) -> tuple[np.ndarray
     return H[-1] @ net.A / net.N, H
 
 
+def forward_diverse_blocked(labels: np.ndarray, X: np.ndarray, B: float, cfg: Config = Config(),
+                            block: int = 512) -> tuple[np.ndarray, list[np.ndarray]]:
+    """:func:`forward` of the diverse initial net without storing its N x N matrix: W is
+    rebuilt from the labels block of rows by block (memory O(block N)), so a reference of
+    width 16 x 2048 fits in memory. Same numbers as forward(init_net(labels)) up to
+    summation order."""
+    N = labels.shape[0]
+    M, L = X.shape
+    c = cfg.rec_scale(N)
+    xi1, xi2, A, U, b = (labels[:, k] for k in range(N_LABELS))
+    H = [np.zeros((M, N))]
+    for s in range(L):
+        Z = X[:, s:s + 1] * U + b
+        if s > 0:
+            for i0 in range(0, N, block):
+                Wb = B * np.tanh(np.outer(xi1[i0:i0 + block], xi2))
+                Z[:, i0:i0 + block] += c * (H[-1] @ Wb.T)
+        H.append(np.tanh(Z))
+    return H[-1] @ A / N, H
+
+
 def recurrent_fields(net: Net, H: list[np.ndarray], cfg: Config = Config()) -> list[np.ndarray]:
     """The recurrent fields c_N sum_j W^{ij} h_{s-1}^j for s = 2..L, each (M, N)."""
     c = cfg.rec_scale(net.N)
@@ -217,12 +251,28 @@ def risk(f: np.ndarray, y: np.ndarray, idx: np.ndarray | None = None) -> float:
     return 0.5 * float(np.mean(d * d))
 
 
-def gradients(net: Net, X: np.ndarray, y: np.ndarray, cfg: Config = Config(),
-              idx: np.ndarray | None = None) -> tuple[Net, float, np.ndarray]:
-    """(gradient of R as a Net, R, outputs) by backpropagation through time.
+@dataclass
+class Grad:
+    """Gradient of R with the W part in factored form gW = scale * Gs^T Hs (Gs, Hs of
+    shape (M (L-1), N)): the update of W is then one rank-M(L-1) product added in place."""
+
+    A: np.ndarray
+    U: np.ndarray
+    b: np.ndarray
+    Gs: np.ndarray
+    Hs: np.ndarray
+    scale: float
+
+    def dense_W(self) -> np.ndarray:
+        return self.scale * (self.Gs.T @ self.Hs)
+
+
+def backward(net: Net, X: np.ndarray, y: np.ndarray, cfg: Config = Config(),
+             idx: np.ndarray | None = None) -> tuple[Grad, float, np.ndarray]:
+    """(gradient of R, R, outputs) by backpropagation through time.
 
     The backward pass carries the same c_N average with W transposed; the W gradient of
-    all time steps is one product of the stacked deltas and the stacked h_{s-1}."""
+    all time steps is kept as the stacked deltas and the stacked h_{s-1}."""
     if idx is not None:
         X, y = X[idx], y[idx]
     M, L = X.shape
@@ -242,63 +292,92 @@ def gradients(net: Net, X: np.ndarray, y: np.ndarray, cfg: Config = Config(),
             Gs.append(G)
             Hs.append(H[s - 1])
             G = c * (G @ net.W) * (1.0 - H[s - 1] ** 2)
-    gW = c * (np.vstack(Gs).T @ np.vstack(Hs)) if Gs else np.zeros_like(net.W)
+    if not Gs:
+        Gs, Hs = [np.zeros((1, N))], [np.zeros((1, N))]
     d = f - y
-    return Net(gA, gU, gb, gW), 0.5 * float(np.mean(d * d)), f
+    return Grad(gA, gU, gb, np.vstack(Gs), np.vstack(Hs), c), 0.5 * float(np.mean(d * d)), f
 
 
-def gd_step(net: Net, g: Net, eps: float, cfg: Config = Config()) -> None:
-    """One (projected) gradient-descent step in place with the configured rates."""
+def gradients(net: Net, X: np.ndarray, y: np.ndarray, cfg: Config = Config(),
+              idx: np.ndarray | None = None) -> tuple[Net, float, np.ndarray]:
+    """(gradient of R as a dense Net, R, outputs): :func:`backward` with gW formed."""
+    g, R, f = backward(net, X, y, cfg, idx)
+    return Net(g.A, g.U, g.b, g.dense_W()), R, f
+
+
+def gd_step(net: Net, g: "Grad | Net", eps: float, cfg: Config = Config()) -> None:
+    """One (projected) gradient-descent step in place with the configured rates.
+
+    With a factored gradient the W update is a single BLAS product accumulated into W
+    (no N x N temporaries)."""
     lr, lrW = cfg.rates(eps, net.N)
     net.A -= lr * g.A
     net.U -= lr * g.U
     net.b -= lr * g.b
-    net.W -= lrW * g.W
+    if isinstance(g, Grad):
+        _add_outer(net.W, -lrW * g.scale, g.Gs, g.Hs)
+    else:
+        net.W -= lrW * g.W
     bound = cfg.w_bound(net.N)
     if bound is not None:
         np.clip(net.W, -bound, bound, out=net.W)
 
 
+def _add_outer(W: np.ndarray, alpha: float, G: np.ndarray, H: np.ndarray) -> None:
+    """W += alpha G^T H in place (dgemm with beta = 1 on the F-ordered view W^T)."""
+    if W.flags.c_contiguous and W.dtype == np.float64:
+        from scipy.linalg.blas import dgemm
+
+        out = dgemm(alpha, H, G, beta=1.0, c=W.T, trans_a=True, overwrite_c=True)
+        if not np.shares_memory(out, W):  # BLAS wrapper made a copy: write it back
+            W[...] = out.T
+    else:
+        W += alpha * (G.T @ H)
+
+
 @dataclass
 class Trajectory:
-    """What a training run records: loss at every step, outputs and (optionally) the
-    first ``keep`` units' weights at the record steps."""
+    """What a training run records: loss and outputs at every step; snapshots of the
+    weights (by default the first ``keep`` units) at the record steps."""
 
-    steps: np.ndarray            # record steps k (time t = k * eps)
+    steps: np.ndarray            # record steps k (time t = k * eps) of the snapshots
     loss: np.ndarray             # (K+1,) full-batch risk at every step k = 0..K
-    outputs: np.ndarray          # (len(steps), M) network outputs at the record steps
-    params: list[Net]            # first `keep` units at the record steps (empty if keep=0)
+    outputs: np.ndarray          # (K+1, M) network outputs on the phase grid at every step
+    params: list                 # snapshots at the record steps (empty if none asked)
     final: Net
 
 
 def train(net: Net, X: np.ndarray, y: np.ndarray, eps: float, K: int, cfg: Config = Config(),
           record: np.ndarray | None = None, keep: int = 0,
-          rng: np.random.Generator | None = None) -> Trajectory:
-    """K steps of GD from ``net`` (copied). ``record``: steps at which outputs (and the
-    first ``keep`` units) are stored; default every step. ``rng`` draws the minibatches
-    when cfg.batch is set (SGD); full-batch GD uses no randomness."""
+          rng: np.random.Generator | None = None,
+          snapshot: Callable[[Net], object] | None = None) -> Trajectory:
+    """K steps of GD from ``net`` (copied). At the ``record`` steps (default: every step)
+    ``snapshot(net)`` is stored (default: the first ``keep`` units, nothing if keep=0).
+    ``rng`` draws the minibatches when cfg.batch is set (SGD); full-batch GD uses no
+    randomness."""
     net = net.copy()
     M = X.shape[0]
     rec = np.arange(K + 1) if record is None else np.asarray(record, int)
-    rec_set = {int(k): i for i, k in enumerate(rec)}
+    rec_set = set(int(k) for k in rec)
+    if snapshot is None and keep:
+        snapshot = lambda n: n.first(keep)  # noqa: E731
     loss = np.empty(K + 1)
-    outs = np.empty((len(rec), M))
-    params: list[Net] = []
+    outs = np.empty((K + 1, M))
+    params: list = []
     for k in range(K + 1):
         if k < K and cfg.batch is not None:
             idx = np.sort(rng.choice(M, size=cfg.batch, replace=False))
-            g, _, _ = gradients(net, X, y, cfg, idx)
+            g, _, _ = backward(net, X, y, cfg, idx)
             f, _ = forward(net, X, cfg)
             loss[k] = risk(f, y)
         elif k < K:
-            g, loss[k], f = gradients(net, X, y, cfg)
+            g, loss[k], f = backward(net, X, y, cfg)
         else:
             f, _ = forward(net, X, cfg)
             loss[k] = risk(f, y)
-        if k in rec_set:
-            outs[rec_set[k]] = f
-            if keep:
-                params.append(net.first(keep))
+        outs[k] = f
+        if snapshot is not None and k in rec_set:
+            params.append(snapshot(net))
         if k < K:
             gd_step(net, g, eps, cfg)
     return Trajectory(rec, loss, outs, params, net)
@@ -325,7 +404,7 @@ def nested_correction(N: int, N_ref: int) -> float:
 # -- a small per-process memo for the reference runs ----------------------------------------
 
 _MEMO: "OrderedDict[tuple, object]" = OrderedDict()
-_MEMO_SIZE = 48
+_MEMO_SIZE = 32
 
 
 def rng_key(rng: np.random.Generator) -> tuple:
@@ -354,7 +433,7 @@ def clear_memo() -> None:
     _MEMO.clear()
 
 
-__all__ = ["ALPHA", "Config", "Net", "Trajectory", "INPUTS", "rotation_inputs", "sturmian_inputs", "target",
-           "phase_grid", "draw_labels", "shell_index", "nested_iid", "diverse_W", "init_net", "forward",
-           "recurrent_fields", "risk", "gradients", "gd_step", "train", "param_rms", "nested_correction",
-           "memo", "rng_key", "clear_memo", "replace"]
+__all__ = ["ALPHA", "Config", "Net", "Grad", "Trajectory", "INPUTS", "rotation_inputs", "sturmian_inputs",
+           "target", "phase_grid", "draw_labels", "shell_index", "nested_iid", "diverse_W", "init_net", "forward",
+           "forward_diverse_blocked", "recurrent_fields", "risk", "backward", "gradients", "gd_step", "train",
+           "param_rms", "nested_correction", "memo", "rng_key", "clear_memo"]

@@ -53,21 +53,6 @@ def labels_for(st: Streams, n: int, shared: bool = True) -> np.ndarray:
     return m.draw_labels(np.random.default_rng(gen.bit_generator.seed_seq), n)
 
 
-def reference_run(st: Streams, N_ref: int, keep: int, X, y, eps: float, K: int, cfg: m.Config,
-                  init: str = "diverse", B: float = 0.9, record=None, tag: str = ""):
-    """GD trajectory of the reference net (width N_ref, same labels), memoised per
-    process: with common random numbers it is the same at every grid point."""
-    key = ("ref", tag, st.key, N_ref, keep, X.shape, float(X.sum()), float(y.sum()), eps, K, cfg, init, B,
-           None if record is None else tuple(int(k) for k in record))
-
-    def compute():
-        lab = labels_for(st, N_ref)
-        net = m.init_net(lab, init, B)
-        return m.train(net, X, y, eps, K, cfg, record=record, keep=keep)
-
-    return m.memo(key, compute)
-
-
 # -- figures from stored measurements (used by the claims' artefacts hooks) ------------------
 
 def stat_by_axis(ctx, metric: str, axis: str, variant: str = "", group: dict | None = None):
