@@ -141,11 +141,12 @@ def _design(xs: np.ndarray, groups: Sequence[str] | None, loglinear: bool, quadr
 
 
 def _sandwich(y, X, cov):
-    """Paired designs: WLS on the diagonal of the covariance, with the slope's variance
-    from the full covariance (sandwich) and the misfit measured against the residuals'
-    own covariance (pseudo-inverse). Unlike GLS this never inverts a jackknife covariance
-    that is nearly singular (replicates sharing a common factor, few replicates per
-    point), which made GLS over-confident."""
+    """Paired designs: WLS on the diagonal of the covariance, the slope's variance from
+    the full covariance (sandwich), and the misfit as a moment ratio: the weighted
+    residual sum of squares over its expectation under the model, tr(W M S M'). Nothing
+    here inverts the jackknife covariance, which is nearly singular when replicates
+    share a common factor or are few (GLS then over-trusted its poorly estimated
+    small-variance directions: CIs too narrow, or misfit inflated 40-fold)."""
     P, k = X.shape
     dof = P - k
     w = 1.0 / np.maximum(np.diag(cov), 1e-300)
@@ -154,10 +155,11 @@ def _sandwich(y, X, cov):
     cov_b = A @ cov @ A.T
     resid = np.asarray(res.resid)
     M = np.eye(P) - X @ A
-    rcov = M @ cov @ M.T
-    chi2 = float(resid @ np.linalg.pinv(rcov, rcond=1e-10, hermitian=True) @ resid)
+    expected = float(np.trace(np.diag(w) @ M @ cov @ M.T))
     wresid = resid * np.sqrt(w)
-    factor = chi2 / dof if dof > 0 else 1.0
+    rss = float(wresid @ wresid)
+    factor = rss / expected if expected > 0 else 1.0
+    chi2 = factor * dof
     if factor > 1.0:
         return res.params, cov_b * factor, dof, wresid, chi2, factor
     return res.params, cov_b, None, wresid, chi2, factor

@@ -88,8 +88,8 @@ claim = Claim(
                  'false_fail_rate': 0.0,
                  'false_fail_rate_upper95': 0.1192,
                  'inconclusive_rate': 0.0,
-                 'exponent_sd': {'dist~N': 0.0178},
-                 'detectable_deviation': 0.1337,
+                 'exponent_sd': {'dist~N': 0.0172},
+                 'detectable_deviation': 0.1344,
                  'mutant_catch_rate': {'ntk-output-scaling': 1.0, 'lr-not-scaled': 1.0},
                  'measured': '2026-11-22'},
 )

@@ -207,3 +207,17 @@ def test_limit_trend_is_judged_in_the_worst_group():
     res = check_rate(rate, pts, np.array(rows), paired=False)
     assert res.verdict == "fail", res.reason
     assert res.limit["group"] == "B=0.25"
+
+
+def test_slight_bend_within_the_band_passes_on_local_slopes_only_when_all_inside():
+    """Nearly noiseless, slightly bent sweep: error = eps (1 + 2 eps) for an upper bound
+    eps^1: the global CI is widened by misfit, every local slope is in the band -> pass.
+    The same bend around a wrong claim (eps^-1.5 allowed at most) still fails."""
+    rng = np.random.default_rng(12)
+    x = np.array([8.0, 16.0, 32.0, 64.0, 128.0])  # 1/eps
+    mean = (1 / x) * (1 + 2 / x)
+    tab = mean[:, None] * np.exp(1e-4 * rng.standard_normal((5, 8)))
+    ok = verdict_for(Rate(metric="err", axis="inv_eps", kind="upper", predicted=-1.0, tolerance=0.1), tab, x=x)
+    assert ok.verdict == "pass", ok.reason
+    bad = verdict_for(Rate(metric="err", axis="inv_eps", kind="upper", predicted=-1.5, tolerance=0.1), tab, x=x)
+    assert bad.verdict == "fail", bad.reason
