@@ -233,8 +233,9 @@ def test_ctrl_c_keeps_what_was_measured_and_exits_130(tmp_path):
     write_toy(claims, "slow", body=SLOW_CLAIM.replace("time.sleep(0.01)", "time.sleep(0.05)"))
     cmd = [sys.executable, "-m", "claimcheck.cli", "run", "--claims-dir", str(claims), "--jobs", "2", "--no-progress",
            "--no-html"]
+    # a background CI job may inherit SIGINT as ignored; a terminal's Ctrl-C reaches a default handler
     proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     store = tmp_path / "reports" / "claimcheck.sqlite"
     deadline = time.time() + 60
     stored = 0
