@@ -88,7 +88,14 @@ def load_module(path: str | Path) -> ModuleType:
     if module is not None:
         _loaded[key] = module
         return module
-    name = _module_name(path)
+    module = exec_file(path, _module_name(path))
+    _loaded[key] = module
+    return module
+
+
+def exec_file(path: Path, name: str) -> ModuleType:
+    """Execute a file as module ``name`` (registered in sys.modules, as dataclasses and
+    pickling need; removed again if the file raises)."""
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot import {path}")
@@ -99,7 +106,6 @@ def load_module(path: str | Path) -> ModuleType:
     except BaseException:
         sys.modules.pop(name, None)
         raise
-    _loaded[key] = module
     return module
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
-import importlib.util
 import inspect
 import json
 import math
@@ -105,22 +104,15 @@ class CheckResult:
 
 def _import_fresh(path: Path) -> ModuleType:
     """Import a file under a fresh module name (no cache: a re-check sees the edits)."""
-    from .discovery import _import_from_package
+    from .discovery import _import_from_package, exec_file
 
     module = _import_from_package(path)  # files of an installed package keep their relative imports
     if module is not None:
         return module
     digest = hashlib.sha1(f"{path}:{path.stat().st_mtime_ns}".encode()).hexdigest()[:10]
     name = f"claimcheck_check_{path.stem.replace('-', '_')}_{digest}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot import {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.modules.pop(name, None)
+    module = exec_file(path, name)
+    sys.modules.pop(name, None)
     return module
 
 
