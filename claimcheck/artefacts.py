@@ -53,6 +53,26 @@ class ArtefactContext:
                 arr[i, rep] = val
         return [json.loads(k) for k in keys], arr
 
+    def save_figure(self, fig, name: str) -> Path:
+        """Write ``name.svg`` (what the report shows) and release the figure."""
+        import matplotlib.pyplot as plt
+
+        path = Path(self.outdir) / f"{name}.svg"
+        fig.savefig(path)
+        plt.close(fig)
+        return path
+
+    def save_csv(self, name: str, rows: list[dict]) -> Path:
+        """Write the figure's data as ``name.csv`` (one row per dict), for re-plotting offline."""
+        import csv
+
+        path = Path(self.outdir) / f"{name}.csv"
+        with open(path, "w", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+        return path
+
     def metrics(self) -> set[str]:
         return {k for r in self.result["measurements"] if r["metrics"] for k in r["metrics"]}
 

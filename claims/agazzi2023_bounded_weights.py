@@ -75,8 +75,7 @@ def artefacts(ctx):
     ax.set_title("A6: minimum loss vs N for each bound |W| <= B", fontsize=9)
     ax.legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(ctx.outdir / "min_loss_vs_N.svg")
-    plt.close(fig)
+    ctx.save_figure(fig, "min_loss_vs_N")
     (ctx.outdir / "min_loss_vs_N.csv").write_text("\n".join(lines) + "\n")
 
 

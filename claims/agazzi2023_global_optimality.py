@@ -112,8 +112,7 @@ def artefacts(ctx):
     ax.set_title("A4: population risk during GD (mean over replicates)", fontsize=9)
     ax.legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(ctx.outdir / "loss_curves.svg")
-    plt.close(fig)
+    ctx.save_figure(fig, "loss_curves")
     (ctx.outdir / "loss_curves.json").write_text(json.dumps(data, indent=1))
     runs.loglog_figure(ctx, [("diverse", "", "rel_loss"), ("i.i.d. W", "", "iid_rel_loss"),
                              ("degenerate", "degenerate", "rel_loss"),

@@ -17,7 +17,6 @@ Figures 2/5 are drawn from stored checkpoints of the run (data 0, params 0) of e
 replicate (``tavg{p}_k{c}``), so artefacts cost no new simulation.
 """
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 
@@ -131,14 +130,8 @@ def artefacts(ctx):
     fig.suptitle(f"Time-averaged moments of the untrained memory units ({ctx.profile} profile; "
                  f"paths = replicates, each its own W, B and data path)", fontsize=9)
     fig.tight_layout()
-    out = Path(ctx.outdir)
-    fig.savefig(out / "fig2_5_time_averages.svg")
-    plt.close(fig)
-    import csv
-    with open(out / "fig2_5_time_averages.csv", "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
+    ctx.save_figure(fig, "fig2_5_time_averages")
+    ctx.save_csv("fig2_5_time_averages", rows)
 
 
 claim = Claim(

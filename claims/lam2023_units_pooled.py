@@ -19,7 +19,6 @@ ECDFs, not kernel density estimates: a KDE's bandwidth would have to change with
 sample size (N up to 10^6 units x 100 paths) and would smear the N-dependence the
 figure is meant to show; the ECDF needs no tuning and is what W1 integrates.
 """
-from pathlib import Path
 
 import numpy as np
 
@@ -81,8 +80,6 @@ def _sqrt(point, rngs):
 def artefacts(ctx):
     """Figures 1 and 4: per-path (grey) and pooled (red) ECDFs of the units at step k, and
     the pooled ECDFs of every N with their difference from the largest N (convergence)."""
-    import csv
-
     import matplotlib.pyplot as plt
 
     Ns = sorted({p["N"] for p in ctx.points()})
@@ -132,13 +129,8 @@ def artefacts(ctx):
                  "kernel density estimates:\na KDE bandwidth would have to change with the sample size and would "
                  "blur the N-dependence; the ECDF needs no tuning and is what W1 integrates.", fontsize=8)
     fig.tight_layout()
-    out = Path(ctx.outdir)
-    fig.savefig(out / "fig1_4_units_ecdf.svg")
-    plt.close(fig)
-    with open(out / "fig1_4_units_ecdf.csv", "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
+    ctx.save_figure(fig, "fig1_4_units_ecdf")
+    ctx.save_csv("fig1_4_units_ecdf", rows)
 
 
 claim = Claim(

@@ -98,6 +98,5 @@ def loglog_figure(ctx, series, axis: str, slope: float, fname: str, xlabel: str,
     ax.set_title(title, fontsize=9)
     ax.legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(ctx.outdir / f"{fname}.svg")
-    plt.close(fig)
+    ctx.save_figure(fig, fname)
     (ctx.outdir / f"{fname}.csv").write_text("\n".join(lines) + "\n")
