@@ -138,6 +138,10 @@ class Claim:
     enough: simulate is then simulate_batch(point, [rng])[0].
     common_random_numbers: when True the seed of a replicate does not depend on the
     grid point, so replicate r sees the same random draws at every N (nested draws).
+    group_by: "point" (default: a task is up to batch_size replicates at one grid point)
+    or "replicate" (a task is one replicate at every grid point: for claims whose
+    replicate shares an expensive computation across the grid, e.g. a reference net,
+    so that it runs once in one worker and its memo is hit).
     reducers: ``{metric: fn(outputs, point) -> float}`` turn arrays that simulate
     returns (e.g. samples) into scalar metrics inside the worker (e.g. a W1 distance).
     artefacts(ctx) (optional): writes the claim's figures/data; see claimcheck.artefacts.
@@ -156,6 +160,7 @@ class Claim:
     simulate_batch: Callable | None = None
     common_random_numbers: bool = False
     batch_size: int = 16
+    group_by: str = "point"
     params: Mapping[str, Any] = field(default_factory=dict)
     reducers: Mapping[str, Callable] = field(default_factory=dict)
     artefacts: Callable | None = None
@@ -188,6 +193,7 @@ class Claim:
                 need(len(list(values)) >= 1, f"grid {prof!r} axis {axis!r} is empty")
         for prof in self.grids:
             need(self.n_replicates(prof) >= 2, f"profile {prof!r} needs >= 2 replicates")
+        need(self.group_by in ("point", "replicate"), f"`group_by` must be 'point' or 'replicate', got {self.group_by!r}")
         need(len(self.rates) >= 1, "a claim needs at least one Rate")
         for rate in self.rates:
             need(isinstance(rate, Rate), "`rates` must hold Rate objects")

@@ -22,18 +22,24 @@ from .seeding import point_key, rng_for
 
 @dataclass(frozen=True)
 class Task:
+    """One unit of work for a worker: some replicates at one or more grid points (the
+    replicates x points not yet stored)."""
+
     claim_file: str
     claim_id: str
     claim_version: str
     variant: str
-    point: tuple[tuple[str, Any], ...]
+    points: tuple[tuple[tuple[str, Any], ...], ...]
     replicates: tuple[int, ...]
     master_seed: int
     common_random_numbers: bool
 
+    def point_dicts(self) -> list[dict]:
+        return [dict(p) for p in self.points]
+
     @property
-    def point_dict(self) -> dict:
-        return dict(self.point)
+    def size(self) -> int:
+        return len(self.points) * len(self.replicates)
 
 
 def grid_points(grid: Mapping[str, Iterable[Any]]) -> list[dict]:
@@ -43,16 +49,34 @@ def grid_points(grid: Mapping[str, Iterable[Any]]) -> list[dict]:
 
 def plan(claim: Claim, version: str, variant: str, profile: str, master_seed: int,
          done: set[tuple[str, int]] = frozenset()) -> list[Task]:
-    """Tasks for every (point, replicate) not already in ``done``, in batches."""
+    """Tasks for every (point, replicate) not already in ``done``.
+
+    Default (``claim.group_by == "point"``): one grid point per task, up to batch_size
+    replicates. ``group_by == "replicate"``: one replicate per task with *every* grid
+    point it still lacks, so that an expensive computation the replicate shares across
+    the grid (a reference run under common random numbers) is done once, in one worker.
+    """
     n_rep = claim.n_replicates(profile)
+    size = max(1, int(claim.batch_size))
+    pts = grid_points(claim.grid(profile))
+
+    def task(points, reps):
+        return Task(claim.module_file or "", claim.id, version, variant,
+                    tuple(tuple(sorted(p.items())) for p in points), tuple(reps), int(master_seed),
+                    bool(claim.common_random_numbers))
+
     tasks = []
-    for point in grid_points(claim.grid(profile)):
+    if claim.group_by == "replicate":
+        for r in range(n_rep):
+            todo = [p for p in pts if (point_key(p), r) not in done]
+            if todo:
+                tasks.append(task(todo, [r]))
+        return tasks
+    for point in pts:
         pkey = point_key(point)
         todo = [r for r in range(n_rep) if (pkey, r) not in done]
-        size = max(1, int(claim.batch_size))
         for i in range(0, len(todo), size):
-            tasks.append(Task(claim.module_file or "", claim.id, version, variant, tuple(sorted(point.items())),
-                              tuple(todo[i:i + size]), int(master_seed), bool(claim.common_random_numbers)))
+            tasks.append(task([point], todo[i:i + size]))
     return tasks
 
 
@@ -91,9 +115,9 @@ def _apply_reducers(claim: Claim, out: Mapping[str, Any], point: Mapping[str, An
 
 
 def run_task(task: Task) -> list[dict]:
-    """Run one batch in a worker. Never raises: failures become error rows."""
+    """Run one task in a worker. Never raises: failures become error rows."""
     base = {"claim_version": task.claim_version, "claim_id": task.claim_id, "variant": task.variant,
-            "point_key": point_key(task.point_dict), "master_seed": task.master_seed}
+            "master_seed": task.master_seed}
     try:
         claim = _find_claim(task)
         simulate, simulate_batch = claim.variant(task.variant or None)
@@ -101,8 +125,16 @@ def run_task(task: Task) -> list[dict]:
         if isinstance(exc, KeyboardInterrupt):
             raise
         msg = f"could not load claim: {type(exc).__name__}: {exc}"
-        return [dict(base, replicate=r, status="error", error=msg, metrics=None, seconds=0.0) for r in task.replicates]
-    point = task.point_dict
+        return [dict(base, point_key=point_key(p), replicate=r, status="error", error=msg, metrics=None, seconds=0.0)
+                for p in task.point_dicts() for r in task.replicates]
+    rows = []
+    for point in task.point_dicts():
+        rows += _run_point(claim, simulate, simulate_batch, task, point, dict(base, point_key=point_key(point)))
+    return rows
+
+
+def _run_point(claim: Claim, simulate, simulate_batch, task: Task, point: dict, base: dict) -> list[dict]:
+    """The task's replicates at one grid point (batched if the claim vectorises)."""
     seed_point = None if task.common_random_numbers else point
     rngs = [rng_for(task.claim_id, seed_point, r, task.master_seed) for r in task.replicates]
     rows = []
@@ -158,12 +190,13 @@ def execute(tasks: list[Task], executor, on_rows: Callable[[list[dict]], None],
                 if isinstance(exc, KeyboardInterrupt):
                     raise
                 rows = [{"claim_version": task.claim_version, "claim_id": task.claim_id, "variant": task.variant,
-                         "point_key": point_key(task.point_dict), "master_seed": task.master_seed, "replicate": r,
+                         "point_key": point_key(p), "master_seed": task.master_seed, "replicate": r,
                          "status": "error", "metrics": None, "seconds": 0.0,
-                         "error": f"worker failed: {type(exc).__name__}: {exc}"} for r in task.replicates]
+                         "error": f"worker failed: {type(exc).__name__}: {exc}"}
+                        for p in task.point_dicts() for r in task.replicates]
             on_rows(rows)
             if progress:
-                progress(len(task.replicates))
+                progress(task.size)
     except BaseException:
         for f in futures:
             f.cancel()
@@ -208,7 +241,7 @@ def measure(store, items, profile: str, *, jobs: int | None = None, scheduler: s
         tasks.extend(plan(claim, version, variant, profile, seed, done))
         reused[(claim.id, variant, seed)] = len(done)
         computed.setdefault(claim.id, 0)
-    total = sum(len(t.replicates) for t in tasks)
+    total = sum(t.size for t in tasks)
     bar = _progress_bar(total, progress, desc)
 
     def on_rows(rows):

@@ -24,15 +24,16 @@ claim = Claim(
     id="toy.{name}", paper="toy", title="toy mean", statement="E|mean| ~ N^-1/2", source="paper",
     grids={{"quick": {{"N": [16, 64, 256, 1024, 4096]}}}}, replicates={{"quick": {reps}}},
     rates=[Rate(metric="err", axis="N", kind="tight", predicted=-0.5, tolerance=0.15)],
-    simulate=simulate, mutants=[Mutant("shifted", broken, "mean 0.3")], batch_size={batch},
+    simulate=simulate, mutants=[Mutant("shifted", broken, "mean 0.3")], batch_size={batch},{extra}
 )
 '''
 
 
-def write_toy(folder: Path, name: str = "a", reps: int = 200, batch: int = 8, body: str | None = None) -> Path:
+def write_toy(folder: Path, name: str = "a", reps: int = 200, batch: int = 8, body: str | None = None,
+              extra: str = "") -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"toy_{name.replace('-', '_')}.py"
-    path.write_text(textwrap.dedent(body) if body is not None else TOY_CLAIM.format(name=name, reps=reps, batch=batch))
+    path.write_text(textwrap.dedent(body) if body is not None else TOY_CLAIM.format(name=name, reps=reps, batch=batch, extra=extra))
     return path
 
 

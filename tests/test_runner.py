@@ -48,6 +48,26 @@ def test_results_identical_whatever_workers_and_batches(tmp_path):
     assert a.document["claims"][0]["rates"][0]["measured"] == b.document["claims"][0]["rates"][0]["measured"]
 
 
+def test_grouping_by_replicate_gives_the_same_numbers_and_one_task_per_replicate(tmp_path):
+    from claimcheck.discovery import claims_in_module, load_module
+    from claimcheck.seeding import point_key
+    from claimcheck.sweep import plan
+
+    d1, d2 = tmp_path / "c1", tmp_path / "c2"
+    write_toy(d1, reps=20)
+    path = write_toy(d2, reps=20, extra=" group_by='replicate',")
+    a = run(_opts(tmp_path / "a", d1, jobs=1))
+    b = run(_opts(tmp_path / "b", d2, jobs=2))
+    assert _metrics(a.document) == _metrics(b.document)      # bit-identical floats
+    claim = claims_in_module(load_module(path), str(path))[0]
+    tasks = plan(claim, "v", "", "quick", 0)
+    assert len(tasks) == 20 and all(len(t.replicates) == 1 and len(t.points) == 5 for t in tasks)
+    # a resumed run asks each replicate only for the points it lacks
+    done = {(point_key({"N": 16}), 0), (point_key({"N": 64}), 0)}
+    again = plan(claim, "v", "", "quick", 0, done)
+    assert len(again) == 20 and len(again[0].points) == 3 and sum(t.size for t in again) == 98
+
+
 def test_different_master_seed_gives_different_numbers(tmp_path, toy_dir):
     a = run(_opts(tmp_path, toy_dir, jobs=1, seed=1))
     b = run(_opts(tmp_path, toy_dir, jobs=1, seed=2))
@@ -316,4 +336,4 @@ def test_failed_claim_exits_non_zero_and_junit_records_failure(tmp_path, capsys)
 
 def conftest_toy(name):
     from conftest import TOY_CLAIM
-    return TOY_CLAIM.format(name=name, reps=200, batch=8)
+    return TOY_CLAIM.format(name=name, reps=200, batch=8, extra="")

@@ -31,7 +31,8 @@ def test_new_claim_validates_runs_passes_catches_its_mutant_and_is_reported(tmp_
     text = path.read_text()
     assert 'id="newpaper2025.mean-error"' in text and "__" not in text.replace("__init__", "")
     for field in ("id=", "paper=", "title=", "statement=", "source=", "grids=", "replicates=", "rates=",
-                  "simulate=", "mutants=", "simulate_batch=", "common_random_numbers=", "batch_size=", "params=",
+                  "simulate=", "mutants=", "simulate_batch=", "common_random_numbers=", "batch_size=", "group_by=",
+                  "params=",
                   "reducers=", "artefacts=", "level=", "calibration="):
         assert f"    {field}" in text, f"template does not show {field}"
 
