@@ -22,7 +22,10 @@ recurrent weights are drawn in *square-shell order* (see :func:`nested_iid`) so 
 this nesting holds for them too.
 
 Batch dimension: the M phases of the population grid; every pass is a handful of
-(M x N) @ (N x N) products, no Python loop over units.
+(M x N) @ (N x N) products, no Python loop over units. Independent nets of one width can
+be trained together as a stack (:func:`stack`: a leading replicate axis on every
+array), which is bit-identical to training them one at a time and saves the per-step
+overhead that dominates small nets.
 """
 from __future__ import annotations
 
@@ -86,13 +89,14 @@ class Config:
     lr:  'mf' (eps*N for A, U, b; eps*N^2 for W), 'global' (eps*N for every layer), or
          'w_fixed' (W's rate hard-coded to 0.5*N^2 whatever eps: a unit bug).
     bound: if set, projected GD keeps |W| <= bound (A6); bound_sqrt scales it by 1/sqrt(N).
+           A tuple gives one bound per net of a stack (see :func:`stack`).
     batch: if set, each step uses a random minibatch of that many phases (SGD, a bug
     where full-batch GD is claimed).
     """
 
     rec: str = "mf"
     lr: str = "mf"
-    bound: float | None = None
+    bound: float | tuple[float, ...] | None = None
     bound_sqrt: bool = False
     batch: int | None = None
 
@@ -109,10 +113,12 @@ class Config:
             return eps * N, 0.5 * N * N
         raise ValueError(self.lr)
 
-    def w_bound(self, N: int) -> float | None:
+    def w_bound(self, N: int):
+        """The bound on |W| (None: unconstrained); per stacked net, shape (R, 1, 1), if a tuple."""
         if self.bound is None:
             return None
-        return self.bound / math.sqrt(N) if self.bound_sqrt else self.bound
+        bound = np.asarray(self.bound, float)[:, None, None] if isinstance(self.bound, tuple) else self.bound
+        return bound / math.sqrt(N) if self.bound_sqrt else bound
 
 
 # -- parameters and the neuronal embedding -----------------------------------------------
@@ -128,7 +134,7 @@ class Net:
 
     @property
     def N(self) -> int:
-        return self.A.size
+        return self.A.shape[-1]
 
     def copy(self) -> "Net":
         return Net(self.A.copy(), self.U.copy(), self.b.copy(), self.W.copy())
@@ -142,6 +148,16 @@ class Net:
         the labels, the width-n net on these labels is coupled to this net like the first n."""
         sl = slice(start, start + n)
         return Net(self.A[sl].copy(), self.U[sl].copy(), self.b[sl].copy(), self.W[sl, sl].copy())
+
+
+def stack(nets: "list[Net]") -> Net:
+    """R nets of the same width as one net with a leading replicate axis (trained
+    together by :func:`train`; :func:`unstack` undoes it)."""
+    return Net(*(np.stack([getattr(n, k) for n in nets]) for k in "AUbW"))
+
+
+def unstack(net: Net) -> "list[Net]":
+    return [Net(net.A[r], net.U[r], net.b[r], net.W[r]) for r in range(net.A.shape[0])]
 
 
 def draw_labels(rng: np.random.Generator, N: int) -> np.ndarray:
@@ -169,9 +185,19 @@ def nested_iid(rng: np.random.Generator, n: int, mean: float = 0.0, sd: float = 
     return mean + sd * z[shell_index(n)]
 
 
-def diverse_W(labels: np.ndarray, B: float) -> np.ndarray:
-    """W_0(c, c') = B tanh(xi_1(c) xi_2(c')): a different recurrent profile per unit."""
-    return B * np.tanh(np.outer(labels[:, 0], labels[:, 1]))
+def diverse_W(labels: np.ndarray, B: float, block: int = 1024) -> np.ndarray:
+    """W_0(c, c') = B tanh(xi_1(c) xi_2(c')): a different recurrent profile per unit.
+
+    Filled block of rows by block in place, so the peak memory is one N x N array (a
+    reference of width 32768 is 8.6 GB; three temporaries of that size would not fit)."""
+    xi1, xi2 = labels[:, 0], labels[:, 1]
+    W = np.empty((xi1.size, xi2.size))
+    for i0 in range(0, xi1.size, block):
+        rows = W[i0:i0 + block]
+        np.multiply.outer(xi1[i0:i0 + block], xi2, out=rows)
+        np.tanh(rows, out=rows)
+        rows *= B
+    return W
 
 
 def init_net(labels: np.ndarray, init: str = "diverse", B: float = 0.9,
@@ -204,18 +230,41 @@ def init_net(labels: np.ndarray, init: str = "diverse", B: float = 0.9,
 
 # -- forward, risk, gradient ----------------------------------------------------------------
 
+def _rowvec(v: np.ndarray) -> np.ndarray:
+    """A per-unit vector (N,) or stack (R, N) as a row to broadcast against (.., M, N)."""
+    return v if v.ndim == 1 else v[:, None, :]
+
+
+def _matvec(Hm: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """(M, N) @ (N,) -> (M,), or per replicate (R, M, N) @ (R, N) -> (R, M)."""
+    return Hm @ v if v.ndim == 1 else np.matmul(Hm, v[:, :, None])[:, :, 0]
+
+
+def _vecmat(r: np.ndarray, Hm: np.ndarray) -> np.ndarray:
+    """r^T Hm: (M,) x (M, N) -> (N,), or per replicate (R, M) x (R, M, N) -> (R, N)."""
+    return Hm.T @ r if Hm.ndim == 2 else np.matmul(r[:, None, :], Hm)[:, 0, :]
+
+
+def _T(W: np.ndarray) -> np.ndarray:
+    return np.swapaxes(W, -1, -2)
+
+
 def forward(net: Net, X: np.ndarray, cfg: Config = Config()) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Output (M,) and hidden states [h_0 = 0, h_1, ..., h_L], each (M, N)."""
+    """Output (M,) and hidden states [h_0 = 0, h_1, ..., h_L], each (M, N).
+
+    A net whose arrays carry a leading replicate axis (A of shape (R, N), W of shape
+    (R, N, N); see :func:`stack`) gives outputs (R, M) and states (R, M, N): R
+    independent nets in one pass, so small nets are not dominated by per-call overhead."""
     M, L = X.shape
     c = cfg.rec_scale(net.N)
-    WT = net.W.T
-    H = [np.zeros((M, net.N))]
+    WT = _T(net.W)
+    H = [np.zeros(net.A.shape[:-1] + (M, net.N))]
     for s in range(L):
-        Z = X[:, s:s + 1] * net.U + net.b
+        Z = X[:, s:s + 1] * _rowvec(net.U) + _rowvec(net.b)
         if s > 0:  # h_0 = 0: the first recurrent field is zero
             Z += c * (H[-1] @ WT)
         H.append(np.tanh(Z))
-    return H[-1] @ net.A / net.N, H
+    return _matvec(H[-1], net.A) / net.N, H
 
 
 def forward_diverse_blocked(labels: np.ndarray, X: np.ndarray, B: float, cfg: Config = Config(),
@@ -245,10 +294,13 @@ def recurrent_fields(net: Net, H: list[np.ndarray], cfg: Config = Config()) -> l
     return [c * (h @ net.W.T) for h in H[1:-1]]
 
 
-def risk(f: np.ndarray, y: np.ndarray, idx: np.ndarray | None = None) -> float:
-    """Population risk R = 1/2 E[(y_hat - y)^2] over the phase grid (or a minibatch)."""
-    d = f - y if idx is None else f[idx] - y[idx]
-    return 0.5 * float(np.mean(d * d))
+def risk(f: np.ndarray, y: np.ndarray, idx: np.ndarray | None = None):
+    """Population risk R = 1/2 E[(y_hat - y)^2] over the phase grid (or a minibatch);
+    one value per replicate for stacked outputs (R, M)."""
+    d = f - y if idx is None else f[..., idx] - y[idx]
+    if d.ndim == 1:
+        return 0.5 * float(np.mean(d * d))
+    return 0.5 * np.mean(d * d, axis=-1)
 
 
 @dataclass
@@ -264,7 +316,7 @@ class Grad:
     scale: float
 
     def dense_W(self) -> np.ndarray:
-        return self.scale * (self.Gs.T @ self.Hs)
+        return self.scale * (_T(self.Gs) @ self.Hs)
 
 
 def backward(net: Net, X: np.ndarray, y: np.ndarray, cfg: Config = Config(),
@@ -280,22 +332,21 @@ def backward(net: Net, X: np.ndarray, y: np.ndarray, cfg: Config = Config(),
     c = cfg.rec_scale(N)
     f, H = forward(net, X, cfg)
     r = (f - y) / M                                   # dR/df
-    gA = H[-1].T @ r / N
-    G = np.outer(r, net.A / N) * (1.0 - H[-1] ** 2)   # dR/dz_L
-    gU = np.zeros(N)
-    gb = np.zeros(N)
+    gA = _vecmat(r, H[-1]) / N
+    G = r[..., :, None] * (net.A / N)[..., None, :] * (1.0 - H[-1] ** 2)   # dR/dz_L
+    gU = np.zeros(net.A.shape)
+    gb = np.zeros(net.A.shape)
     Gs, Hs = [], []
     for s in range(L, 0, -1):                         # z_s uses x[:, s-1] and h_{s-1}
         gU += X[:, s - 1] @ G
-        gb += G.sum(axis=0)
+        gb += G.sum(axis=-2)
         if s > 1:
             Gs.append(G)
             Hs.append(H[s - 1])
             G = c * (G @ net.W) * (1.0 - H[s - 1] ** 2)
     if not Gs:
-        Gs, Hs = [np.zeros((1, N))], [np.zeros((1, N))]
-    d = f - y
-    return Grad(gA, gU, gb, np.vstack(Gs), np.vstack(Hs), c), 0.5 * float(np.mean(d * d)), f
+        Gs = Hs = [np.zeros(net.A.shape[:-1] + (1, N))]
+    return Grad(gA, gU, gb, np.concatenate(Gs, axis=-2), np.concatenate(Hs, axis=-2), c), risk(f, y), f
 
 
 def gradients(net: Net, X: np.ndarray, y: np.ndarray, cfg: Config = Config(),
@@ -325,14 +376,14 @@ def gd_step(net: Net, g: "Grad | Net", eps: float, cfg: Config = Config()) -> No
 
 def _add_outer(W: np.ndarray, alpha: float, G: np.ndarray, H: np.ndarray) -> None:
     """W += alpha G^T H in place (dgemm with beta = 1 on the F-ordered view W^T)."""
-    if W.flags.c_contiguous and W.dtype == np.float64:
+    if W.ndim == 2 and W.flags.c_contiguous and W.dtype == np.float64:
         from scipy.linalg.blas import dgemm
 
         out = dgemm(alpha, H, G, beta=1.0, c=W.T, trans_a=True, overwrite_c=True)
         if not np.shares_memory(out, W):  # BLAS wrapper made a copy: write it back
             W[...] = out.T
     else:
-        W += alpha * (G.T @ H)
+        W += alpha * (_T(G) @ H)
 
 
 @dataclass
@@ -341,7 +392,7 @@ class Trajectory:
     weights (by default the first ``keep`` units) at the record steps."""
 
     steps: np.ndarray            # record steps k (time t = k * eps) of the snapshots
-    loss: np.ndarray             # (K+1,) full-batch risk at every step k = 0..K
+    loss: np.ndarray             # (K+1,) full-batch risk at every step k = 0..K ((K+1, R) stacked)
     outputs: np.ndarray          # (K+1, M) network outputs on the phase grid at every step
     params: list                 # snapshots at the record steps (empty if none asked)
     final: Net
@@ -350,19 +401,21 @@ class Trajectory:
 def train(net: Net, X: np.ndarray, y: np.ndarray, eps: float, K: int, cfg: Config = Config(),
           record: np.ndarray | None = None, keep: int = 0,
           rng: np.random.Generator | None = None,
-          snapshot: Callable[[Net], object] | None = None) -> Trajectory:
-    """K steps of GD from ``net`` (copied). At the ``record`` steps (default: every step)
-    ``snapshot(net)`` is stored (default: the first ``keep`` units, nothing if keep=0).
-    ``rng`` draws the minibatches when cfg.batch is set (SGD); full-batch GD uses no
-    randomness."""
-    net = net.copy()
+          snapshot: Callable[[Net], object] | None = None, copy: bool = True) -> Trajectory:
+    """K steps of GD from ``net`` (copied unless copy=False: a large reference is then
+    trained in place, with one N x N array in memory). At the ``record`` steps
+    (default: every step) ``snapshot(net)`` is stored (default: the first ``keep``
+    units, nothing if keep=0). ``rng`` draws the minibatches when cfg.batch is set
+    (SGD); full-batch GD uses no randomness."""
+    if copy:
+        net = net.copy()
     M = X.shape[0]
     rec = np.arange(K + 1) if record is None else np.asarray(record, int)
     rec_set = set(int(k) for k in rec)
     if snapshot is None and keep:
         snapshot = lambda n: n.first(keep)  # noqa: E731
-    loss = np.empty(K + 1)
-    outs = np.empty((K + 1, M))
+    loss = np.empty((K + 1,) + net.A.shape[:-1])   # (K+1,) or (K+1, R) for stacked nets
+    outs = np.empty((K + 1,) + net.A.shape[:-1] + (M,))
     params: list = []
     for k in range(K + 1):
         if k < K and cfg.batch is not None:
@@ -434,6 +487,6 @@ def clear_memo() -> None:
 
 
 __all__ = ["ALPHA", "Config", "Net", "Grad", "Trajectory", "INPUTS", "rotation_inputs", "sturmian_inputs",
-           "target", "phase_grid", "draw_labels", "shell_index", "nested_iid", "diverse_W", "init_net", "forward",
+           "target", "phase_grid", "stack", "unstack", "draw_labels", "shell_index", "nested_iid", "diverse_W", "init_net", "forward",
            "forward_diverse_blocked", "recurrent_fields", "risk", "backward", "gradients", "gd_step", "train",
            "param_rms", "nested_correction", "memo", "rng_key", "clear_memo"]
