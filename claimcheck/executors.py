@@ -14,7 +14,9 @@ class SchedulerError(RuntimeError):
 
 
 class InlineExecutor(Executor):
-    """Runs each task at submit time in this process: for debugging and tests."""
+    """Runs each task at submit time in this process (jobs=1: debugging, tests, and runs
+    too big for two workers' memory). sweep.execute does not submit to it: it runs the
+    tasks one by one itself, so each is stored as soon as it finishes."""
 
     def submit(self, fn, /, *args, **kwargs):
         fut: Future = Future()

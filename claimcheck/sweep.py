@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterable, Mapping
 import numpy as np
 
 from .claim import Claim
+from .executors import InlineExecutor
 from .seeding import point_key, rng_for
 
 
@@ -179,6 +180,14 @@ def execute(tasks: list[Task], executor, on_rows: Callable[[list[dict]], None],
     batches already handed over stay stored.
     """
     if not tasks:
+        return
+    if isinstance(executor, InlineExecutor):
+        # in-process: run and hand over task by task (submitting all first would run every
+        # task before the first is stored, and an interrupted run would keep nothing)
+        for task in tasks:
+            on_rows(run_task(task))
+            if progress:
+                progress(task.size)
         return
     futures: dict[Future, Task] = {executor.submit(run_task, t): t for t in tasks}
     try:

@@ -100,12 +100,13 @@ claim = Claim(
 '''
 
 
-def test_killed_run_resumes_and_computes_only_missing(tmp_path):
+@pytest.mark.parametrize("jobs", ["1", "2"])   # in-process too: each task is stored as it finishes
+def test_killed_run_resumes_and_computes_only_missing(tmp_path, jobs):
     claims = tmp_path / "claims"
     write_toy(claims, "slow", body=SLOW_CLAIM)
     store = tmp_path / "store.sqlite"
     cmd = [sys.executable, "-m", "claimcheck.cli", "run", "--claims-dir", str(claims), "--store", str(store),
-           "--out", str(tmp_path / "out"), "--jobs", "2", "--no-progress", "--no-html"]
+           "--out", str(tmp_path / "out"), "--jobs", jobs, "--no-progress", "--no-html"]
     proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     stored = 0
