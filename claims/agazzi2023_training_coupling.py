@@ -20,10 +20,14 @@ Metrics, each a sup over the steps k <= K (parameters: over 5 equispaced steps):
 Grids: quick N = 8..64 (N_ref = 1024) to T = 10, 16 replicates; full N = 128..2048
 (N_ref = 32768) to T = 10, 10 replicates. The full reference's recurrent matrix is
 8.6 GB: it is built and trained in place (one N_ref x N_ref array, about 10.5 GB peak
-with the snapshots). Each GD step streams it about six times (forward, backward, rank-32
-update), about 15 s per step on one core here, so one replicate takes about 6 min;
-T = 20 (40 steps) would double that. Run the full profile with --jobs 1 on a 24 GB
-machine. Tasks are grouped by replicate, so a replicate's reference is computed once.
+with the snapshots; measured peak RSS 10.6 GB). Each GD step streams it about six times
+(forward, backward, rank-32 update), about 7.5 s per step on one core here, so one
+replicate takes about 3.3 min and the full profile 32.5 min (measured, --jobs 1);
+T = 20 (40 steps) would double that. Use --jobs 1 on a 24 GB machine: two workers
+would need 21 GB. Tasks are grouped by replicate, so a replicate's reference is
+computed once. With 10 replicates the output exponent's CI is about +-0.10 (measured
+-0.457 [-0.562, -0.353]: inconclusive against <= -0.4); the check estimates ~34
+replicates (~2 h) to decide it.
 A 16x reference of a larger quick grid costs more than the CI budget allows.
 loss_err decays faster than the bound (~N^-1 at small N: the O(N^-1/2) output
 fluctuation is nearly orthogonal to the residual), reported as "not tight".
