@@ -88,7 +88,7 @@ def artefacts(ctx):
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(5.2, 3.8))
-    lines = ["variant,B,N,mean,se"]
+    rows = []
     for variant, style in (("", "-o"), ("bound-sqrt", ":x")):
         for Bv in BOUNDS:
             try:
@@ -97,7 +97,7 @@ def artefacts(ctx):
                 continue
             ax.errorbar(x, mu, yerr=2 * se, fmt=style, ms=3, capsize=2,
                         label=f"B={Bv:g}" + (" (mutant B/sqrt N)" if variant else ""))
-            lines += [f"{variant},{Bv:g},{a:g},{b:.6g},{c:.3g}" for a, b, c in zip(x, mu, se)]
+            rows += [{"variant": variant, "B": Bv, "N": int(a), "mean": b, "se": c} for a, b, c in zip(x, mu, se)]
     ax.axhline(0.01, color="k", lw=0.8, ls="--", label="tolerance 0.01")
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
@@ -107,7 +107,7 @@ def artefacts(ctx):
     ax.legend(fontsize=7)
     fig.tight_layout()
     ctx.save_figure(fig, "min_loss_vs_N")
-    (ctx.outdir / "min_loss_vs_N.csv").write_text("\n".join(lines) + "\n")
+    ctx.save_csv("min_loss_vs_N", rows)
 
 
 claim = Claim(
