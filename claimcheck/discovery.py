@@ -252,14 +252,20 @@ def _dependency_sources(claim: Claim) -> list[str]:
     return out
 
 
-def _without_calibration(source: str) -> str:
-    """The source with the values of ``calibration=`` keywords blanked out.
+PLAN_ONLY_KEYWORDS = ("calibration", "replicates")
 
-    The calibration record is written into a claim file after measuring it (``claimcheck
-    calibrate``); it describes the check and must not change the claim's version, or
-    recording it would invalidate the very measurements it summarises. Sources without
-    such a keyword are returned unchanged (their versions do not move)."""
-    if "calibration" not in source:
+
+def _without_plan_only(source: str) -> str:
+    """The source with the values of ``calibration=`` and ``replicates=`` keywords blanked out.
+
+    Neither changes what a measurement is, so neither may change the claim's version:
+    the calibration record is written into a claim file after measuring it (``claimcheck
+    calibrate``), and recording it must not invalidate the very measurements it
+    summarises; raising the replicate count (what an inconclusive verdict asks for) must
+    reuse the replicates already stored and compute only the new ones (replicate r's
+    seed does not depend on the count, and the analysis reads replicates 0..n-1 only).
+    Sources without such a keyword are returned unchanged."""
+    if not any(k in source for k in PLAN_ONLY_KEYWORDS):
         return source
     import ast
 
@@ -267,8 +273,13 @@ def _without_calibration(source: str) -> str:
         tree = ast.parse(source)
     except SyntaxError:
         return source
+    def is_claim(call):  # Claim(...) or claimcheck.Claim(...): only its replicates= is plan-only
+        f = call.func
+        return (f.id if isinstance(f, ast.Name) else getattr(f, "attr", None)) == "Claim"
+
     spans = [kw.value for node in ast.walk(tree) if isinstance(node, ast.Call)
-             for kw in node.keywords if kw.arg == "calibration"]
+             for kw in node.keywords
+             if kw.arg == "calibration" or (kw.arg == "replicates" and is_claim(node))]
     if not spans:
         return source
     lines = source.splitlines(keepends=True)
@@ -297,7 +308,7 @@ def claim_version(claim: Claim) -> str:
     sources and its parameters. The id keeps two claims defined in one file apart."""
     h = hashlib.sha256()
     h.update(claim.id.encode())
-    h.update(_without_calibration(claim.source_text()).encode())
+    h.update(_without_plan_only(claim.source_text()).encode())
     for src in _dependency_sources(claim):
         h.update(src.encode())
     h.update(json.dumps({"params": claim.params, "crn": claim.common_random_numbers}, sort_keys=True, default=str).encode())

@@ -68,6 +68,27 @@ def test_grouping_by_replicate_gives_the_same_numbers_and_one_task_per_replicate
     assert len(again) == 20 and len(again[0].points) == 3 and sum(t.size for t in again) == 98
 
 
+def test_raising_replicates_reuses_stored_ones_and_equals_a_fresh_run(tmp_path):
+    """What an inconclusive verdict asks for ("need ~K replicates") must not recompute the
+    replicates already stored: replicates= is plan-only, outside the claim's version."""
+    from claimcheck.discovery import claim_version, load_file
+
+    d20, d50, d_changed = tmp_path / "c20", tmp_path / "c50", tmp_path / "changed"   # one claim, edited
+    p20, p50 = write_toy(d20, reps=20), write_toy(d50, reps=50)
+    store = tmp_path / "store.sqlite"
+    first = run(_opts(tmp_path / "a", d20, jobs=1, store=store))
+    assert claim_version(load_file(p20)[0][0]) == claim_version(load_file(p50)[0][0])
+    more = run(_opts(tmp_path / "b", d50, jobs=1, store=store))
+    assert first.computed == 5 * 20 and more.computed == 5 * 30
+    fresh = run(_opts(tmp_path / "fresh", d50, jobs=1))
+    assert _metrics(more.document) == _metrics(fresh.document)
+    assert more.document["claims"][0]["rates"] == fresh.document["claims"][0]["rates"]
+    # anything that changes what a measurement is still moves the version
+    changed = write_toy(d_changed, reps=20)
+    changed.write_text(changed.read_text().replace("abs(x.mean())}", "abs(x.mean()) * 1.0}", 1))
+    assert claim_version(load_file(changed)[0][0]) != claim_version(load_file(p20)[0][0])
+
+
 def test_different_master_seed_gives_different_numbers(tmp_path, toy_dir):
     a = run(_opts(tmp_path, toy_dir, jobs=1, seed=1))
     b = run(_opts(tmp_path, toy_dir, jobs=1, seed=2))
