@@ -4,7 +4,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
+import threading
 from pathlib import Path
 
 # Parallelism comes from worker processes; a multi-threaded BLAS in every process
@@ -162,8 +164,14 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _terminate_as_interrupt(signum, frame):
+    raise KeyboardInterrupt   # SIGTERM (kill, CI timeouts) takes the Ctrl-C path: stop, keep, report
+
+
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate_as_interrupt)
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:

@@ -29,6 +29,18 @@ class InlineExecutor(Executor):
         return fut
 
 
+def stop_workers(executor: Executor) -> None:
+    """Terminate a local pool's worker processes after an interrupt. shutdown(wait=False)
+    only stops *new* tasks; a worker in a long task would run on, orphaned, after the
+    parent exits (Ctrl-C reaches workers through the process group, a SIGTERM to the
+    parent does not)."""
+    for proc in list((getattr(executor, "_processes", None) or {}).values()):
+        try:
+            proc.terminate()
+        except Exception:  # noqa: BLE001 - already gone
+            pass
+
+
 def _limit_threads() -> None:
     # One BLAS thread per worker: the workers already use every core.
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):

@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterable, Mapping
 import numpy as np
 
 from .claim import Claim
-from .executors import InlineExecutor
+from .executors import InlineExecutor, stop_workers
 from .seeding import point_key, rng_for
 
 
@@ -274,4 +274,6 @@ def measure(store, items, profile: str, *, jobs: int | None = None, scheduler: s
                 executor.shutdown(wait=not result.interrupted, cancel_futures=True)
             except TypeError:
                 executor.shutdown(wait=not result.interrupted)
+            if result.interrupted:
+                stop_workers(executor)
     return result

@@ -302,6 +302,50 @@ def test_ctrl_c_keeps_what_was_measured_and_exits_130(tmp_path):
     assert res.computed == 400 - kept and res.exit_code == 0
 
 
+def _processes_with_marker(marker: str) -> list[int]:
+    pids = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/environ", "rb") as fh:
+                    if marker.encode() in fh.read():
+                        pids.append(int(d))
+            except OSError:
+                pass
+    return pids
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs /proc to find the workers")
+def test_sigterm_to_the_parent_stops_its_workers_and_keeps_what_was_measured(tmp_path):
+    claims = tmp_path / "claims"
+    write_toy(claims, "slow", body=SLOW_CLAIM.replace("time.sleep(0.01)", "time.sleep(0.05)"))
+    cmd = [sys.executable, "-m", "claimcheck.cli", "run", "--claims-dir", str(claims), "--jobs", "2", "--no-progress",
+           "--no-html"]
+    marker = f"CLAIMCHECK_TEST_MARKER={os.getpid()}_{time.time_ns()}"
+    env = dict(os.environ, CLAIMCHECK_TEST_MARKER=marker.split("=", 1)[1])
+    proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True, env=env)
+    store = tmp_path / "reports" / "claimcheck.sqlite"
+    deadline = time.time() + 60
+    stored = 0
+    while time.time() < deadline and stored < 8:
+        time.sleep(0.2)
+        try:
+            with sqlite3.connect(store) as db:
+                stored = db.execute("SELECT COUNT(*) FROM measurements").fetchone()[0]
+        except sqlite3.OperationalError:
+            pass
+    proc.send_signal(signal.SIGTERM)        # the parent only, as `kill PID` or a CI timeout does
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    with sqlite3.connect(store) as db:
+        assert db.execute("SELECT COUNT(*) FROM measurements WHERE status='ok'").fetchone()[0] >= 8
+    deadline = time.time() + 10
+    while _processes_with_marker(marker) and time.time() < deadline:
+        time.sleep(0.2)
+    assert _processes_with_marker(marker) == [], "worker processes outlived the terminated run"
+
+
 REDUCER_CLAIM = '''
 import numpy as np
 from scipy import stats
