@@ -121,6 +121,19 @@ claim = Claim(
 '''
 
 
+def _wait_for_rows(store, n: int, timeout: float = 60.0) -> int:
+    """Poll a run's store until it holds n ok measurements (or the timeout passes)."""
+    deadline, stored = time.time() + timeout, 0
+    while time.time() < deadline and stored < n:
+        time.sleep(0.2)
+        try:
+            with sqlite3.connect(store) as db:
+                stored = db.execute("SELECT COUNT(*) FROM measurements WHERE status='ok'").fetchone()[0]
+        except sqlite3.OperationalError:  # not created yet
+            pass
+    return stored
+
+
 @pytest.mark.parametrize("jobs", ["1", "2"])   # in-process too: each task is stored as it finishes
 def test_killed_run_resumes_and_computes_only_missing(tmp_path, jobs):
     claims = tmp_path / "claims"
@@ -130,18 +143,7 @@ def test_killed_run_resumes_and_computes_only_missing(tmp_path, jobs):
            "--out", str(tmp_path / "out"), "--jobs", jobs, "--no-progress", "--no-html"]
     proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
-    stored = 0
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        time.sleep(0.3)
-        if store.exists():
-            try:
-                with sqlite3.connect(store) as db:
-                    stored = db.execute("SELECT COUNT(*) FROM measurements WHERE status='ok'").fetchone()[0]
-            except sqlite3.OperationalError:
-                continue
-            if stored >= 60:
-                break
+    _wait_for_rows(store, 60)
     os.killpg(proc.pid, signal.SIGKILL)  # kill -9 the run and its workers
     proc.wait()
     with sqlite3.connect(store) as db:
@@ -279,15 +281,7 @@ def test_ctrl_c_keeps_what_was_measured_and_exits_130(tmp_path):
     proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     store = tmp_path / "reports" / "claimcheck.sqlite"
-    deadline = time.time() + 60
-    stored = 0
-    while time.time() < deadline and stored < 8:
-        time.sleep(0.2)
-        try:
-            with sqlite3.connect(store) as db:
-                stored = db.execute("SELECT COUNT(*) FROM measurements").fetchone()[0]
-        except sqlite3.OperationalError:
-            pass
+    _wait_for_rows(store, 8)
     os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130
@@ -321,20 +315,13 @@ def test_sigterm_to_the_parent_stops_its_workers_and_keeps_what_was_measured(tmp
     write_toy(claims, "slow", body=SLOW_CLAIM.replace("time.sleep(0.01)", "time.sleep(0.05)"))
     cmd = [sys.executable, "-m", "claimcheck.cli", "run", "--claims-dir", str(claims), "--jobs", "2", "--no-progress",
            "--no-html"]
-    marker = f"CLAIMCHECK_TEST_MARKER={os.getpid()}_{time.time_ns()}"
-    env = dict(os.environ, CLAIMCHECK_TEST_MARKER=marker.split("=", 1)[1])
+    token = f"{os.getpid()}_{time.time_ns()}"
+    env = dict(os.environ, CLAIMCHECK_TEST_MARKER=token)
+    marker = f"CLAIMCHECK_TEST_MARKER={token}"
     proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True, env=env)
     store = tmp_path / "reports" / "claimcheck.sqlite"
-    deadline = time.time() + 60
-    stored = 0
-    while time.time() < deadline and stored < 8:
-        time.sleep(0.2)
-        try:
-            with sqlite3.connect(store) as db:
-                stored = db.execute("SELECT COUNT(*) FROM measurements").fetchone()[0]
-        except sqlite3.OperationalError:
-            pass
+    _wait_for_rows(store, 8)
     proc.send_signal(signal.SIGTERM)        # the parent only, as `kill PID` or a CI timeout does
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
