@@ -34,13 +34,18 @@ class Task:
     replicates: tuple[int, ...]
     master_seed: int
     common_random_numbers: bool
+    keep: tuple[int, ...] = ()   # if given, the replicates whose rows are returned (the rest are stored)
 
     def point_dicts(self) -> list[dict]:
         return [dict(p) for p in self.points]
 
     @property
+    def kept(self) -> tuple[int, ...]:
+        return self.keep or self.replicates
+
+    @property
     def size(self) -> int:
-        return len(self.points) * len(self.replicates)
+        return len(self.points) * len(self.kept)
 
 
 def grid_points(grid: Mapping[str, Iterable[Any]]) -> list[dict]:
@@ -52,8 +57,12 @@ def plan(claim: Claim, version: str, variant: str, profile: str, master_seed: in
          done: set[tuple[str, int]] = frozenset()) -> list[Task]:
     """Tasks for every (point, replicate) not already in ``done``.
 
-    Default (``claim.group_by == "point"``): one grid point per task, up to batch_size
-    replicates. ``group_by == "replicate"``: one replicate per task with *every* grid
+    Default (``claim.group_by == "point"``): one grid point per task, one batch of
+    replicates ``[k*batch_size, (k+1)*batch_size)``. Batches are aligned so that a
+    resumed run gives each replicate the same batch-mates as an uninterrupted one: a
+    batch with stored members is recomputed whole and only its missing rows are kept,
+    which keeps a vectorised simulate_batch bit-identical across resumes (the
+    reproducibility contract). ``group_by == "replicate"``: one replicate per task with *every* grid
     point it still lacks, so that an expensive computation the replicate shares across
     the grid (a reference run under common random numbers) is done once, in one worker.
     """
@@ -61,10 +70,10 @@ def plan(claim: Claim, version: str, variant: str, profile: str, master_seed: in
     size = max(1, int(claim.batch_size))
     pts = grid_points(claim.grid(profile))
 
-    def task(points, reps):
+    def task(points, reps, keep=()):
         return Task(claim.module_file or "", claim.id, version, variant,
                     tuple(tuple(sorted(p.items())) for p in points), tuple(reps), int(master_seed),
-                    bool(claim.common_random_numbers))
+                    bool(claim.common_random_numbers), tuple(keep))
 
     tasks = []
     if claim.group_by == "replicate":
@@ -75,9 +84,11 @@ def plan(claim: Claim, version: str, variant: str, profile: str, master_seed: in
         return tasks
     for point in pts:
         pkey = point_key(point)
-        todo = [r for r in range(n_rep) if (pkey, r) not in done]
-        for i in range(0, len(todo), size):
-            tasks.append(task([point], todo[i:i + size]))
+        for start in range(0, n_rep, size):
+            batch = list(range(start, min(start + size, n_rep)))
+            todo = [r for r in batch if (pkey, r) not in done]
+            if todo:
+                tasks.append(task([point], batch, keep=todo if len(todo) < len(batch) else ()))
     return tasks
 
 
@@ -127,10 +138,13 @@ def run_task(task: Task) -> list[dict]:
             raise
         msg = f"could not load claim: {type(exc).__name__}: {exc}"
         return [dict(base, point_key=point_key(p), replicate=r, status="error", error=msg, metrics=None, seconds=0.0)
-                for p in task.point_dicts() for r in task.replicates]
+                for p in task.point_dicts() for r in task.kept]
     rows = []
     for point in task.point_dicts():
         rows += _run_point(claim, simulate, simulate_batch, task, point, dict(base, point_key=point_key(point)))
+    if task.keep:
+        keep = set(task.keep)
+        rows = [r for r in rows if r["replicate"] in keep]
     return rows
 
 
@@ -202,7 +216,7 @@ def execute(tasks: list[Task], executor, on_rows: Callable[[list[dict]], None],
                          "point_key": point_key(p), "master_seed": task.master_seed, "replicate": r,
                          "status": "error", "metrics": None, "seconds": 0.0,
                          "error": f"worker failed: {type(exc).__name__}: {exc}"}
-                        for p in task.point_dicts() for r in task.replicates]
+                        for p in task.point_dicts() for r in task.kept]
             on_rows(rows)
             if progress:
                 progress(task.size)

@@ -13,6 +13,7 @@ import pytest  # noqa: E402
 
 from claimcheck.models import agazzi2023 as m  # noqa: E402
 from claimcheck.models import agazzi2023_runs as runs  # noqa: E402
+from claimcheck.reproducibility import assert_roundoff_equal  # noqa: E402
 from claimcheck.seeding import rng_for  # noqa: E402
 
 
@@ -79,7 +80,7 @@ def test_width_n_net_is_the_first_n_units_of_the_reference(init):
     X, _ = runs.data(16)
     _, H = m.forward(small, X)
     _, H_ref = m.forward(ref, X)
-    np.testing.assert_array_equal(H[1], H_ref[1][:, :N])       # step 1 has no recurrent field
+    assert_roundoff_equal(H[1], H_ref[1][:, :N])               # step 1 has no recurrent field
     assert 0 < np.sqrt(np.mean((H[-1] - H_ref[-1][:, :N]) ** 2)) < 3 / np.sqrt(N)
 
 
@@ -126,18 +127,21 @@ def test_projection_keeps_weights_in_the_box():
 
 
 @pytest.mark.parametrize("bound", [None, (0.25, 0.5, 0.9)])
-def test_stacked_nets_train_exactly_like_one_at_a_time(bound):
+def test_stacked_nets_train_like_one_at_a_time(bound):
     """A stack of R nets (leading axis) is R independent nets: same losses, outputs and
-    weights, bit for bit, with per-net bounds for projected GD."""
+    weights, with per-net bounds for projected GD. Stacked and single nets run different
+    BLAS code paths, so they agree to round-off (the reproducibility contract), not bit
+    for bit: with AVX-512 OpenBLAS kernels they differ by ~1e-17."""
     X, y = runs.data(16)
     nets = [m.init_net(m.draw_labels(np.random.default_rng(r), 12), "diverse", 0.9) for r in range(3)]
     one = [m.train(n, X, y, 0.1, 40, m.Config(bound=None if bound is None else bound[r]), record=[])
            for r, n in enumerate(nets)]
     stacked = m.train(m.stack(nets), X, y, 0.1, 40, m.Config(bound=bound), record=[])
     for r, tr in enumerate(one):
-        assert np.array_equal(tr.loss, stacked.loss[:, r])
-        assert np.array_equal(tr.outputs, stacked.outputs[:, r])
-        assert np.array_equal(tr.final.W, m.unstack(stacked.final)[r].W)
+        assert_roundoff_equal(tr.loss, stacked.loss[:, r])
+        assert_roundoff_equal(tr.outputs, stacked.outputs[:, r])
+        for name in "AUbW":
+            assert_roundoff_equal(getattr(tr.final, name), getattr(m.unstack(stacked.final)[r], name), err_msg=name)
     if bound is not None:
         assert all(np.max(np.abs(n.W)) <= b for n, b in zip(m.unstack(stacked.final), bound))
 
