@@ -34,6 +34,7 @@ from scipy import stats
 
 from .analyse import check_variant, claim_verdict, mutant_caught
 from .claim import Claim
+from .claim import UnknownProfile, require_profile
 from .discovery import claim_version, discover, select
 from .store import Store
 from .sweep import measure
@@ -172,6 +173,10 @@ def calibrate_claims(opts: CalibrateOptions) -> list[dict]:
         raise CalibrationError(f"no claim matches {', '.join(unmatched or opts.patterns)}" + (f" ({why})" if why else ""))
     if opts.seeds < 2:
         raise CalibrationError("--seeds must be at least 2")
+    try:
+        require_profile(chosen, opts.profile)
+    except UnknownProfile as exc:
+        raise CalibrationError(str(exc)) from None
     seeds = list(range(opts.first_seed, opts.first_seed + opts.seeds))
     store = Store(opts.store)
     t0 = time.time()

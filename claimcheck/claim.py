@@ -20,6 +20,18 @@ class ClaimDefinitionError(ValueError):
     """A claim (or rate, or mutant) is malformed; the message names the field."""
 
 
+class UnknownProfile(KeyError):
+    """A profile name the claim does not define (a usage error: exit 2)."""
+
+    def __init__(self, claim_id: str, profile: str, profiles: Sequence[str]):
+        super().__init__(profile)
+        self.claim_id, self.profile, self.profiles = claim_id, profile, list(profiles)
+
+    def __str__(self) -> str:
+        return (f"unknown profile {self.profile!r} for claim {self.claim_id}: "
+                f"its profiles are {', '.join(self.profiles)}")
+
+
 @dataclass(frozen=True)
 class Rate:
     """What a theorem predicts for one metric along one axis.
@@ -124,6 +136,19 @@ class Mutant:
 Simulate = Callable[[Mapping[str, Any], Any], Mapping[str, Any]]
 
 
+def require_profile(claims: Sequence["Claim"], profile: str) -> None:
+    """Resolve ``profile`` once, for every claim of a command, before anything runs or
+    is written: raise :class:`UnknownProfile` (naming the claims and their profiles)
+    if any claim lacks it."""
+    lacking = [c for c in claims if profile not in c.grids]
+    if not lacking:
+        return
+    known = list(dict.fromkeys(p for c in lacking for p in c.grids))
+    ids = [c.id for c in lacking]
+    who = ids[0] if len(ids) == 1 else f"{len(ids)} claims ({', '.join(ids[:3])}{', ...' if len(ids) > 3 else ''})"
+    raise UnknownProfile(who, profile, known)
+
+
 @dataclass
 class Claim:
     """One lemma or theorem, checked by simulation.
@@ -145,6 +170,8 @@ class Claim:
     reducers: ``{metric: fn(outputs, point) -> float}`` turn arrays that simulate
     returns (e.g. samples) into scalar metrics inside the worker (e.g. a W1 distance).
     artefacts(ctx) (optional): writes the claim's figures/data; see claimcheck.artefacts.
+    version (optional): pins the claim version (asv-style override of the source hash,
+    see claimcheck.versioning): stored measurements are reused until the string changes.
     """
 
     id: str
@@ -166,6 +193,7 @@ class Claim:
     artefacts: Callable | None = None
     calibration: Mapping[str, Any] = field(default_factory=dict)
     level: float = 0.05
+    version: str | None = None
     module_file: str | None = None
 
     def __post_init__(self) -> None:
@@ -191,8 +219,16 @@ class Claim:
             need(isinstance(grid, Mapping) and len(grid) > 0, f"grid {prof!r} must map axis names to value lists")
             for axis, values in grid.items():
                 need(len(list(values)) >= 1, f"grid {prof!r} axis {axis!r} is empty")
+        if not isinstance(self.replicates, int):
+            need(isinstance(self.replicates, Mapping), "`replicates` must be an int or map profile names to ints")
+            missing = [p for p in self.grids if p not in self.replicates]
+            need(not missing, f"`replicates` has no count for profile(s) {', '.join(map(repr, missing))}")
+            extra = [p for p in self.replicates if p not in self.grids]
+            need(not extra, f"`replicates` names profile(s) {', '.join(map(repr, extra))} that `grids` does not")
         for prof in self.grids:
             need(self.n_replicates(prof) >= 2, f"profile {prof!r} needs >= 2 replicates")
+        need(self.version is None or (isinstance(self.version, str) and self.version.strip() != ""),
+             "`version` must be a non-empty string (or left out: the source hash)")
         need(self.group_by in ("point", "replicate"), f"`group_by` must be 'point' or 'replicate', got {self.group_by!r}")
         need(len(self.rates) >= 1, "a claim needs at least one Rate")
         for rate in self.rates:
@@ -211,17 +247,25 @@ class Claim:
         need(0 < self.level < 0.5, "`level` must be in (0, 0.5)")
 
     # -- helpers ------------------------------------------------------------------
+    @property
+    def profiles(self) -> list[str]:
+        return list(self.grids)
+
+    def require_profile(self, profile: str) -> None:
+        """Raise :class:`UnknownProfile` unless the claim defines ``profile``: a
+        misspelt profile is a usage error, never a silent run of another grid."""
+        if profile not in self.grids:
+            raise UnknownProfile(self.id, profile, self.profiles)
+
     def n_replicates(self, profile: str) -> int:
+        self.require_profile(profile)
         if isinstance(self.replicates, int):
             return self.replicates
-        if profile in self.replicates:
-            return int(self.replicates[profile])
-        return int(self.replicates.get("quick", 0))
+        return int(self.replicates[profile])
 
     def grid(self, profile: str) -> Mapping[str, Sequence[Any]]:
-        if profile in self.grids:
-            return self.grids[profile]
-        return self.grids["quick"]
+        self.require_profile(profile)
+        return self.grids[profile]
 
     @property
     def paper_key(self) -> str:

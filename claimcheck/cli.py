@@ -17,6 +17,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 from . import __version__
 from .discovery import discover, select
+from .claim import UnknownProfile
 from .executors import SchedulerError
 
 
@@ -51,7 +52,7 @@ def cmd_run(args) -> int:
                       artefacts=not args.no_artefacts)
     try:
         result = run(opts)
-    except SchedulerError as exc:
+    except (SchedulerError, UnknownProfile) as exc:
         print(f"claimcheck: error: {exc}", file=sys.stderr)
         return 2
     paths = write_all(result.document, opts.out)
@@ -76,6 +77,8 @@ def cmd_show(args) -> int:
     from .outputs import rate_line
     from .store import Store
 
+    from .versioning import claim_version, dependencies
+
     claims, _ = discover(_claims_dirs(args))
     chosen, _ = select(claims, [args.id])
     if not chosen:
@@ -85,6 +88,8 @@ def cmd_show(args) -> int:
     for c in chosen:
         print(f"{c.id}: {c.title}\n  paper: {c.paper}\n  source: {c.source}\n  statement: {c.statement}")
         print(f"  file: {c.module_file}")
+        print(f"  version: {claim_version(c)}" + (" (pinned by version=)" if c.version else ""))
+        print("  depends on: " + ", ".join(dependencies(c)))
         for prof, grid in c.grids.items():
             print(f"  grid[{prof}]: {dict(grid)} x {c.n_replicates(prof)} replicates")
         print("  rates:")

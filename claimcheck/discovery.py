@@ -8,8 +8,6 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import importlib.util
-import inspect
-import json
 import sys
 import traceback
 from dataclasses import dataclass
@@ -17,6 +15,7 @@ from pathlib import Path
 from types import ModuleType
 
 from .claim import Claim, ClaimDefinitionError
+from .versioning import claim_version, without_plan_only as _without_plan_only  # noqa: F401 - re-exported
 
 ENTRY_POINT_GROUP = "claimcheck.claims"
 
@@ -93,9 +92,21 @@ def load_module(path: str | Path) -> ModuleType:
     return module
 
 
+def make_folder_importable(folder: Path) -> None:
+    """Put a claims folder first on sys.path, so its claim files can import the helper
+    modules next to them (``import _mymodel``), as a script can import the modules in its
+    own folder. Done wherever a claim file is loaded: runner, check-claim, pool and Dask
+    workers (they load claim files through here too)."""
+    entry = str(Path(folder).resolve())
+    if entry not in sys.path:
+        sys.path.insert(0, entry)
+        importlib.invalidate_caches()
+
+
 def exec_file(path: Path, name: str) -> ModuleType:
     """Execute a file as module ``name`` (registered in sys.modules, as dataclasses and
     pickling need; removed again if the file raises)."""
+    make_folder_importable(path.parent)
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot import {path}")
@@ -230,86 +241,3 @@ def select(claims: list[Claim], patterns: list[str] | None) -> tuple[list[Claim]
             if c not in chosen:
                 chosen.append(c)
     return chosen, unmatched
-
-
-def _dependency_sources(claim: Claim) -> list[str]:
-    """Sources of claimcheck.models modules the claim file uses, so a model change
-    invalidates stored measurements too."""
-    mods = set()
-    module = sys.modules.get(getattr(claim.simulate, "__module__", ""), None)
-    scope = vars(module).values() if module else []
-    for obj in scope:
-        name = obj.__name__ if isinstance(obj, ModuleType) else getattr(obj, "__module__", None)
-        if isinstance(name, str) and name.startswith("claimcheck.models"):
-            mods.add(name)
-    out = []
-    for name in sorted(mods):
-        m = sys.modules.get(name)
-        try:
-            out.append(inspect.getsource(m)) if m else None
-        except (OSError, TypeError):
-            pass
-    return out
-
-
-PLAN_ONLY_KEYWORDS = ("calibration", "replicates")
-
-
-def _without_plan_only(source: str) -> str:
-    """The source with the values of ``calibration=`` and ``replicates=`` keywords blanked out.
-
-    Neither changes what a measurement is, so neither may change the claim's version:
-    the calibration record is written into a claim file after measuring it (``claimcheck
-    calibrate``), and recording it must not invalidate the very measurements it
-    summarises; raising the replicate count (what an inconclusive verdict asks for) must
-    reuse the replicates already stored and compute only the new ones (replicate r's
-    seed does not depend on the count, and the analysis reads replicates 0..n-1 only).
-    Sources without such a keyword are returned unchanged."""
-    if not any(k in source for k in PLAN_ONLY_KEYWORDS):
-        return source
-    import ast
-
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return source
-    def is_claim(call):  # Claim(...) or claimcheck.Claim(...): only its replicates= is plan-only
-        f = call.func
-        return (f.id if isinstance(f, ast.Name) else getattr(f, "attr", None)) == "Claim"
-
-    spans = [kw.value for node in ast.walk(tree) if isinstance(node, ast.Call)
-             for kw in node.keywords
-             if kw.arg == "calibration" or (kw.arg == "replicates" and is_claim(node))]
-    if not spans:
-        return source
-    lines = source.splitlines(keepends=True)
-    offsets = [0]
-    for line in lines:
-        offsets.append(offsets[-1] + len(line.encode()))
-    raw = source.encode()
-
-    def pos(lineno, col):  # ast columns are UTF-8 byte offsets
-        return offsets[lineno - 1] + col
-
-    out, last = [], 0
-    for v in sorted(spans, key=lambda v: (v.lineno, v.col_offset)):
-        a, b = pos(v.lineno, v.col_offset), pos(v.end_lineno, v.end_col_offset)
-        if a < last:
-            continue
-        out.append(raw[last:a])
-        out.append(b"...")
-        last = b
-    out.append(raw[last:])
-    return b"".join(out).decode()
-
-
-def claim_version(claim: Claim) -> str:
-    """Hash of the claim's id, its source (without its calibration record), its models'
-    sources and its parameters. The id keeps two claims defined in one file apart."""
-    h = hashlib.sha256()
-    h.update(claim.id.encode())
-    h.update(_without_plan_only(claim.source_text()).encode())
-    for src in _dependency_sources(claim):
-        h.update(src.encode())
-    h.update(json.dumps({"params": claim.params, "crn": claim.common_random_numbers}, sort_keys=True, default=str).encode())
-    return h.hexdigest()[:16]

@@ -30,10 +30,28 @@ def git_state(cwd: str | None = None) -> dict:
         return {"commit": None}
 
 
+def blas() -> dict:
+    """numpy's BLAS (name, version, build configuration) and the environment that picks
+    its kernel and threads: results agree across BLAS code paths only to round-off
+    (README, "Reproducibility"), so the path belongs to a result's provenance."""
+    info: dict = {}
+    try:
+        import numpy as np
+
+        cfg = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+        info = {k: cfg.get(k) for k in ("name", "version", "openblas configuration") if cfg.get(k)}
+    except Exception:  # noqa: BLE001 - older numpy without mode="dicts"
+        pass
+    env = {v: os.environ[v] for v in ("OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
+                                      "MKL_NUM_THREADS", "MKL_CBWR") if v in os.environ}
+    return {**info, "env": env}
+
+
 def collect(**extra) -> dict:
     return {
         "python": sys.version.split()[0],
         "packages": {p: _version(p) for p in PACKAGES if _version(p)},
+        "blas": blas(),
         "git": git_state(),
         "machine": {"node": platform.node(), "system": platform.system(), "machine": platform.machine(),
                     "processor": platform.processor(), "cpus": os.cpu_count()},

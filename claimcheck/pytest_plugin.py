@@ -160,6 +160,11 @@ def pytest_collection_modifyitems(session, config, items):
     s = _settings(config)
     claims, errors = discover(s["dirs"])
     chosen, unmatched = select(claims, s["ids"])
+    from .claim import UnknownProfile, require_profile
+    try:
+        require_profile(chosen, s["profile"])
+    except UnknownProfile as exc:
+        raise pytest.UsageError(f"--claimcheck-profile: {exc}") from None
     parent = ClaimsNode.from_parent(session, name="claimcheck", nodeid="claimcheck")
     new = []
     for c in chosen:

@@ -15,9 +15,10 @@ from typing import Sequence
 
 from . import provenance
 from .analyse import check_variant, claim_verdict, mutant_caught
-from .claim import Claim
+from .claim import Claim, require_profile
 from .discovery import LoadError, claim_version, discover, select
 from .store import Store
+from .versioning import dependencies
 from .sweep import measure
 from .verdict import ERROR, FAIL, INCONCLUSIVE, PASS, finalize
 
@@ -59,6 +60,7 @@ def run(opts: RunOptions) -> RunResult:
     if opts.patterns:  # a broken file matters to this run only if it could hold a chosen claim
         load_errors = [e for e in load_errors if _could_match(e, opts.patterns)]
     messages = [f"no claim matches {p!r}" for p in unmatched]
+    require_profile(chosen, opts.profile)  # a usage error, raised before anything is written
 
     store = Store(opts.store)
     prov = provenance.collect(profile=opts.profile, master_seed=opts.seed, run_id=run_id, argv=sys.argv,
@@ -179,6 +181,7 @@ def _claim_doc(c: Claim, version, opts, verdict, reason, results, rows, reused) 
         "reused_measurements": reused,
         "measurements": _measurements(rows),
         "file": c.module_file,
+        "depends_on": {name: str(path) for name, path in dependencies(c).items()},
         "artefacts": [],
     }
 

@@ -238,3 +238,13 @@ def test_plugin_claims_dir_option_and_seed(pytester, tmp_path):
     import sqlite3
     seeds = {s for (s,) in sqlite3.connect(store).execute("SELECT DISTINCT master_seed FROM measurements")}
     assert seeds == {7}
+
+
+def test_plugin_unknown_profile_is_a_usage_error(pytester):
+    claims = pytester.mkdir("claims")
+    (claims / "one.py").write_text(planted("one.planted"))
+    res = pytester.runpytest("--claimcheck", "--claimcheck-profile", "fulll",
+                             "--claimcheck-store", str(pytester.path / "s.sqlite"))
+    assert res.ret == pytest.ExitCode.USAGE_ERROR
+    res.stderr.fnmatch_lines(["*unknown profile 'fulll'*profiles are quick*"])
+    assert not (pytester.path / "s.sqlite").exists()

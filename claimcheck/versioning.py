@@ -1,0 +1,272 @@
+"""A claim's version: the hash of everything its measurements depend on.
+
+A stored measurement is reused only while its claim version is unchanged, so the
+version must move whenever code that could change a measured number changes:
+
+- the claim file itself (minus its plan-only keywords, see :func:`without_plan_only`);
+- every module it imports, transitively, that is *project code*: a helper next to the
+  claim (``claims/_mymodel.py``), the claim's own package (entry-point claims), and
+  claimcheck's measuring code (``claimcheck.models``, ``claimcheck.metrics`` and the
+  modules that make every measurement: ``claimcheck.seeding``, ``claimcheck.sweep``);
+- the claim's ``params`` and ``common_random_numbers``.
+
+The standard library and third-party distributions (numpy, scipy, ...) are not hashed:
+their versions are recorded in each run's provenance instead.
+
+Imports are found statically (every ``import`` statement of a module's source, also
+those inside functions), so a helper imported lazily in ``simulate`` is covered.
+Imports by computed name (``importlib.import_module(name)``) cannot be seen: declare
+such a dependency by importing it normally, or pin ``Claim(version=...)``.
+
+``Claim(version="...")`` overrides the source hash, as asv's ``version`` attribute does:
+the author declares that measurements did not change (a docstring or figure edit);
+bump the string when they do.
+"""
+from __future__ import annotations
+
+import ast
+import hashlib
+import importlib.util
+import json
+import sys
+import sysconfig
+from functools import lru_cache
+from pathlib import Path
+from types import ModuleType
+
+from .claim import Claim
+
+# claimcheck modules that make every measurement, whatever the claim imports
+MEASURING_MODULES = ("claimcheck.seeding", "claimcheck.sweep")
+# claimcheck packages a claim may import whose code is part of what it measures
+MEASURING_PACKAGES = ("claimcheck.models", "claimcheck.metrics")
+
+PLAN_ONLY_KEYWORDS = ("calibration", "replicates")
+
+
+# -- which modules are project code ---------------------------------------------------
+@lru_cache(maxsize=1)
+def _third_party_tops() -> frozenset[str]:
+    from importlib.metadata import packages_distributions
+
+    try:
+        return frozenset(packages_distributions())
+    except Exception:  # noqa: BLE001 - a broken distribution's metadata must not stop a run
+        return frozenset()
+
+
+@lru_cache(maxsize=1)
+def _installed_roots() -> tuple[Path, ...]:
+    roots = set()
+    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+        try:
+            roots.add(Path(sysconfig.get_paths()[key]).resolve())
+        except (KeyError, OSError):
+            pass
+    for p in sys.path:
+        if p and Path(p).name in ("site-packages", "dist-packages"):
+            roots.add(Path(p).resolve())
+    return tuple(roots)
+
+
+def _origin(name: str) -> Path | None:
+    """The source file of module ``name`` (loaded or not), or None."""
+    mod = sys.modules.get(name)
+    path = getattr(mod, "__file__", None) if mod is not None else None
+    if path is None:
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError, AttributeError):
+            return None
+        path = spec.origin if spec is not None and spec.has_location else None
+    if not path or not str(path).endswith(".py"):
+        return None  # built-in, frozen, extension module or namespace package: nothing to hash
+    return Path(path).resolve()
+
+
+def is_project_module(name: str, own_top: str | None) -> bool:
+    """True if module ``name`` is code whose change can change a claim's measurements
+    and is not versioned by a distribution (see the module docstring)."""
+    top = name.split(".")[0]
+    if top == "claimcheck":
+        return name in MEASURING_MODULES or any(name == p or name.startswith(p + ".") for p in MEASURING_PACKAGES)
+    if top in sys.stdlib_module_names:
+        return False
+    if own_top is not None and top == own_top:
+        return True
+    if top in _third_party_tops():
+        return False
+    origin = _origin(name)
+    if origin is None:
+        return False
+    return not any(origin.is_relative_to(root) for root in _installed_roots())
+
+
+# -- static imports of a module -----------------------------------------------------
+def _module_exists(name: str) -> bool:
+    if name in sys.modules:
+        return True
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError, AttributeError):
+        return False
+
+
+def _may_be_project(top: str, own_top: str | None) -> bool:
+    return top in ("claimcheck", own_top) or not (top in sys.stdlib_module_names or top in _third_party_tops())
+
+
+def imported_names(source: str, package: str | None, own_top: str | None = None) -> set[str]:
+    """Dotted names of the modules ``source`` imports (anywhere in it), relative
+    imports resolved against ``package``. ``from a import b`` yields ``a`` and, if
+    ``a.b`` is a module, ``a.b`` (looked up only for possible project code, so that
+    hashing never imports a heavy third-party package)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                parts = alias.name.split(".")
+                names.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                if not package:
+                    continue
+                try:
+                    base = importlib.util.resolve_name("." * node.level + (node.module or ""), package)
+                except ImportError:
+                    continue
+            else:
+                base = node.module or ""
+            if not base:
+                continue
+            parts = base.split(".")
+            names.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
+            if not _may_be_project(parts[0], own_top):
+                continue
+            for alias in node.names:
+                if alias.name != "*" and _module_exists(f"{base}.{alias.name}"):
+                    names.add(f"{base}.{alias.name}")
+    return names
+
+
+def _package_of(name: str, path: Path) -> str | None:
+    return name if path.name == "__init__.py" else (name.rpartition(".")[0] or None)
+
+
+def _claim_module(claim: Claim) -> ModuleType | None:
+    for fn in (claim.simulate_batch, claim.simulate):
+        mod = sys.modules.get(getattr(fn, "__module__", "") or "")
+        if mod is not None and claim.module_file and getattr(mod, "__file__", None) \
+                and Path(mod.__file__).resolve() == Path(claim.module_file).resolve():
+            return mod
+    if claim.module_file:
+        target = Path(claim.module_file).resolve()
+        for mod in list(sys.modules.values()):
+            f = getattr(mod, "__file__", None)
+            if f and f.endswith(".py") and Path(f).resolve() == target:
+                return mod
+    return None
+
+
+def dependencies(claim: Claim) -> dict[str, Path]:
+    """Project modules the claim's measurements depend on: ``{module name: file}``,
+    sorted by name (the claim file itself excluded)."""
+    module = _claim_module(claim)
+    claim_name = module.__name__ if module is not None else None
+    package = getattr(module, "__package__", None) or None
+    own_top = package.split(".")[0] if package else None
+    found: dict[str, Path] = {}
+    for name in MEASURING_MODULES:
+        origin = _origin(name)
+        if origin is not None:
+            found[name] = origin
+    todo = [(claim.source_text(), package)]
+    while todo:
+        source, pkg = todo.pop()
+        for name in sorted(imported_names(source, pkg, own_top)):
+            if name in found or name == claim_name or not is_project_module(name, own_top):
+                continue
+            origin = _origin(name)
+            if origin is None:
+                continue
+            found[name] = origin
+            try:
+                text = origin.read_text(encoding="utf-8")
+            except OSError:
+                continue
+            todo.append((text, _package_of(name, origin)))
+    return dict(sorted(found.items()))
+
+
+# -- the hash ---------------------------------------------------------------------------
+def without_plan_only(source: str) -> str:
+    """The source with the values of ``calibration=`` and ``replicates=`` keywords blanked out.
+
+    Neither changes what a measurement is, so neither may change the claim's version:
+    the calibration record is written into a claim file after measuring it (``claimcheck
+    calibrate``), and recording it must not invalidate the very measurements it
+    summarises; raising the replicate count (what an inconclusive verdict asks for) must
+    reuse the replicates already stored and compute only the new ones (replicate r's
+    seed does not depend on the count, and the analysis reads replicates 0..n-1 only).
+    Sources without such a keyword are returned unchanged."""
+    if not any(k in source for k in PLAN_ONLY_KEYWORDS):
+        return source
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return source
+
+    def is_claim(call):  # Claim(...) or claimcheck.Claim(...): only its replicates= is plan-only
+        f = call.func
+        return (f.id if isinstance(f, ast.Name) else getattr(f, "attr", None)) == "Claim"
+
+    spans = [kw.value for node in ast.walk(tree) if isinstance(node, ast.Call)
+             for kw in node.keywords
+             if kw.arg == "calibration" or (kw.arg == "replicates" and is_claim(node))]
+    if not spans:
+        return source
+    lines = source.splitlines(keepends=True)
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line.encode()))
+    raw = source.encode()
+
+    def pos(lineno, col):  # ast columns are UTF-8 byte offsets
+        return offsets[lineno - 1] + col
+
+    out, last = [], 0
+    for v in sorted(spans, key=lambda v: (v.lineno, v.col_offset)):
+        a, b = pos(v.lineno, v.col_offset), pos(v.end_lineno, v.end_col_offset)
+        if a < last:
+            continue
+        out.append(raw[last:a])
+        out.append(b"...")
+        last = b
+    out.append(raw[last:])
+    return b"".join(out).decode()
+
+
+def claim_version(claim: Claim) -> str:
+    """16 hex digits naming what the claim's measurements depend on (module docstring).
+
+    The id keeps two claims defined in one file apart. With ``Claim(version=...)`` the
+    author's string stands in for every source hash."""
+    h = hashlib.sha256()
+    h.update(claim.id.encode())
+    if claim.version is not None:
+        h.update(b"\0explicit version\0" + str(claim.version).encode())
+    else:
+        h.update(without_plan_only(claim.source_text()).encode())
+        for name, path in dependencies(claim).items():
+            try:
+                text = path.read_bytes()
+            except OSError:
+                text = b"<unreadable>"
+            h.update(b"\0" + name.encode() + b"\0" + text)
+    h.update(json.dumps({"params": claim.params, "crn": claim.common_random_numbers},
+                        sort_keys=True, default=str).encode())
+    return h.hexdigest()[:16]
