@@ -195,6 +195,7 @@ class Claim:
     level: float = 0.05
     version: str | None = None
     module_file: str | None = None
+    power: str = ""  # one sentence: what the check would catch and what it would not
 
     def __post_init__(self) -> None:
         if self.simulate is None and callable(self.simulate_batch):
