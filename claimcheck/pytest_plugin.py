@@ -3,11 +3,15 @@
     pytest --claimcheck [--claimcheck-profile quick] [--claimcheck-dir claims]
            [--claimcheck-ids 'classical.*'] [--claimcheck-seed 0] [--claimcheck-mutants]
 
-Each claim becomes an item ``claimcheck::<claim id>``: a failed or errored claim fails
+Claim files are collected by convention, like test modules: with ``--claimcheck`` the
+claims folders (and the files of entry-point claims) are added to pytest's collection
+arguments, ``pytest_collect_file`` turns each claim file into a :class:`ClaimFile`, and
+each of its claims into an item ``<file>::<claim id>`` (so ``--collect-only``, ``-k``
+and ``-m claimcheck`` work as for tests). A failed or errored claim fails
 it (with the rates' measured exponents and reasons), an inconclusive one is skipped
 with its reason (``--claimcheck-inconclusive xfail|fail`` to change that), and with
 ``--claimcheck-mutants`` a mutant the check misses fails it too. A claim file that does
-not load becomes a failing item ``claimcheck::<file>``. Claims come from the folders
+not load becomes a failing item ``<file>::<load error>``. Claims come from the folders
 given (default ``<rootdir>/claims``, else ``./claims``, if it exists) and from installed packages
 (entry-point group ``claimcheck.claims``).
 
@@ -47,8 +51,72 @@ def _enabled(config) -> bool:
 
 
 def pytest_configure(config):
-    if _enabled(config):
-        config.addinivalue_line("markers", "claimcheck: a claim checked by simulation (added by --claimcheck)")
+    if not _enabled(config):
+        return
+    config.addinivalue_line("markers", "claimcheck: a claim checked by simulation (added by --claimcheck)")
+    from .claim import UnknownProfile, require_profile
+    from .discovery import discover, select
+
+    s = _settings(config)
+    claims, errors = discover(s["dirs"])
+    chosen, unmatched = select(claims, s["ids"])
+    try:
+        require_profile(chosen, s["profile"])
+    except UnknownProfile as exc:
+        raise pytest.UsageError(f"--claimcheck-profile: {exc}") from None
+    by_file: dict[Path, list] = {}
+    for c in chosen:
+        if c.module_file:
+            by_file.setdefault(Path(c.module_file).resolve(), []).append(c)
+    folder_errors = {Path(e.path).resolve(): e for e in errors if Path(e.path).suffix == ".py"
+                     and (not s["ids"] or _could_hold(e.path, s["ids"]))}
+    config._claimcheck = {"settings": s, "by_file": by_file, "file_errors": folder_errors,
+                          "other_errors": [e for e in errors if Path(e.path).suffix != ".py"
+                                           and (not s["ids"] or _could_hold(e.path, s["ids"]))],
+                          "unmatched": unmatched}
+    # collect the claim files like test modules: add what pytest would not visit itself
+    wanted = [str(d) for d in s["dirs"]] + [str(f) for f in by_file if not any(_inside(f, d) for d in s["dirs"])]
+    config.args[:] = list(config.args) + [w for w in wanted if not any(_inside(Path(w), Path(a)) for a in config.args)]
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        return Path(path).resolve().is_relative_to(Path(folder).resolve())
+    except (OSError, ValueError):
+        return False
+
+
+def _could_hold(path: str, ids) -> bool:
+    """Could a broken file hold one of the selected ids? (as `claimcheck run` decides)"""
+    stem = Path(path).stem
+    return any(p.split(".")[0].rstrip("*") in stem or p == "*" for p in ids)
+
+
+def pytest_collect_file(file_path, parent):
+    state = getattr(parent.config, "_claimcheck", None)
+    if state is None or file_path.suffix != ".py":
+        return None
+    path = Path(file_path).resolve()
+    if path in state["by_file"] or path in state["file_errors"]:
+        return ClaimFile.from_parent(parent, path=file_path)
+    return None
+
+
+class ClaimFile(pytest.File):
+    """A claim file: one item per selected claim in it, or one failing item if it does
+    not load."""
+
+    def collect(self):
+        state = self.config._claimcheck
+        path = Path(self.path).resolve()
+        for c in state["by_file"].get(path, []):
+            item = ClaimItem.from_parent(self, name=c.id, claim_id=c.id, claim_file=c.module_file,
+                                         settings=state["settings"])
+            item.keywords[c.paper_key] = True
+            yield item
+        err = state["file_errors"].get(path)
+        if err is not None:
+            yield ClaimLoadErrorItem.from_parent(self, name=err.id, reason=err.reason, source=err.path)
 
 
 class ClaimFailed(Exception):
@@ -56,7 +124,7 @@ class ClaimFailed(Exception):
 
 
 class ClaimsNode(pytest.Collector):
-    """Parent of the claim items (its items are made by the plugin, not collected)."""
+    """Parent of the items for problems without a file (broken entry points, unmatched ids)."""
 
     def collect(self):
         return []
@@ -151,34 +219,19 @@ def _settings(config) -> dict:
             "jobs": config.getoption("claimcheck_jobs"), "inconclusive": config.getoption("claimcheck_inconclusive")}
 
 
-@pytest.hookimpl(tryfirst=True)  # before -k / -m deselection, so they apply to claims too
+@pytest.hookimpl(tryfirst=True)  # before -k / -m deselection, so they apply to these too
 def pytest_collection_modifyitems(session, config, items):
-    if not _enabled(config):
+    """Problems that have no claim file to collect (a broken entry point, an id that
+    matches nothing) still fail the session, as items under one ``claimcheck`` node."""
+    state = getattr(config, "_claimcheck", None)
+    if state is None or not (state["other_errors"] or state["unmatched"]):
         return
-    from .discovery import discover, select
-
-    s = _settings(config)
-    claims, errors = discover(s["dirs"])
-    chosen, unmatched = select(claims, s["ids"])
-    from .claim import UnknownProfile, require_profile
-    try:
-        require_profile(chosen, s["profile"])
-    except UnknownProfile as exc:
-        raise pytest.UsageError(f"--claimcheck-profile: {exc}") from None
     parent = ClaimsNode.from_parent(session, name="claimcheck", nodeid="claimcheck")
-    new = []
-    for c in chosen:
-        item = ClaimItem.from_parent(parent, name=c.id, claim_id=c.id, claim_file=c.module_file, settings=s)
-        item.keywords[c.paper_key] = True
-        new.append(item)
-    for e in errors:
-        if s["ids"] and not any(p.split(".")[0].rstrip("*") in Path(e.path).stem for p in s["ids"]):
-            continue
-        new.append(ClaimLoadErrorItem.from_parent(parent, name=e.id, reason=e.reason, source=e.path))
-    for pat in unmatched:
-        new.append(ClaimLoadErrorItem.from_parent(parent, name=f"<{pat}>", reason="no claim matches this id/glob",
-                                                  source="--claimcheck-ids"))
-    items.extend(new)
+    for e in state["other_errors"]:
+        items.append(ClaimLoadErrorItem.from_parent(parent, name=e.id, reason=e.reason, source=e.path))
+    for pat in state["unmatched"]:
+        items.append(ClaimLoadErrorItem.from_parent(parent, name=f"<{pat}>", reason="no claim matches this id/glob",
+                                                    source="--claimcheck-ids"))
 
 
 def pytest_report_header(config):

@@ -200,7 +200,7 @@ def test_plugin_collects_claims_as_items(claim_project):
     res = claim_project.runpytest("--claimcheck", "--claimcheck-store", store, "-rA")
     res.assert_outcomes(passed=2, failed=2, skipped=1)  # ordinary + toy.pass; toy.fail + broken file; inconclusive
     out = res.stdout.str()
-    res.stdout.fnmatch_lines(["*claim toy.fail*", "*err~N: tight -1.000, measured -0.5*", "*FAILED claimcheck::toy.fail*"])
+    res.stdout.fnmatch_lines(["*claim toy.fail*", "*err~N: tight -1.000, measured -0.5*", "*FAILED claims/toy_fail.py::toy.fail*"])
     assert "NameError: name 'undefined_name' is not defined" in out
     assert "SKIPPED" in out and "only 2 values of N to fit" in out
     # -k and --claimcheck-ids select claims; inconclusive as xfail
@@ -234,7 +234,7 @@ def test_plugin_claims_dir_option_and_seed(pytester, tmp_path):
     res = pytester.runpytest("--claimcheck", "--claimcheck-dir", str(other), "--claimcheck-store", str(store),
                              "--claimcheck-seed", "7", "-v")
     res.assert_outcomes(passed=1)
-    res.stdout.fnmatch_lines(["*claimcheck::far.planted PASSED*"])
+    res.stdout.fnmatch_lines(["*far.py::far.planted PASSED*"])
     import sqlite3
     seeds = {s for (s,) in sqlite3.connect(store).execute("SELECT DISTINCT master_seed FROM measurements")}
     assert seeds == {7}
@@ -248,3 +248,19 @@ def test_plugin_unknown_profile_is_a_usage_error(pytester):
     assert res.ret == pytest.ExitCode.USAGE_ERROR
     res.stderr.fnmatch_lines(["*unknown profile 'fulll'*profiles are quick*"])
     assert not (pytester.path / "s.sqlite").exists()
+
+
+def test_plugin_collects_claim_files_like_test_modules(claim_project):
+    """pytest_collect_file: --collect-only lists each claim under its file, counts add up."""
+    store = str(claim_project.path / "s.sqlite")
+    res = claim_project.runpytest("--claimcheck", "--claimcheck-store", store, "--collect-only", "-q")
+    out = res.stdout.str()
+    for node in ("claims/toy_pass.py::toy.pass", "claims/toy_fail.py::toy.fail",
+                 "claims/toy_inconclusive.py::toy.inconclusive", "claims/toy_broken.py::<toy_broken.py>",
+                 "test_ordinary.py::test_ordinary"):
+        assert node in out, out
+    assert "5 tests collected" in out and "-1" not in out and "no tests collected" not in out
+    res = claim_project.runpytest("--claimcheck", "--claimcheck-store", store, "--collect-only", "-q",
+                                  "-m", "claimcheck", "-k", "pass")
+    assert "claims/toy_pass.py::toy.pass" in res.stdout.str()
+    assert "1/5 tests collected (4 deselected)" in res.stdout.str(), res.stdout.str()
