@@ -13,9 +13,9 @@ master seed): a seed computed once - by calibrate or by `claimcheck run --seed S
 reused, so re-running a calibration or extending it to more seeds computes only what
 is missing. All seeds' sweeps go to one executor at once.
 
-Family-wise correction: each seed is analysed as a run of this claim alone (Holm over
-the claim's own rates; mutants at the Bonferroni level over them). A run of many claims
-corrects over more rates, so its false-fail rate for this claim is at most this one.
+Family-wise correction: per claim, as in a run (verdict.judge_claim: Holm over the
+claim's own rates at its level; each mutant judged the same way). A claim's verdict
+does not depend on which other claims ran, so these rates are the run's rates.
 """
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ from .claim import UnknownProfile, require_profile
 from .discovery import claim_version, discover, select
 from .store import Store
 from .sweep import measure
-from .verdict import ERROR, FAIL, INCONCLUSIVE, PASS, finalize
+from .verdict import ERROR, FAIL, INCONCLUSIVE, PASS, judge_claim
 
 DEFAULT_OUT = Path("reports") / "calibration"
 
@@ -89,7 +89,7 @@ def _analyse_seed(c: Claim, store: Store, version: str, seed: int, profile: str,
                   mutants: bool) -> dict:
     rows = store.rows(version, "", seed)
     results, err = check_variant(c, rows, profile)
-    finalize(results, level, family_size=max(len(c.rates), 1))
+    judge_claim(results, level)
     verdict, reason = claim_verdict(results, err)
     doc = {"seed": seed, "verdict": verdict, "reason": reason,
            "rates": [{"label": r.rate.label, "kind": r.rate.kind, "verdict": r.verdict, "measured": r.measured,
@@ -99,7 +99,7 @@ def _analyse_seed(c: Claim, store: Store, version: str, seed: int, profile: str,
     if mutants:
         for m in c.mutants:
             mres, merr = check_variant(c, store.rows(version, m.name, seed), profile)
-            finalize(mres, level, family_size=max(len(c.rates), 1), bonferroni=True)
+            judge_claim(mres, level)
             caught, why = mutant_caught(c, m.name, mres, merr)
             doc["mutants"][m.name] = {"caught": caught, "reason": why}
     return doc
@@ -200,8 +200,8 @@ def calibrate_claims(opts: CalibrateOptions) -> list[dict]:
         docs.append({
             "schema": 1, "claim_id": c.id, "claim_version": versions[c.id], "file": c.module_file,
             "profile": opts.profile, "master_seeds": seeds, "level": level,
-            "family_wise": f"each seed analysed as a run of this claim alone: Holm over its {len(c.rates)} rate(s); "
-                           f"mutants at the Bonferroni level {level / max(len(c.rates), 1):g}",
+            "family_wise": f"per claim: Holm over its {len(c.rates)} rate(s) at level {level:g}; "
+                           f"each mutant judged the same way",
             "summary": summary, "record": record, "per_seed": per_seed,
             "timing": {"measured_seconds": round(measure_seconds, 2), "computed": computed[c.id], "reused": reused[c.id],
                        "claims_measured_together": len(chosen)},

@@ -9,8 +9,10 @@ Recipe (see design.md, "statistical rules"):
 3. Independent replicates: generalised least squares (statsmodels GLS) with that
    covariance. Paired replicates (common random numbers): WLS with a sandwich
    covariance (see _sandwich). If the fit is worse than the noise explains
-   (chi2/dof > 1) the covariance is inflated by chi2/dof and t quantiles are used
-   (Birge ratio); otherwise the noise-based covariance and normal quantiles are used.
+   (chi2/dof > 1) the covariance is inflated by chi2/dof and t quantiles with the
+   residual degrees of freedom are used (Birge ratio); otherwise the noise-based
+   covariance with t quantiles on n - 1 degrees of freedom (the covariance is itself
+   estimated from n replicates: normal quantiles made 8-replicate CIs too narrow).
 4. Report local slopes between neighbouring axis values and a curvature test
    (quadratic term), which flag a sweep that has not reached the asymptotic regime.
 """
@@ -37,8 +39,6 @@ def reduce(values: np.ndarray, statistic: str) -> float:
         return float(v.std(ddof=1))
     if statistic == "abs_mean":
         return float(abs(v.mean()))
-    if statistic == "median":
-        return float(np.median(v))
     raise ValueError(f"unknown statistic {statistic!r}")
 
 
@@ -109,9 +109,15 @@ class FitResult:
     curvature: dict | None = None
     loglinear: bool = False     # True for geometric fits: log(stat) on axis (not log axis)
     other_axes: list[str] = field(default_factory=list)
+    n_replicates: int | None = None
+    log_shift: float = 0.0      # fitted slope of log(log x) on log x (for rates "up to logs")
 
     def quantile(self, level: float) -> float:
-        q = 1 - level / 2
+        """Two-sided quantile for a (1 - level) CI."""
+        return self.quantile_one_sided(level / 2)
+
+    def quantile_one_sided(self, alpha: float) -> float:
+        q = 1 - alpha
         return float(stats.norm.ppf(q) if self.df is None else stats.t.ppf(q, self.df))
 
     def p_above(self, value: float) -> float:
@@ -166,7 +172,9 @@ def _sandwich(y, X, cov):
 
 
 def _gls(y, X, cov):
-    """GLS with a noise covariance; inflate by the Birge ratio when the fit is poor."""
+    """GLS with a noise covariance; inflate by the Birge ratio when the fit is poor.
+    The degrees of freedom returned are None when the noise-based covariance is used
+    (fit_rate then uses n - 1 of the replicates)."""
     P, k = X.shape
     dof = P - k
     diag = np.diag(cov)
@@ -205,8 +213,16 @@ def fit_rate(x: Sequence[float], table: np.ndarray, statistic: str = "mean", *, 
     estimate = _sandwich if paired and np.any(np.diag(cov) > 0) else _gls
     params, cparams, df, wresid, chi2, factor = estimate(y, X, cov)
     se = float(np.sqrt(cparams[1, 1]))
-    q = stats.norm.ppf(1 - level / 2) if df is None else stats.t.ppf(1 - level / 2, df)
+    n_rep = int(np.asarray(table).shape[1])
+    if df is None:
+        df = max(n_rep - 1, 1)
+    q = stats.t.ppf(1 - level / 2, df)
     slope = float(params[1])
+    log_shift = 0.0
+    if not loglinear and np.all(x > 1):
+        # the same linear estimator applied to log(log x): how much a factor (log x)^b
+        # moves the fitted slope (b * log_shift)
+        log_shift = float(estimate(np.log(np.log(x)), X, cov)[0][1])
     dof = X.shape[0] - X.shape[1]
 
     # local slopes between neighbouring axis values (within each group)
@@ -224,19 +240,23 @@ def fit_rate(x: Sequence[float], table: np.ndarray, statistic: str = "mean", *, 
     curvature = None
     Xq = _design(x, groups, loglinear, quadratic=True)
     if Xq.shape[0] - Xq.shape[1] >= 1 and len(set(x.tolist())) >= 4:
-        pq, cq, dfq, *_ = estimate(y, Xq, cov)
+        pq, cq, dfq, _, _, factor_q = estimate(y, Xq, cov)
         cse = float(np.sqrt(cq[2, 2]))
         tstat = float(pq[2] / cse) if cse > 0 else 0.0
-        p = float(2 * (stats.norm.sf(abs(tstat)) if dfq is None else stats.t.sf(abs(tstat), dfq)))
+        p = float(2 * stats.t.sf(abs(tstat), dfq if dfq is not None else max(n_rep - 1, 1)))
         u = x if loglinear else np.log(x)
         span = float(u.max() - u.min())
+        # the misfit left once the slope may drift (quadratic term): local slopes, which
+        # follow the drift, are widened by this factor, with its t quantiles
         curvature = {"coef": float(pq[2]), "se": cse, "p": p,
-                     "slope_change": float(2 * pq[2] * span)}  # slope(end) - slope(start)
+                     "slope_change": float(2 * pq[2] * span),  # slope(end) - slope(start)
+                     "scale_factor": float(np.sqrt(max(factor_q, 1.0))),
+                     "df": int(dfq if dfq is not None else max(n_rep - 1, 1))}
 
     return FitResult(
         slope=slope, se=se, ci_low=slope - q * se, ci_high=slope + q * se, level=level, df=df,
         intercept=float(params[0]), x=[float(v) for v in x], stat=[float(s) for s in S],
         stat_log_se=[float(np.sqrt(max(c, 0.0))) for c in np.diag(cov)], scale_factor=float(np.sqrt(factor)),
         chi2=chi2, dof=dof, residuals=[float(r) for r in wresid], local_slopes=local, curvature=curvature,
-        loglinear=loglinear, other_axes=list(other_axes),
+        loglinear=loglinear, other_axes=list(other_axes), n_replicates=n_rep, log_shift=log_shift,
     )

@@ -1,24 +1,50 @@
 """Turn fits into verdicts: pass / fail / inconclusive / error, each with its reason.
 
-Decision rule for exponent-type rates (tight, upper, geometric, converges), with the
-band B of exponents the claim allows (``predicted +- tolerance`` for tight,
-``<= predicted + tolerance`` for upper, ``< 0`` for converges):
+The band of each rate kind (exponents allowed; values for a limit) lives in
+:mod:`claimcheck.ratekinds`. Every fail is a test at the claim's ``level`` whose p-value
+``p_fail`` is two-sided-equivalent (fail <=> the (1 - level) CI lies outside the band);
+:func:`judge_claim` then confirms fails by Holm over the rates of *one claim*. So:
 
-- pass: the (1 - level) CI of the measured exponent lies inside B;
-- fail: the exponent is outside B with a one-sided p-value that survives the
-  Holm-Bonferroni correction over every rate checked in the run;
-- inconclusive: neither; or the sweep is not fit for a verdict (the statistic is at
-  the Monte-Carlo noise floor, or within 3x of a stated sampling floor).
-- a sweep whose points scatter more than their noise (chi2/dof > 1 widens the CI) still
-  passes when every local slope's CI lies inside the band (intersection-union test).
-- curved sweeps (a significant quadratic term in log-log that moves the slope by more
-  than the tolerance) and sweeps that misfit one power law (chi2 test at `level`):
-  the global exponent means little, so the verdict rests on the
-  last local slope (largest scale): fail if it is clearly outside the band, pass
-  only if every local slope's CI lies inside the band, inconclusive otherwise.
+- per rate, P(fail | the rate is true) <= level / 2 at the band edge, far less at its centre;
+- per claim, P(some true rate of the claim fails) <= level (Holm);
+- a claim's verdict never depends on which other claims ran; a mutant is judged at
+  its own claim's level, exactly as the claim itself.
 
-A pass is corroboration, not proof: each result states the smallest deviation of the
-exponent from the band that this sweep would have detected.
+Exponent kinds (tight, upper, geometric, converges): a GLS fit of log(statistic) on
+log(axis) with t quantiles (n - 1 dof; residual dof when the Birge ratio widens it).
+
+- pass: the CI of the exponent lies inside the band; or the sweep misfits one power law
+  (chi2) and every local slope's CI, widened by the same misfit factor and with the same
+  t quantiles as the global fit, lies inside (intersection-union test);
+- fail: the CI lies outside the band. If the sweep is significantly curved, a fail also
+  needs the last local slope (widened the same way) outside on the same side; else the
+  sweep is not in its power-law regime: inconclusive. (The old rule, "fail on the last
+  local slope after a chi2 misfit", with unwidened normal quantiles, caused 85% of the
+  false fails in the audit of issue 11.)
+- inconclusive otherwise; and when the statistic is at the Monte-Carlo noise floor or
+  within 3x of a stated sampling floor.
+- error: a non-finite metric, or a negative one under ``statistic="mean"`` (a rate fit
+  needs a nonnegative error; such values are a bug, not noise).
+
+A second grid axis: every group (values of the other axes) is judged on its own; the
+rate passes only if every group passes, and fails if one group fails at level / groups
+(Bonferroni over the groups).
+
+limit: the statistic at the largest scale (t bounds; exact Clopper-Pearson for 0/1
+metrics; a zero sample variance borrows the sweep's largest standard error) is within
+target +- tolerance by two one-sided tests at ``level``; a pass also needs the approach
+to be *observed*: at the smallest scale the statistic is still outside the band. Fail:
+outside the band and not significantly approaching it between the last two scales.
+
+converges: the exponent's CI lies below 0 *and* the statistic at the largest scale is at
+most ``below`` (one-sided test). Without ``below`` it cannot pass (a wrong limit c > 0
+would); it fails when the exponent is clearly >= 0, or the statistic clearly above
+``below`` and no longer decreasing.
+
+Power: ``detectable`` is the deviation from the prediction (exponent; value for limit)
+that this rule fails with 80% probability, (q_level + q_0.8) se + tolerance; an
+inconclusive result states the replicates at which, if the measured value is the truth,
+the same rule decides with 80% probability.
 """
 from __future__ import annotations
 
@@ -29,11 +55,17 @@ from typing import Sequence
 import numpy as np
 from scipy import stats
 
+from . import pointci
 from .claim import Rate
 from .fit import FitResult, fit_rate, jackknife_se, reduce
 
 PASS, FAIL, INCONCLUSIVE, ERROR = "pass", "fail", "inconclusive", "error"
 ORDER = {ERROR: 3, FAIL: 2, INCONCLUSIVE: 1, PASS: 0}
+POWER = 0.8
+
+
+def _finite(v):
+    return v if v is not None and math.isfinite(v) else None
 
 
 @dataclass
@@ -44,12 +76,16 @@ class RateResult:
     measured: float | None = None
     ci_low: float | None = None
     ci_high: float | None = None
-    p_fail: float | None = None          # unadjusted; Holm applies across the run
-    detectable: float | None = None      # smallest deviation from the band this sweep detects
+    p_fail: float | None = None          # two-sided-equivalent; Holm applies over the claim's rates
+    detectable: float | None = None      # deviation from the prediction failed with 80% probability
     fit: FitResult | None = None
     notes: list[str] = field(default_factory=list)
-    limit: dict | None = None            # for kind == 'limit'
+    limit: dict | None = None            # for kind == 'limit' (and converges' value test)
     replicates_needed: int | None = None
+    band: tuple[float, float] | None = None   # allowed values of the measured parameter
+    band_text: str = ""
+    groups: list[dict] | None = None     # per-group verdicts when the grid has other axes
+    group: str | None = None             # the group this result is about ("" for one group)
 
     @property
     def candidate_fail(self) -> bool:
@@ -61,27 +97,19 @@ class RateResult:
         d = {"metric": r.metric, "axis": r.axis, "kind": r.kind, "statistic": r.statistic,
              "predicted": predicted, "tolerance": r.tolerance, "heuristic": r.heuristic,
              "label": r.label, "describe": r.describe(), "unit": r.unit, "note": r.note,
+             "below": r.below, "log_power": list(r.log_power) if r.log_power else None,
+             "band": [_finite(self.band[0]), _finite(self.band[1])] if self.band else None,
+             "band_text": self.band_text,
              "measured": self.measured, "ci_low": self.ci_low, "ci_high": self.ci_high,
              "verdict": self.verdict, "reason": self.reason, "p_fail": self.p_fail,
-             "detectable_deviation": self.detectable, "notes": self.notes,
+             "detectable_deviation": self.detectable, "detectable_power": POWER, "notes": self.notes,
              "replicates_needed": self.replicates_needed, "limit": self.limit,
+             "group": self.group, "groups": self.groups,
              "fit": self.fit.as_dict() if self.fit else None}
         if r.kind == "geometric" and self.measured is not None:
             d["measured_rho"] = math.exp(self.measured)
             d["rho_ci"] = [math.exp(self.ci_low), math.exp(self.ci_high)]
         return d
-
-
-def _band(rate: Rate) -> tuple[float, float]:
-    if rate.kind == "tight":
-        return rate.predicted - rate.tolerance, rate.predicted + rate.tolerance
-    if rate.kind == "upper":
-        return -math.inf, rate.predicted + rate.tolerance
-    if rate.kind == "geometric":
-        return -math.inf, math.log(rate.predicted) + rate.tolerance
-    if rate.kind == "converges":
-        return -math.inf, 0.0
-    raise ValueError(rate.kind)
 
 
 def _fmt(x: float) -> str:
@@ -103,18 +131,85 @@ def rate_table(rate: Rate, points: Sequence[dict], table: np.ndarray, floor: np.
     return x[idx], g, table[idx], fl, others
 
 
+def _bad_values(rate: Rate, x: np.ndarray, tab: np.ndarray) -> str | None:
+    """Values no rate fit may contain: non-finite ones; negative ones under "mean"."""
+    bad = ~np.isfinite(tab)
+    if bad.any():
+        i = int(np.flatnonzero(bad.any(axis=1))[0])
+        return (f"{int(bad.sum())} non-finite value(s) of {rate.metric} (first at {rate.axis}={x[i]:g}): "
+                f"the simulation overflowed or broke")
+    if rate.statistic == "mean" and rate.kind != "limit" and (tab < 0).any():
+        i = int(np.flatnonzero((tab < 0).any(axis=1))[0])
+        return (f"{int((tab < 0).sum())} negative value(s) of {rate.metric} (first at {rate.axis}={x[i]:g}, "
+                f"{tab[i].min():.3g}): a rate of mean({rate.metric}) needs a nonnegative error "
+                f"(for a signed metric use statistic='abs_mean' or 'rms')")
+    return None
+
+
 def check_rate(rate: Rate, points: Sequence[dict], table: np.ndarray, *, paired: bool,
                level: float = 0.05, floor_table: np.ndarray | None = None) -> RateResult:
-    """A provisional verdict for one rate (fails are final only after Holm, see finalize)."""
+    """One rate's verdict at the claim's level (fails are confirmed by judge_claim)."""
     try:
-        x, groups, tab, floor, others = rate_table(rate, points, table, floor_table)
+        x, groups, tab, floor, others = rate_table(rate, points, np.asarray(table, float), floor_table)
     except Exception as exc:  # noqa: BLE001
         return RateResult(rate, ERROR, f"cannot arrange data: {exc}")
+    bad = _bad_values(rate, x, tab)
+    if bad:
+        return RateResult(rate, ERROR, bad)
+    if groups is None:
+        return _check_group(rate, x, tab, floor, paired, level, others, "")
+    labels = sorted(set(groups))
+    per = []
+    for g in labels:
+        idx = np.array([gi == g for gi in groups])
+        per.append(_check_group(rate, x[idx], tab[idx], floor[idx] if floor is not None else None,
+                                paired, level / len(labels), others, g, pass_level=level))
+    return _combine_groups(rate, per, level, x, tab, groups, paired, others)
+
+
+def _combine_groups(rate, per: list[RateResult], level, x, tab, groups, paired, others) -> RateResult:
+    """Every group must pass; one group failing (at level / groups) fails the rate."""
+    G = len(per)
+    summary = [{"group": r.group, "verdict": r.verdict, "measured": r.measured, "ci_low": r.ci_low,
+                "ci_high": r.ci_high, "p_fail": r.p_fail, "reason": r.reason} for r in per]
+    worst_v = max((r.verdict for r in per), key=lambda v: ORDER[v])
+    if worst_v == FAIL:
+        lead = min((r for r in per if r.verdict == FAIL), key=lambda r: r.p_fail)
+    elif worst_v == PASS:  # the pass closest to its band's edge
+        lead = max(per, key=lambda r: r.detectable or 0.0)
+    else:
+        lead = next(r for r in per if r.verdict == worst_v)
+    out = RateResult(rate, worst_v, f"[{lead.group}] {lead.reason}", measured=lead.measured, ci_low=lead.ci_low,
+                     ci_high=lead.ci_high, detectable=max((r.detectable for r in per if r.detectable is not None),
+                                                         default=None),
+                     limit=lead.limit, replicates_needed=max((r.replicates_needed for r in per
+                                                              if r.replicates_needed is not None), default=None),
+                     band=lead.band, band_text=lead.band_text, groups=summary, group=lead.group,
+                     notes=[f"[{r.group}] {n}" for r in per for n in r.notes])
+    ps = [r.p_fail for r in per if r.p_fail is not None]
+    out.p_fail = min(1.0, G * min(ps)) if ps else None
+    if worst_v == PASS:
+        out.reason = f"every group passes ({G}); closest to its band: [{lead.group}] {lead.reason}"
+    out.notes.insert(0, f"{G} groups judged separately (fails at level/{G}): "
+                     + ", ".join(f"{r.group}: {r.verdict}" for r in per))
+    if rate.spec.fits_power_law:  # the common-slope fit, for plots
+        try:
+            out.fit = fit_rate(x, tab, rate.statistic, paired=paired, groups=groups,
+                               loglinear=(rate.kind == "geometric"), other_axes=others)
+        except Exception:  # noqa: BLE001
+            out.fit = lead.fit
+    return out
+
+
+def _check_group(rate: Rate, x, tab, floor, paired, level, others, group, pass_level=None) -> RateResult:
+    """One group's verdict; fails are tested at ``level``, passes at ``pass_level``."""
+    pass_level = pass_level or level
     n_rep = tab.shape[1]
-    if len(set(x.tolist())) < 3:
-        return RateResult(rate, INCONCLUSIVE, f"only {len(set(x.tolist()))} values of {rate.axis} to fit; need >= 3")
+    nx = len(set(x.tolist()))
+    if nx < 3:
+        return RateResult(rate, INCONCLUSIVE, f"only {nx} values of {rate.axis} to fit; need >= 3", group=group)
     if rate.kind == "limit":
-        return _check_limit(rate, x, tab, level, groups)
+        return _check_limit(rate, x, tab, level, pass_level, group)
 
     # noise floor: every point's statistic must stand clear of zero
     S = np.array([reduce(row, rate.statistic) for row in tab])
@@ -126,44 +221,85 @@ def check_rate(rate: Rate, points: Sequence[dict], table: np.ndarray, *, paired:
         need = int(math.ceil(n_rep * (3 / max(snr[i], 0.3)) ** 2))
         return RateResult(rate, INCONCLUSIVE,
                           f"at the Monte-Carlo noise floor: {rate.statistic}({rate.metric}) = {S[i]:.3g} +- {se[i]:.2g} "
-                          f"at {rate.axis}={x[i]:g}; need ~{need} replicates", replicates_needed=need)
+                          f"at {rate.axis}={x[i]:g} (signal/noise {snr[i]:.2g} < 3); ~{need} replicates bring it to 3",
+                          replicates_needed=need, group=group)
     if floor is not None:
         F = np.array([reduce(row, rate.statistic) for row in floor])
         last = x == x.max()
         if np.any(S[last] < 3 * F[last]):
             return RateResult(rate, INCONCLUSIVE,
                               f"signal within 3x of the sampling floor at {rate.axis}={x.max():g} "
-                              f"({S[last].min():.3g} vs floor {F[last].max():.3g}); use a larger reference sample")
-
+                              f"({S[last].min():.3g} vs floor {F[last].max():.3g}); use a larger reference sample",
+                              group=group)
     try:
-        fit = fit_rate(x, tab, rate.statistic, paired=paired, groups=groups,
-                       loglinear=(rate.kind == "geometric"), level=level, other_axes=others)
+        fit = fit_rate(x, tab, rate.statistic, paired=paired, loglinear=(rate.kind == "geometric"),
+                       level=pass_level, other_axes=others)
     except Exception as exc:  # noqa: BLE001
-        return RateResult(rate, ERROR, f"fit failed: {exc}")
-    lo, hi = _band(rate)
-    b, cl, ch = fit.slope, fit.ci_low, fit.ci_high
-    q = fit.quantile(level)
-    p_fail = min(fit.p_above(hi), fit.p_below(lo) if math.isfinite(lo) else 1.0)
-    res = RateResult(rate, INCONCLUSIVE, "", measured=b, ci_low=cl, ci_high=ch, p_fail=p_fail, fit=fit,
-                     detectable=float(q * fit.se + (rate.tolerance if rate.kind != "converges" else 0.0)))
-    what = "log(rho)" if rate.kind == "geometric" else "exponent"
-    band_txt = (f"[{lo:+.3f}, {hi:+.3f}]" if math.isfinite(lo) else f"<= {hi:+.3f}") if rate.kind != "converges" else "< 0"
-    ci_txt = f"measured {what} {_fmt(b)}, {100 * (1 - level):.0f}% CI [{_fmt(cl)}, {_fmt(ch)}]"
+        return RateResult(rate, ERROR, f"fit failed: {exc}", group=group)
+    res = _judge_exponent(rate, fit, level, pass_level, n_rep)
+    res.group = group
+    if rate.kind == "converges":
+        _judge_converges_value(res, rate, x, tab, level, pass_level)
+    if rate.kind == "converges" and rate.heuristic is not None:
+        res.notes.append(f"heuristic rate {rate.heuristic:+.3f} (reported, not tested)")
+    return res
 
-    curved = False
-    if fit.curvature and fit.curvature["p"] < level and abs(fit.curvature["slope_change"]) > max(rate.tolerance, 0.05):
-        curved = True
+
+def _local_scale(fit: FitResult) -> tuple[float, int | None]:
+    """Widening and dof for local slopes: the misfit left by a fit whose slope may drift
+    (quadratic in log x), with its t quantiles; without one, the global fit's."""
+    c = fit.curvature
+    if c and "scale_factor" in c:
+        return c["scale_factor"], c["df"]
+    return max(1.0, fit.scale_factor), fit.df
+
+
+def _widened(s: dict, fit: FitResult) -> float:
+    return s["se"] * _local_scale(fit)[0]
+
+
+def _local_q(fit: FitResult, alpha_two_sided: float) -> float:
+    df = _local_scale(fit)[1]
+    return float(stats.norm.ppf(1 - alpha_two_sided / 2) if df is None else stats.t.ppf(1 - alpha_two_sided / 2, df))
+
+
+def _local_inside(fit: FitResult, lo: float, hi: float, level: float) -> bool:
+    """Every local slope's CI, widened by the misfit and with t quantiles, in the band
+    (an intersection-union test: each at ``level``)."""
+    q = _local_q(fit, level)
+    sl = fit.local_slopes
+    return bool(sl) and all(lo <= s["slope"] - q * _widened(s, fit) and s["slope"] + q * _widened(s, fit) <= hi
+                            for s in sl)
+
+
+def _judge_exponent(rate: Rate, fit: FitResult, level: float, pass_level: float, n_rep: int) -> RateResult:
+    lo, hi = rate.spec.band(rate, fit.log_shift)
+    b, se = fit.slope, fit.se
+    qp = fit.quantile(pass_level)
+    cl, ch = b - qp * se, b + qp * se
+    p_fail = min(1.0, 2 * min(fit.p_above(hi), fit.p_below(lo) if math.isfinite(lo) else 1.0))
+    q80 = fit.quantile_one_sided(1 - POWER)
+    detect = float((fit.quantile(level) + q80) * se + (rate.tolerance if rate.kind != "converges" else 0.0))
+    res = RateResult(rate, INCONCLUSIVE, "", measured=b, ci_low=cl, ci_high=ch, p_fail=p_fail, fit=fit,
+                     detectable=detect, band=(lo, hi), band_text=rate.spec.band_text(rate, fit.log_shift))
+    what = rate.spec.parameter
+    band_txt = res.band_text if rate.kind != "converges" else "< 0"
+    ci_txt = f"measured {what} {_fmt(b)}, {100 * (1 - pass_level):.0f}% CI [{_fmt(cl)}, {_fmt(ch)}]"
+    if rate.log_power:
+        res.notes.append(f"up to logs: (log {rate.axis})^b with b in [{rate.log_power[0]:g}, {rate.log_power[1]:g}] "
+                         f"moves the fitted slope by b x {fit.log_shift:.3f}")
+
+    curved = bool(fit.curvature and fit.curvature["p"] < level
+                  and abs(fit.curvature["slope_change"]) > max(rate.tolerance, 0.05))
+    if curved:
         res.notes.append(f"curvature: local slope changes by {fit.curvature['slope_change']:+.2f} over the grid "
                          f"(p={fit.curvature['p']:.2g})")
-
-    # Points scattering far beyond their noise: one power law (with a common slope
-    # across the other axes) does not describe the sweep. The Birge-widened global CI
-    # still decides a pass; anything else is judged on the local slopes.
     misfit = fit.dof > 0 and stats.chi2.sf(fit.chi2, fit.dof) < level
     if misfit:
-        res.notes.append(f"misfit: chi2/dof = {fit.chi2 / fit.dof:.3g} (p={stats.chi2.sf(fit.chi2, fit.dof):.2g})")
+        res.notes.append(f"misfit: chi2/dof = {fit.chi2 / fit.dof:.3g} (p={stats.chi2.sf(fit.chi2, fit.dof):.2g}); "
+                         f"CIs widened by {fit.scale_factor:.2g}")
     inside = lo <= cl and ch <= hi
-    outside = (cl > hi) or (ch < lo)
+    outside = p_fail <= level
     if inside and not curved:
         res.verdict = PASS
         res.reason = f"{ci_txt} lies in the allowed band {band_txt}"
@@ -171,132 +307,185 @@ def check_rate(rate: Rate, points: Sequence[dict], table: np.ndarray, *, paired:
             res.notes.append("not tight: decays faster than the bound")
         if rate.kind == "geometric":
             res.reason += f" (rho = {math.exp(b):.3g}, bound {rate.predicted:g})"
-    elif curved or misfit:
-        _judge_locally(res, fit, rate, lo, hi, level, ci_txt, band_txt, "curved" if curved else "misfit")
-    elif outside:
-        res.verdict = FAIL
-        res.reason = f"{ci_txt} is outside the allowed band {band_txt}"
-    elif fit.scale_factor > 1 and _all_local_slopes_inside(fit, lo, hi, level):
-        # Mild misfit widens the global CI, but every local slope's CI lies in the band:
-        # an intersection-union test, each local test at `level` suffices.
+        return res
+    if (curved or fit.scale_factor > 1) and _local_inside(fit, lo, hi, pass_level):
         res.verdict = PASS
-        res.reason = (f"{ci_txt} is widened by misfit (chi2/dof {fit.scale_factor ** 2:.3g}), but every local slope's "
-                      f"{100 * (1 - level):.0f}% CI lies in the allowed band {band_txt}")
-        res.notes.append("passed on local slopes (the power law bends slightly within the band)")
-    else:
-        gap = min(abs(b - lo) if math.isfinite(lo) else math.inf, abs(hi - b))
-        half = ch - b
-        need = int(math.ceil(n_rep * (half / gap) ** 2)) if gap > 0 else None
-        res.replicates_needed = need
-        res.reason = (f"{ci_txt} straddles the band {band_txt}: too noisy to decide"
-                      + (f"; need ~{need} replicates" if need else ""))
-    if rate.kind == "converges" and rate.heuristic is not None:
-        res.notes.append(f"heuristic rate {rate.heuristic:+.3f} (reported, not tested)")
-    return res
-
-
-def _judge_locally(res: RateResult, fit: FitResult, rate: Rate, lo: float, hi: float, level: float,
-                   ci_txt: str, band_txt: str, why: str) -> None:
-    """One power law does not describe the sweep (curved, or misfit): pass only if every
-    local slope's CI is in the band (intersection-union test); fail if the last local
-    slope (the asymptotic end; per group, the worst) is clearly outside; else inconclusive."""
-    lasts = _last_local_slopes(fit)
-    last = max(lasts, key=lambda s: _band_distance(s["slope"], lo, hi) / max(s["se"], 1e-300))
-    z = stats.norm.ppf(1 - level / 2)
-    res.p_fail = min(_p_above(last, hi), _p_below(last, lo) if math.isfinite(lo) else 1.0)
-    last_txt = f"last local slope {last['slope']:+.3f} +- {last['se']:.3f} ({rate.axis} {last['from']:g} -> {last['to']:g})"
-    shape = "the sweep is curved" if why == "curved" else "one power law does not fit the sweep"
-    if _all_local_slopes_inside(fit, lo, hi, level):
-        res.verdict = PASS
-        res.reason = (f"{ci_txt}; {shape}, but every local slope's {100 * (1 - level):.0f}% CI lies in "
-                      f"the allowed band {band_txt}")
+        shape = "the sweep is curved" if curved else f"misfit widens it (chi2/dof {fit.scale_factor ** 2:.3g})"
+        res.reason = (f"{ci_txt}; {shape}, but every local slope's {100 * (1 - pass_level):.0f}% CI (widened alike) "
+                      f"lies in the allowed band {band_txt}")
         res.notes.append("passed on local slopes")
-    elif last["slope"] - z * last["se"] > hi or last["slope"] + z * last["se"] < lo:
-        res.verdict = FAIL
-        res.reason = f"{ci_txt}, but {shape}; the {last_txt} is outside the allowed band {band_txt}"
-    else:
-        res.reason = (f"{ci_txt}, but {shape} (not in the power-law regime yet); the {last_txt} "
-                      f"does not settle it against {band_txt}")
-
-
-def _last_local_slopes(fit: FitResult) -> list[dict]:
-    by_group: dict[str, dict] = {}
-    for s in fit.local_slopes:
-        if s["group"] not in by_group or s["to"] > by_group[s["group"]]["to"]:
-            by_group[s["group"]] = s
-    return list(by_group.values())
-
-
-def _all_local_slopes_inside(fit: FitResult, lo: float, hi: float, level: float) -> bool:
-    z = stats.norm.ppf(1 - level / 2)
-    slopes = fit.local_slopes
-    return bool(slopes) and all(lo <= s["slope"] - z * s["se"] and s["slope"] + z * s["se"] <= hi for s in slopes)
-
-
-def _band_distance(x: float, lo: float, hi: float) -> float:
-    return max(x - hi, lo - x, 0.0)
-
-
-def _p_above(s: dict, value: float) -> float:
-    return float(stats.norm.sf((s["slope"] - value) / s["se"])) if s["se"] > 0 else float(s["slope"] <= value)
-
-
-def _p_below(s: dict, value: float) -> float:
-    return float(stats.norm.cdf((s["slope"] - value) / s["se"])) if s["se"] > 0 else float(s["slope"] >= value)
-
-
-def _check_limit(rate: Rate, x: np.ndarray, tab: np.ndarray, level: float, groups: list[str] | None) -> RateResult:
-    """The statistic at the largest scale must be within ``target +- tolerance``;
-    a miss fails only when the distance to the target is not shrinking. With other
-    grid axes, the worst point at the largest scale decides, and so does its group's trend."""
-    xmax = x.max()
-    z = stats.norm.ppf(1 - level / 2)
-    S = np.array([reduce(row, rate.statistic) for row in tab])
-    se = np.array([jackknife_se(row, rate.statistic) for row in tab])
-    last = np.flatnonzero(x == xmax)
-    worst = last[np.argmax(np.abs(S[last] - rate.target))]
-    s, e = S[worst], se[worst]
-    lo, hi = rate.target - rate.tolerance, rate.target + rate.tolerance
-    cl, ch = s - z * e, s + z * e
-    info = {"axis_max": float(xmax), "value": float(s), "se": float(e), "ci": [float(cl), float(ch)],
-            "band": [lo, hi], "values": [float(v) for v in S], "x": [float(v) for v in x]}
-    res = RateResult(rate, INCONCLUSIVE, "", measured=float(s), ci_low=float(cl), ci_high=float(ch), limit=info,
-                     detectable=float(rate.tolerance + z * e))
-    txt = (f"{rate.statistic}({rate.metric}) at {rate.axis}={xmax:g} is {s:.4g}, {100 * (1 - level):.0f}% CI "
-           f"[{cl:.4g}, {ch:.4g}]")
-    # trend of the distance to the target in the worst point's group (log-log)
-    same = np.array([g == groups[worst] for g in groups]) if groups else np.ones(len(x), bool)
-    if groups:
-        info["group"] = groups[worst]
-    dist = np.abs(S - rate.target)[same]
-    xg = x[same]
-    trend = None
-    xs = sorted(set(xg.tolist()))
-    if len(xs) >= 3 and all(dist > 0):
-        mean_d = [float(np.mean(dist[xg == v])) for v in xs]
-        slope, _, _, _, serr = stats.linregress(np.log(xs), np.log(mean_d))
-        trend = {"slope": float(slope), "se": float(serr) if math.isfinite(serr) else 0.0}  # constant distances: linregress gives nan
-        info["trend"] = trend
-    if lo <= cl and ch <= hi:
-        res.verdict, res.reason = PASS, f"{txt} lies within {rate.target:g} +- {rate.tolerance:g}"
-        res.p_fail = 1.0
         return res
-    if ch < lo or cl > hi:
-        edge = hi if cl > hi else lo
-        zval = abs(s - edge) / e if e > 0 else math.inf
-        res.p_fail = float(stats.norm.sf(zval))
-        decreasing = trend is not None and trend["slope"] + 2 * trend["se"] < 0
-        if decreasing:
-            res.p_fail = 1.0
-            res.reason = (f"{txt}, outside {rate.target:g} +- {rate.tolerance:g}, but still approaching it "
-                          f"(distance ~ {rate.axis}^{trend['slope']:+.2f}): extend the grid")
-        else:
+    if outside:
+        above = b > hi
+        if curved:
+            last = _last_local(fit, above)
+            q = _local_q(fit, level)
+            w = _widened(last, fit)
+            agrees = (last["slope"] - q * w > hi) if above else (last["slope"] + q * w < lo)
+            last_txt = (f"last local slope {last['slope']:+.3f} +- {w:.3f} "
+                        f"({rate.axis} {last['from']:g} -> {last['to']:g})")
+            if not agrees:
+                res.reason = (f"{ci_txt} is outside the allowed band {band_txt}, but the sweep is curved and the "
+                              f"{last_txt} does not confirm it: not in the power-law regime yet; extend the grid")
+                return res
             res.verdict = FAIL
-            res.reason = f"{txt}, outside {rate.target:g} +- {rate.tolerance:g}, and not approaching it"
+            res.reason = (f"{ci_txt} is outside the allowed band {band_txt}; the sweep is curved and the "
+                          f"{last_txt} is outside too")
+            return res
+        res.verdict = FAIL
+        res.reason = f"{ci_txt} is outside the allowed band {band_txt} (p={p_fail:.2g})"
         return res
-    res.p_fail = 1.0
-    res.reason = f"{txt} straddles {rate.target:g} +- {rate.tolerance:g}: too noisy to decide"
+    res.replicates_needed, advice = _replicates_advice(fit, lo, hi, level, n_rep, misfit)
+    res.reason = f"{ci_txt} straddles the band {band_txt}: too noisy to decide; {advice}"
+    if curved:
+        res.reason = f"{ci_txt}, but the sweep is curved (not in the power-law regime yet) and straddles {band_txt}"
     return res
+
+
+def _last_local(fit: FitResult, above: bool) -> dict:
+    last_to = max(s["to"] for s in fit.local_slopes)
+    return next(s for s in fit.local_slopes if s["to"] == last_to)
+
+
+def _replicates_advice(fit: FitResult, lo: float, hi: float, level: float, n_rep: int, misfit: bool):
+    """Replicates at which this rule decides with 80% probability if the measured
+    exponent is the truth: (q + q80) se(n) <= distance to the nearest band edge."""
+    b, se = fit.slope, fit.se
+    if misfit:
+        return None, ("the points scatter beyond their noise (misfit): more replicates will not settle it, "
+                      "a wider grid may")
+    gap = min(abs(b - lo) if math.isfinite(lo) else math.inf, abs(hi - b))
+    z = stats.norm.ppf(1 - level / 2) + stats.norm.ppf(POWER)
+    if gap < se:
+        need = int(math.ceil(n_rep * z ** 2))
+        return need, (f"the exponent is within one standard error of the band's edge, so no replicate count can be "
+                      f"promised; at least ~{need} replicates")
+    need = int(math.ceil(n_rep * (z * se / gap) ** 2))
+    return need, f"~{need} replicates decide with 80% probability if the measured exponent is the truth"
+
+
+def _estimates(rate: Rate, x: np.ndarray, tab: np.ndarray) -> tuple[list[float], list[pointci.PointEstimate]]:
+    se_all = [jackknife_se(row, rate.statistic) for row in tab]
+    pooled = max([s for s in se_all if math.isfinite(s)], default=0.0)
+    xs = sorted(set(x.tolist()))
+    ests = []
+    for v in xs:
+        rows = tab[x == v]
+        ests.append(pointci.estimate(rows.ravel(), rate.statistic, fallback_se=pooled))
+    return xs, ests
+
+
+def _approaching(prev: pointci.PointEstimate, last: pointci.PointEstimate, toward_below: bool, level: float) -> bool:
+    """The statistic moved toward the band between the last two scales, significantly
+    (a test on replicate noise: not fooled by 1-2 residual degrees of freedom of a trend fit)."""
+    d = (prev.value - last.value) if toward_below else (last.value - prev.value)
+    if d <= 0:
+        return False
+    var = _var(prev) + _var(last)
+    if var <= 0:
+        return True
+    dof = max(min(prev.n, last.n) - 1, 1)
+    return d / math.sqrt(var) > stats.t.ppf(1 - level, dof)
+
+
+def _var(e: pointci.PointEstimate) -> float:
+    if e.method == "clopper-pearson":
+        p = (e.events + 0.5) / (e.n + 1.0)
+        return p * (1 - p) / e.n
+    return e.se ** 2
+
+
+def _value_test(est: pointci.PointEstimate, lo: float, hi: float, level: float, pass_level: float):
+    """(equivalence p (both one-sided tests), fail p (two-sided-equivalent), side of the miss)."""
+    p_hi = est.p_below(hi) if math.isfinite(hi) else 0.0
+    p_lo = est.p_above(lo) if math.isfinite(lo) else 0.0
+    p_equiv = max(p_hi, p_lo)
+    p_out_hi = est.p_above(hi) if math.isfinite(hi) else 1.0
+    p_out_lo = est.p_below(lo) if math.isfinite(lo) else 1.0
+    p_fail = min(1.0, 2 * min(p_out_hi, p_out_lo))
+    return p_equiv, p_fail, (p_out_hi <= p_out_lo)
+
+
+def _check_limit(rate: Rate, x, tab, level: float, pass_level: float, group: str) -> RateResult:
+    lo, hi = rate.spec.value_band(rate)
+    xs, ests = _estimates(rate, x, tab)
+    last, first = ests[-1], ests[0]
+    q = float(stats.t.ppf(1 - pass_level / 2, max(last.n - 1, 1)))
+    cl, ch = last.lower(pass_level / 2), last.upper(pass_level / 2)
+    q80 = float(stats.t.ppf(POWER, max(last.n - 1, 1)))
+    se_det = last.se if last.se > 0 else math.sqrt(_var(last))
+    info = {"axis_max": float(xs[-1]), "value": float(last.value), "se": float(last.se), "ci": [float(cl), float(ch)],
+            "band": [lo, hi], "values": [float(e.value) for e in ests], "x": [float(v) for v in xs],
+            "interval": last.method, "group": group, "value_at_smallest": float(first.value)}
+    res = RateResult(rate, INCONCLUSIVE, "", measured=float(last.value), ci_low=float(cl), ci_high=float(ch),
+                     limit=info, detectable=float(rate.tolerance + (q + q80) * se_det), band=(lo, hi),
+                     band_text=rate.spec.band_text(rate), group=group)
+    txt = (f"{rate.statistic}({rate.metric}) at {rate.axis}={xs[-1]:g} is {last.value:.4g}, "
+           f"{100 * (1 - pass_level):.0f}% CI [{cl:.4g}, {ch:.4g}]"
+           + (" (exact binomial)" if last.method == "clopper-pearson" else ""))
+    band = f"{rate.target:g} +- {rate.tolerance:g}"
+    if not last.usable:
+        res.reason = f"{txt}: every replicate at every scale is identical, so there is no error bar; cannot decide"
+        return res
+    p_equiv, p_fail, miss_above = _value_test(last, lo, hi, level, pass_level)
+    res.p_fail = p_fail
+    if p_equiv <= pass_level:
+        if lo <= first.value <= hi:
+            res.reason = (f"{txt} lies within {band}, but the limit is presumed, not observed: already inside the "
+                          f"band at the smallest scale ({rate.axis}={xs[0]:g}: {first.value:.4g}); start the grid "
+                          f"where the statistic is still outside")
+            return res
+        res.verdict, res.reason = PASS, f"{txt} lies within {band} (two one-sided tests)"
+        return res
+    if p_fail <= level:
+        if len(ests) >= 2 and _approaching(ests[-2], last, miss_above, level):
+            res.reason = f"{txt}, outside {band}, but still approaching it: extend the grid"
+            return res
+        res.verdict = FAIL
+        res.reason = f"{txt}, outside {band}, and not approaching it (p={p_fail:.2g})"
+        return res
+    need = last.replicates_to_show_below(hi, pass_level, stats.norm.ppf(POWER)) if math.isinf(lo) or lo <= 0 else None
+    res.replicates_needed = need
+    res.reason = f"{txt} straddles {band}: too noisy to decide" + (f"; ~{need} replicates would" if need else "")
+    return res
+
+
+def _judge_converges_value(res: RateResult, rate: Rate, x, tab, level: float, pass_level: float) -> None:
+    """converges also needs the statistic at the largest scale below ``below``: two
+    tests (exponent < 0, value <= below), each able to fail the rate (Bonferroni: 2 p)."""
+    if rate.below is None:
+        if res.verdict == PASS:
+            res.verdict = INCONCLUSIVE
+            res.reason += ("; but a decreasing statistic may converge to a wrong limit: the rate must state `below=` "
+                           "(the statistic at the largest scale) to pass")
+        return
+    xs, ests = _estimates(rate, x, tab)
+    last = ests[-1]
+    p_equiv, p_val, _ = _value_test(last, -math.inf, rate.below, level, pass_level)
+    if len(ests) >= 2 and _approaching(ests[-2], last, True, level):
+        p_val = 1.0  # still decreasing toward `below`: not (yet) a wrong limit
+    ch = last.upper(pass_level)
+    res.limit = {"axis_max": float(xs[-1]), "value": float(last.value), "upper": float(ch), "below": rate.below,
+                 "interval": last.method}
+    val_txt = (f"{rate.statistic}({rate.metric}) at {rate.axis}={xs[-1]:g} is {last.value:.4g} "
+               f"(upper {100 * (1 - pass_level):.0f}% bound {ch:.4g}) against <= {rate.below:g}")
+    p_exp = res.p_fail if res.p_fail is not None else 1.0
+    res.p_fail = min(1.0, 2 * min(p_exp, p_val))
+    if res.p_fail <= level:
+        res.verdict = FAIL
+        if p_val < p_exp:
+            res.reason = f"{val_txt}: converges to a wrong limit (above it and no longer approaching it)"
+        return
+    if res.verdict == FAIL:
+        res.verdict = INCONCLUSIVE
+        res.reason += "; but two tests (exponent and value) are made: the exponent's p does not survive"
+    elif res.verdict == PASS and p_equiv > pass_level:
+        res.verdict = INCONCLUSIVE
+        res.reason += f"; but {val_txt}: not shown below it"
+    elif res.verdict == PASS:
+        res.reason += f"; {val_txt}"
+    else:
+        res.notes.append(val_txt)
 
 
 def holm(pvalues: Sequence[float], level: float) -> list[bool]:
@@ -312,12 +501,30 @@ def holm(pvalues: Sequence[float], level: float) -> list[bool]:
     return reject
 
 
+def judge_claim(results: Sequence[RateResult], level: float) -> None:
+    """Confirm the provisional fails of ONE claim's rates (or one mutant's) by Holm at
+    the claim's ``level`` over that claim's rates (in place). Never pass the results of
+    several claims: a claim's verdict must not depend on which other claims ran."""
+    m = len(results)
+    cands = [r for r in results if r.verdict == FAIL]
+    if not cands:
+        return
+    ps = [r.p_fail if r.p_fail is not None else 0.0 for r in cands] + [1.0] * (m - len(cands))
+    keep = holm(ps, level)[: len(cands)]
+    for r, ok in zip(cands, keep):
+        if not ok:
+            r.verdict = INCONCLUSIVE
+            r.reason += f"; but p={r.p_fail:.2g} does not survive Holm over the claim's {m} rates at {level:g}"
+
+
 def finalize(results: Sequence[RateResult], level: float, family_size: int | None = None,
              bonferroni: bool = False) -> None:
-    """Confirm provisional fails against the family-wise level (in place).
-
-    ``bonferroni`` uses level/family_size for every rate (used for mutants, so a
-    mutant is caught under a check at least as strict as the claims got)."""
+    """Deprecated (run-wide family): use :func:`judge_claim` per claim. Kept so callers
+    written against the old API still work; with one claim's results and no
+    ``family_size`` it is judge_claim."""
+    if family_size in (None, len(results)) and not bonferroni:
+        judge_claim(results, level)
+        return
     cands = [r for r in results if r.verdict == FAIL]
     m = family_size or len(results)
     if not cands:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from claimcheck.claim import Rate
-from claimcheck.verdict import check_rate, finalize
+from claimcheck.verdict import check_rate, judge_claim
 
 X = np.array([64.0, 256.0, 1024.0, 4096.0, 16384.0])
 
@@ -19,7 +19,7 @@ def points(x=X, axis="N"):
     return [{axis: float(v)} for v in x]
 
 
-def verdict_for(rate: Rate, table, x=X, paired=False, family=1):
+def verdict_for(rate: Rate, table, x=X, paired=False):
     res = check_rate(rate, points(x, rate.axis), table, paired=paired)
-    finalize([res], 0.05, family_size=family)
+    judge_claim([res], 0.05)
     return res
