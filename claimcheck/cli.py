@@ -42,19 +42,50 @@ def cmd_list(args) -> int:
     return 1 if errors else 0
 
 
+EXIT_CODES = """exit codes:
+  0  every claim passed (inconclusive too, unless --strict)
+  1  a claim failed, or errored in its simulation, or a claim file did not load, or a mutant
+     was missed (--mutants), or a claim was inconclusive under --strict
+  2  usage error (unknown profile or claim id, unreachable scheduler); nothing is written
+  3  incomplete: a measurement could not be made (interrupted, timeout, dead worker, lost
+     scheduler, full disk, read-only or corrupt store); what was stored is kept: run again
+"""
+
+
+def _err(message: str) -> None:
+    print(f"claimcheck: error: {message}", file=sys.stderr)
+
+
 def cmd_run(args) -> int:
     from .outputs import terminal_table, write_all
-    from .runner import RunOptions, run
+    from .runner import EXIT_INCOMPLETE, EXIT_USAGE, OutputError, RunOptions, UsageError, locked, run
+    from .store import StoreError, explain
 
+    if args.timeout is not None and not args.timeout > 0:
+        _err(f"--timeout must be a positive number of seconds, got {args.timeout}")
+        return EXIT_USAGE
     opts = RunOptions(patterns=args.ids, profile=args.profile, seed=args.seed, scheduler=args.scheduler,
                       jobs=args.jobs, mutants=args.mutants, out=Path(args.out), store=Path(args.store),
                       claims_dirs=_claims_dirs(args), strict=args.strict, progress=not args.no_progress,
-                      artefacts=not args.no_artefacts)
+                      artefacts=not args.no_artefacts, timeout=args.timeout)
     try:
-        result = run(opts)
-    except (SchedulerError, UnknownProfile) as exc:
-        print(f"claimcheck: error: {exc}", file=sys.stderr)
-        return 2
+        with locked(opts, wait_message=lambda m: print(f"claimcheck: {m}", file=sys.stderr, flush=True)):
+            try:
+                result = run(opts)
+            except (SchedulerError, UnknownProfile, UsageError) as exc:
+                _err(str(exc))
+                return EXIT_USAGE
+            try:
+                return _write_outputs(args, opts, result, write_all, terminal_table)
+            except OSError as exc:
+                _err(explain(exc, opts.out) + " (the measurements are stored: `claimcheck report` rebuilds the report)")
+                return EXIT_INCOMPLETE
+    except (StoreError, OutputError) as exc:
+        _err(str(exc))
+        return EXIT_INCOMPLETE
+
+
+def _write_outputs(args, opts, result, write_all, terminal_table) -> int:
     paths = write_all(result.document, opts.out)
     if not args.no_html:
         try:
@@ -112,8 +143,12 @@ def cmd_show(args) -> int:
 def cmd_report(args) -> int:
     from .report import ReportError, build_report
 
+    from filelock import FileLock
+
     try:
-        index = build_report(out=Path(args.out), store=Path(args.store), run=args.run)
+        Path(args.out).mkdir(parents=True, exist_ok=True)
+        with FileLock(str(Path(args.out) / ".claimcheck.lock")):   # never two writers in one folder
+            index = build_report(out=Path(args.out), store=Path(args.store), run=args.run)
     except ReportError as exc:
         print(f"claimcheck: error: {exc}", file=sys.stderr)
         return 2
@@ -135,7 +170,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--format", choices=["text", "json"], default="text")
     sp.set_defaults(func=cmd_list)
 
-    sp = sub.add_parser("run", help="run claims and write verdicts and reports")
+    sp = sub.add_parser("run", help="run claims and write verdicts and reports", epilog=EXIT_CODES,
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
     common(sp)
     sp.add_argument("ids", nargs="*", help="claim ids or globs (default: all)")
     sp.add_argument("--profile", default="quick", help="grid profile: quick (CI) or full (paper scale)")
@@ -148,6 +184,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--no-progress", action="store_true")
     sp.add_argument("--no-html", action="store_true", help="skip the HTML report")
     sp.add_argument("--no-artefacts", action="store_true", help="skip the claims' figures")
+    sp.add_argument("--timeout", type=float, metavar="SECONDS",
+                    help="time limit per replicate (overrides the claims' timeout=); a replicate past it is an "
+                         "error naming the claim, point and replicate, and the run exits 3")
     sp.set_defaults(func=cmd_run)
 
     sp = sub.add_parser("show", help="a claim's statement, rates and last results")
@@ -169,19 +208,34 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _terminate_as_interrupt(signum, frame):
-    raise KeyboardInterrupt   # SIGTERM (kill, CI timeouts) takes the Ctrl-C path: stop, keep, report
+_stopping = False
+
+
+def _on_stop_signal(signum, frame):
+    """SIGTERM (kill, CI timeouts) and Ctrl-C: the first stops the run (workers are
+    terminated, what was stored is kept, the report is written, exit 3); a second one,
+    while that cleanup runs, exits at once (workers die with their parent)."""
+    global _stopping
+    if _stopping:
+        os.write(2, b"claimcheck: stopped at once (second signal); stored measurements are kept\n")
+        os._exit(3)
+    _stopping = True
+    raise KeyboardInterrupt
 
 
 def main(argv=None) -> int:
+    global _stopping
     args = build_parser().parse_args(argv)
+    _stopping = False
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _terminate_as_interrupt)
+        signal.signal(signal.SIGTERM, _on_stop_signal)
+        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:   # not when started with SIGINT ignored
+            signal.signal(signal.SIGINT, _on_stop_signal)
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
-        print("claimcheck: interrupted", file=sys.stderr)
-        return 130
+        print("claimcheck: interrupted; what was stored is kept: run again to resume", file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":

@@ -135,12 +135,21 @@ def _one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}{where}"
 
 
+def invalid_claim(exc: ClaimDefinitionError, path: str | Path) -> str:
+    """'invalid claim: <why> (line N)', N the line in the user's file that built the
+    object (the `Claim(` call), not a line of claimcheck's own source."""
+    target = str(Path(path).resolve())
+    lines = [f.lineno for f in traceback.extract_tb(exc.__traceback__)
+             if str(Path(f.filename).resolve()) == target]
+    return f"invalid claim: {exc}" + (f" (line {lines[-1]})" if lines else "")
+
+
 def load_file(path: str | Path) -> tuple[list[Claim], list[LoadError]]:
     path = Path(path)
     try:
         module = load_module(path)
     except ClaimDefinitionError as exc:
-        return [], [LoadError(str(path), f"invalid claim: {exc}")]
+        return [], [LoadError(str(path), invalid_claim(exc, path))]
     except BaseException as exc:  # noqa: BLE001 - a user file may raise anything
         if isinstance(exc, KeyboardInterrupt):
             raise
@@ -199,13 +208,17 @@ def _entry_point_claims() -> tuple[list[Claim], list[LoadError]]:
 
 
 def discover(dirs: list[str | Path] | None = None, entry_points: bool = True) -> tuple[list[Claim], list[LoadError]]:
-    """All claims in ``dirs`` (default ``./claims``) plus installed entry points."""
+    """All claims in ``dirs`` (default ``./claims``) plus installed entry points.
+
+    A folder named explicitly must exist; the default ``./claims`` may be missing (a
+    project whose claims all come from entry points)."""
     claims: list[Claim] = []
     errors: list[LoadError] = []
     for d in (default_claims_dirs() if dirs is None else dirs):  # [] means: no folders, entry points only
         d = Path(d)
         if not d.is_dir():
-            errors.append(LoadError(str(d), "claims folder does not exist"))
+            if dirs is not None:
+                errors.append(LoadError(str(d), "claims folder does not exist"))
             continue
         for path in sorted(d.glob("*.py")):
             if path.name.startswith("_"):

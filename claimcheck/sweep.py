@@ -6,11 +6,18 @@ runs in a local process pool or on a Dask cluster.
 """
 from __future__ import annotations
 
+import contextlib
+import io
 import itertools
 import math
+import os
+import signal
+import threading
 import time
 import traceback
 from concurrent.futures import Future, as_completed
+from concurrent.futures import TimeoutError as FutureTimeout
+from pathlib import Path
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping
 
@@ -35,6 +42,7 @@ class Task:
     master_seed: int
     common_random_numbers: bool
     keep: tuple[int, ...] = ()   # if given, the replicates whose rows are returned (the rest are stored)
+    timeout: float | None = None  # seconds per replicate (None: no limit)
 
     def point_dicts(self) -> list[dict]:
         return [dict(p) for p in self.points]
@@ -47,6 +55,32 @@ class Task:
     def size(self) -> int:
         return len(self.points) * len(self.kept)
 
+    def where(self) -> str:
+        """'claim X (mutant M), point {...}, replicates a-b': names a task in an error."""
+        pts = [point_key(p) for p in self.point_dicts()]
+        reps = self.kept
+        r = f"replicate {reps[0]}" if len(reps) == 1 else f"replicates {reps[0]}-{reps[-1]}"
+        who = f"claim {self.claim_id}" + (f" (mutant {self.variant})" if self.variant else "")
+        return f"{who}, point {pts[0] if len(pts) == 1 else f'{len(pts)} points'}, {r}"
+
+
+# Error rows whose message starts with one of these are measurements that could not be
+# made (infrastructure), not a simulation that broke: the run is "incomplete" (exit 3).
+INFRASTRUCTURE_ERRORS = ("timeout:", "worker died:", "worker failed:")
+
+
+def is_infrastructure_error(message: str | None) -> bool:
+    return bool(message) and message.startswith(INFRASTRUCTURE_ERRORS)
+
+
+class ReplicateTimeout(BaseException):
+    """A simulation outlived its time limit. A BaseException, so that a claim's own
+    ``except Exception`` does not swallow it."""
+
+
+class WorkerExit(BaseException):
+    """A claim called os._exit in an in-process run (--jobs 1)."""
+
 
 def grid_points(grid: Mapping[str, Iterable[Any]]) -> list[dict]:
     axes = list(grid)
@@ -54,7 +88,7 @@ def grid_points(grid: Mapping[str, Iterable[Any]]) -> list[dict]:
 
 
 def plan(claim: Claim, version: str, variant: str, profile: str, master_seed: int,
-         done: set[tuple[str, int]] = frozenset()) -> list[Task]:
+         done: set[tuple[str, int]] = frozenset(), timeout: float | None = None) -> list[Task]:
     """Tasks for every (point, replicate) not already in ``done``.
 
     Default (``claim.group_by == "point"``): one grid point per task, one batch of
@@ -62,18 +96,20 @@ def plan(claim: Claim, version: str, variant: str, profile: str, master_seed: in
     resumed run gives each replicate the same batch-mates as an uninterrupted one: a
     batch with stored members is recomputed whole and only its missing rows are kept,
     which keeps a vectorised simulate_batch bit-identical across resumes (the
-    reproducibility contract). ``group_by == "replicate"``: one replicate per task with *every* grid
+    reproducibility contract). ``timeout`` (seconds per replicate) overrides the
+    claim's ``timeout``. ``group_by == "replicate"``: one replicate per task with *every* grid
     point it still lacks, so that an expensive computation the replicate shares across
     the grid (a reference run under common random numbers) is done once, in one worker.
     """
     n_rep = claim.n_replicates(profile)
     size = max(1, int(claim.batch_size))
     pts = grid_points(claim.grid(profile))
+    limit = timeout if timeout else getattr(claim, "timeout", None)
 
     def task(points, reps, keep=()):
         return Task(claim.module_file or "", claim.id, version, variant,
                     tuple(tuple(sorted(p.items())) for p in points), tuple(reps), int(master_seed),
-                    bool(claim.common_random_numbers), tuple(keep))
+                    bool(claim.common_random_numbers), tuple(keep), float(limit) if limit else None)
 
     tasks = []
     if claim.group_by == "replicate":
@@ -104,8 +140,7 @@ def _find_claim(task: Task) -> Claim:
 
 def _clean_metrics(out: Any) -> dict[str, float]:
     """Keep scalar metrics; reject NaN/inf so a broken simulation is an error, not data."""
-    if not isinstance(out, Mapping):
-        raise TypeError(f"simulate must return a dict of metrics, got {type(out).__name__}")
+    _require_dict(out)
     clean = {}
     for k, v in out.items():
         if np.ndim(v) != 0:
@@ -119,15 +154,62 @@ def _clean_metrics(out: Any) -> dict[str, float]:
     return clean
 
 
+def _require_dict(out: Any) -> None:
+    if not isinstance(out, Mapping):
+        hint = " (a missing `return`?)" if out is None else ""
+        raise TypeError(f"simulate must return a dict of metrics, got {type(out).__name__}{hint}")
+
+
 def _apply_reducers(claim: Claim, out: Mapping[str, Any], point: Mapping[str, Any]) -> dict:
+    _require_dict(out)
     out = dict(out)
     for name, fn in (claim.reducers or {}).items():
         out[name] = fn(out, point)
     return out
 
 
+@contextlib.contextmanager
+def time_limit(seconds: float | None):
+    """Raise ReplicateTimeout in the block after ``seconds`` (SIGALRM: main thread on
+    POSIX only, i.e. pool workers and --jobs 1; elsewhere, e.g. Dask's worker threads,
+    no limit). Code stuck in C without returning to Python is stopped by the pool's
+    hard limit instead (sweep.execute)."""
+    if not seconds or not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_alarm(signum, frame):
+        raise ReplicateTimeout()
+
+    old = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, float(seconds))
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+LOG_LIMIT = 256 * 1024   # characters of a task's printed output kept for its claim's log
+
+
 def run_task(task: Task) -> list[dict]:
-    """Run one task in a worker. Never raises: failures become error rows."""
+    """Run one task in a worker. Never raises: failures become error rows.
+
+    What the claim prints goes to the first row's ``log`` (written to the claim's log
+    file by the caller), not to the terminal: a chatty claim does not bury the verdicts."""
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(buf):
+        rows = _run_task(task)
+    text = buf.getvalue()
+    if text and rows:
+        if len(text) > LOG_LIMIT:
+            text = text[:LOG_LIMIT] + f"\n[... {len(text) - LOG_LIMIT} more characters dropped]\n"
+        rows[0]["log"] = text
+    return rows
+
+
+def _run_task(task: Task) -> list[dict]:
     base = {"claim_version": task.claim_version, "claim_id": task.claim_id, "variant": task.variant,
             "master_seed": task.master_seed}
     try:
@@ -153,10 +235,12 @@ def _run_point(claim: Claim, simulate, simulate_batch, task: Task, point: dict, 
     seed_point = None if task.common_random_numbers else point
     rngs = [rng_for(task.claim_id, seed_point, r, task.master_seed) for r in task.replicates]
     rows = []
+    limit = task.timeout
     if simulate_batch is not None:
         t0 = time.perf_counter()
         try:
-            outs = list(simulate_batch(point, rngs))
+            with time_limit(limit * len(rngs) if limit else None):
+                outs = list(simulate_batch(point, rngs))
             if len(outs) != len(rngs):
                 raise ValueError(f"simulate_batch returned {len(outs)} results for {len(rngs)} replicates")
             cleaned = [_clean_metrics(_apply_reducers(claim, o, point)) for o in outs]
@@ -166,24 +250,101 @@ def _run_point(claim: Claim, simulate, simulate_batch, task: Task, point: dict, 
         except BaseException as exc:  # noqa: BLE001 - fall back to one replicate at a time to locate the error
             if isinstance(exc, KeyboardInterrupt):
                 raise
+            if isinstance(exc, ReplicateTimeout):   # re-running replicate by replicate would time out again
+                reps = task.replicates
+                msg = (f"timeout: simulate_batch gave no result within {limit * len(rngs):g} s "
+                       f"({limit:g} s per replicate): claim {task.claim_id}, point {point_key(point)}, "
+                       f"replicates {reps[0]}-{reps[-1]}")
+                return [dict(base, replicate=r, status="error", metrics=None, error=msg, seconds=limit)
+                        for r in reps]
             rngs = [rng_for(task.claim_id, seed_point, r, task.master_seed) for r in task.replicates]
             simulate = (lambda p, g, _b=simulate_batch: _b(p, [g])[0])
     for r, rng in zip(task.replicates, rngs):
         t0 = time.perf_counter()
         try:
-            with np.errstate(all="ignore"):
+            with np.errstate(all="ignore"), time_limit(limit):
                 metrics = _clean_metrics(_apply_reducers(claim, simulate(point, rng), point))
             rows.append(dict(base, replicate=r, status="ok", metrics=metrics, error=None,
                              seconds=time.perf_counter() - t0))
         except BaseException as exc:  # noqa: BLE001
             if isinstance(exc, KeyboardInterrupt):
                 raise
-            tb = traceback.extract_tb(exc.__traceback__)
-            where = f" at {tb[-1].filename.rsplit('/', 1)[-1]}:{tb[-1].lineno}" if tb else ""
             rows.append(dict(base, replicate=r, status="error", metrics=None,
-                             error=f"{type(exc).__name__}: {exc}{where} (point {point_key(point)}, replicate {r})",
-                             seconds=time.perf_counter() - t0))
+                             error=_error_message(exc, task, point, r), seconds=time.perf_counter() - t0))
     return rows
+
+
+def _user_frame(exc: BaseException):
+    """The innermost traceback frame outside claimcheck itself (the claim's own code),
+    else the innermost frame."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    here = str(Path(__file__).resolve().parent)
+    mine = [f for f in frames if not str(Path(f.filename).resolve()).startswith(here)]
+    return (mine or frames or [None])[-1]
+
+
+def _error_message(exc: BaseException, task: Task, point: dict, replicate: int) -> str:
+    where_run = f"claim {task.claim_id}" + (f" (mutant {task.variant})" if task.variant else "")
+    where_run += f", point {point_key(point)}, replicate {replicate}"
+    if isinstance(exc, ReplicateTimeout):
+        return f"timeout: no result within {task.timeout:g} s: {where_run}"
+    frame = _user_frame(exc)
+    at = f" at {frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}" if frame else ""
+    if isinstance(exc, WorkerExit):
+        return f"worker died: {exc}{at}: {where_run}"
+    return f"{type(exc).__name__}: {exc}{at} (point {point_key(point)}, replicate {replicate})"
+
+
+@contextlib.contextmanager
+def _exit_is_an_error():
+    """In an in-process run (--jobs 1) a claim's os._exit would end claimcheck with no
+    output and leave the run "running": turn it into an error for that task. A forked
+    child of the claim still exits for real."""
+    real, pid = os._exit, os.getpid()
+
+    def refuse(code):
+        if os.getpid() != pid:
+            real(code)
+        raise WorkerExit(f"the claim called os._exit({code})")
+
+    os._exit = refuse
+    try:
+        yield
+    finally:
+        os._exit = real
+
+
+def _failed_rows(task: Task, message: str) -> list[dict]:
+    return [{"claim_version": task.claim_version, "claim_id": task.claim_id, "variant": task.variant,
+             "point_key": point_key(p), "master_seed": task.master_seed, "replicate": r,
+             "status": "error", "metrics": None, "seconds": 0.0, "error": message}
+            for p in task.point_dicts() for r in task.kept]
+
+
+def _hard_limit(task: Task) -> float | None:
+    """The pool's limit for a whole task: the per-replicate limit times its replicates,
+    plus slack (the in-worker limit usually fires first and names the replicate)."""
+    if not task.timeout:
+        return None
+    return task.timeout * (len(task.replicates) * len(task.points) + 1) + 5.0
+
+
+def _failure_message(exc: BaseException, task: Task) -> str:
+    """Why a task's future failed (the worker, not the simulation): names the task."""
+    try:
+        from pebble import ProcessExpired
+    except ImportError:  # pragma: no cover - pebble is a dependency
+        ProcessExpired = ()  # noqa: N806
+    if isinstance(exc, FutureTimeout):
+        return (f"timeout: no result within {_hard_limit(task):g} s ({task.timeout:g} s per replicate; "
+                f"the worker was stopped): {task.where()}")
+    if ProcessExpired and isinstance(exc, ProcessExpired):
+        code = getattr(exc, "exitcode", None)
+        cause = (f"killed by signal {signal.Signals(-code).name}" if isinstance(code, int) and code < 0
+                 else f"exit code {code}")
+        hint = " (out of memory?)" if code == -signal.SIGKILL else ""
+        return f"worker died: {cause}{hint} while running {task.where()}"
+    return f"worker failed: {type(exc).__name__}: {exc} while running {task.where()}"
 
 
 def execute(tasks: list[Task], executor, on_rows: Callable[[list[dict]], None],
@@ -198,12 +359,16 @@ def execute(tasks: list[Task], executor, on_rows: Callable[[list[dict]], None],
     if isinstance(executor, InlineExecutor):
         # in-process: run and hand over task by task (submitting all first would run every
         # task before the first is stored, and an interrupted run would keep nothing)
-        for task in tasks:
-            on_rows(run_task(task))
-            if progress:
-                progress(task.size)
+        with _exit_is_an_error():
+            for task in tasks:
+                on_rows(run_task(task))
+                if progress:
+                    progress(task.size)
         return
-    futures: dict[Future, Task] = {executor.submit(run_task, t): t for t in tasks}
+    if hasattr(executor, "schedule"):   # the local pool: a hard time limit per task
+        futures: dict[Future, Task] = {executor.schedule(run_task, (t,), timeout=_hard_limit(t)): t for t in tasks}
+    else:
+        futures = {executor.submit(run_task, t): t for t in tasks}
     try:
         for fut in as_completed(futures):
             task = futures[fut]
@@ -212,11 +377,7 @@ def execute(tasks: list[Task], executor, on_rows: Callable[[list[dict]], None],
             except BaseException as exc:  # noqa: BLE001 - the worker died or the cluster failed
                 if isinstance(exc, KeyboardInterrupt):
                     raise
-                rows = [{"claim_version": task.claim_version, "claim_id": task.claim_id, "variant": task.variant,
-                         "point_key": point_key(p), "master_seed": task.master_seed, "replicate": r,
-                         "status": "error", "metrics": None, "seconds": 0.0,
-                         "error": f"worker failed: {type(exc).__name__}: {exc}"}
-                        for p in task.point_dicts() for r in task.kept]
+                rows = _failed_rows(task, _failure_message(exc, task))
             on_rows(rows)
             if progress:
                 progress(task.size)
@@ -249,45 +410,84 @@ def _progress_bar(total: int, enabled: bool, desc: str):
 
 
 def measure(store, items, profile: str, *, jobs: int | None = None, scheduler: str | None = None,
-            progress: bool = False, desc: str = "measuring") -> Measured:
+            progress: bool = False, desc: str = "measuring", timeout: float | None = None,
+            log_dir: Path | None = None) -> Measured:
     """Measure every ``(claim, version, variant, master_seed)`` in ``items`` that the
     store does not hold yet, on one executor, storing each batch as it arrives.
 
-    Ctrl-C stops it (``interrupted=True``); what was stored stays, a re-run resumes.
-    An unreachable scheduler raises executors.SchedulerError before anything runs.
+    Ctrl-C (or SIGTERM) stops it (``interrupted=True``) and terminates the pool's
+    workers at once, busy or not; what was stored stays, a re-run resumes. Any other
+    exception (a full disk) also stops the workers, then propagates. An unreachable
+    scheduler raises executors.SchedulerError before anything runs. ``timeout``:
+    seconds per replicate (overrides the claims' own). What the claims print goes to
+    ``log_dir/<claim id>.log``.
     """
     from .executors import make_executor
 
     tasks, reused, computed = [], {}, {}
     for claim, version, variant, seed in items:
         done = store.done_keys(version, variant, seed)
-        tasks.extend(plan(claim, version, variant, profile, seed, done))
+        tasks.extend(plan(claim, version, variant, profile, seed, done, timeout=timeout))
         reused[(claim.id, variant, seed)] = len(done)
         computed.setdefault(claim.id, 0)
     total = sum(t.size for t in tasks)
     bar = _progress_bar(total, progress, desc)
+    logs = ClaimLogs(log_dir, {t.claim_id for t in tasks})
 
     def on_rows(rows):
         store.put(rows)
+        logs.write(rows)
         for r in rows:
             computed[r["claim_id"]] = computed.get(r["claim_id"], 0) + 1
 
     result = Measured(total, computed, reused)
     executor = None
+    finished = False
     try:
         if tasks:
             executor = make_executor(jobs, scheduler)
             execute(tasks, executor, on_rows, progress=(bar.update if bar else None))
+        finished = True
     except KeyboardInterrupt:
         result.interrupted = True
     finally:
         if bar:
             bar.close()
         if executor is not None:
+            if not finished:
+                stop_workers(executor)   # first: shutdown() would leave busy workers running
             try:
-                executor.shutdown(wait=not result.interrupted, cancel_futures=True)
+                executor.shutdown(wait=finished, cancel_futures=not finished)
             except TypeError:
-                executor.shutdown(wait=not result.interrupted)
-            if result.interrupted:
-                stop_workers(executor)
+                executor.shutdown(wait=finished)
     return result
+
+
+class ClaimLogs:
+    """What claims print, one file per claim (``<claim id>.log``), capped in size."""
+
+    LIMIT = 4 * 1024 * 1024
+
+    def __init__(self, folder: Path | None, claim_ids):
+        self.folder = Path(folder) if folder else None
+        self.sizes: dict[str, int] = {}
+        if self.folder:
+            for cid in claim_ids:   # this run's output replaces the last run's
+                (self.folder / f"{cid}.log").unlink(missing_ok=True)
+
+    def write(self, rows) -> None:
+        text = rows[0].get("log") if rows and self.folder else None
+        if not text:
+            return
+        cid = rows[0]["claim_id"]
+        used = self.sizes.get(cid, 0)
+        if used >= self.LIMIT:
+            return
+        head = f"--- {rows[0]['variant'] or 'claim'}, point {rows[0]['point_key']}, from replicate {rows[0]['replicate']}\n"
+        chunk = head + text
+        if used + len(chunk) > self.LIMIT:
+            chunk = chunk[: self.LIMIT - used] + "\n[log truncated: more than 4 MB]\n"
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with open(self.folder / f"{cid}.log", "a", encoding="utf-8") as fh:
+            fh.write(chunk)
+        self.sizes[cid] = used + len(chunk)
