@@ -1,29 +1,45 @@
-"""Machine- and CI-facing outputs of a run: results.json, junit.xml, summary.md, and
-the terminal table."""
+"""Machine- and CI-facing outputs of a run: results.json, junit.xml, summary.md, the
+terminal table, and GitHub Actions' job summary and annotations.
+
+Every file goes to a unique temporary name in its folder and is renamed into place
+(``os.replace`` is atomic on POSIX and Windows), so a reader never sees half a file and
+two runs writing one folder never trip over a shared temporary name.
+"""
 from __future__ import annotations
 
+import datetime as _dt
 import json
 import math
+import os
+import socket
+import tempfile
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-WORD = {"pass": "PASS", "fail": "FAIL", "inconclusive": "INCONCLUSIVE", "error": "ERROR"}
+from .ratetext import SYMBOL, WORD, claimed_text, measured_text, quantity, rate_line, secs
+
+__all__ = ["write_all", "write_json", "write_junit", "markdown_summary", "terminal_table", "counts",
+           "github_annotations", "write_github_summary", "write_text_atomic", "rate_line"]
 
 
-def _num(x, fmt="{:+.3f}") -> str:
-    return fmt.format(x) if isinstance(x, (int, float)) and x is not None and math.isfinite(x) else "-"
+# -- writing files ---------------------------------------------------------------------
 
-
-def rate_line(r: dict) -> str:
-    if r["kind"] == "limit":
-        return (f"{r['label']}: {r['kind']} -> {_num(r['predicted'], '{:g}')}, measured {_num(r['measured'], '{:.4g}')} "
-                f"[{_num(r['ci_low'], '{:.4g}')}, {_num(r['ci_high'], '{:.4g}')}]")
-    if r["kind"] == "geometric" and r.get("measured_rho") is not None:
-        lo, hi = r["rho_ci"]
-        return f"{r['label']}: rho <= {r['predicted']:g}, measured {r['measured_rho']:.3g} [{lo:.3g}, {hi:.3g}]"
-    pred = "<0" if r["kind"] == "converges" else _num(r["predicted"])
-    return (f"{r['label']}: {r['kind']} {pred}, measured {_num(r['measured'])} "
-            f"[{_num(r['ci_low'])}, {_num(r['ci_high'])}]")
+def write_text_atomic(path: Path, text: str) -> Path:
+    """Write ``text`` to ``path`` through a unique temporary file in the same folder."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return path
 
 
 def _finite(obj):
@@ -39,85 +55,160 @@ def _finite(obj):
 
 
 def write_json(document: dict, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(_finite(document), indent=1, default=str, allow_nan=False))
-    tmp.replace(path)
+    write_text_atomic(path, json.dumps(_finite(document), indent=1, default=str, allow_nan=False))
+
+
+# -- what a run counts -----------------------------------------------------------------
+
+def _incomplete(c: dict) -> bool:
+    return bool(c.get("incomplete"))
+
+
+def _mutant_measured(m: dict) -> bool:
+    return m.get("measured", True) is not False
+
+
+def counts(document: dict) -> dict:
+    """Counts that add up: claims by verdict (their sum is the number of claims); files
+    that could not be loaded and selection messages are counted apart; mutants run,
+    caught, missed, and not measured (an incomplete run is not a missed mutant)."""
+    claims = document["claims"]
+    by = {v: sum(c["verdict"] == v for c in claims) for v in WORD}
+    muts = [m for c in claims for m in c.get("mutants") or []]
+    measured = [m for m in muts if _mutant_measured(m)]
+    return {"claims": len(claims), **by, "incomplete": sum(_incomplete(c) for c in claims),
+            "load_errors": len(document.get("load_errors") or []), "messages": len(document.get("messages") or []),
+            "mutants": len(muts), "mutants_caught": sum(bool(m["caught"]) for m in measured),
+            "mutants_missed": sum(not m["caught"] for m in measured), "mutants_unmeasured": len(muts) - len(measured)}
+
+
+def _plural(n: int, word: str, many: str | None = None) -> str:
+    return f"{n} {word if n == 1 else many or word + 's'}"
+
+
+def count_line(document: dict) -> str:
+    """'5 claims: 2 passed, 1 failed, 1 inconclusive, 1 error; 2 claim files could not be loaded'."""
+    k = counts(document)
+    line = (f"{_plural(k['claims'], 'claim')}: {k['pass']} passed, {k['fail']} failed, {k['inconclusive']} inconclusive, "
+            f"{_plural(k['error'], 'error')}" + (f" ({k['incomplete']} incomplete)" if k["incomplete"] else ""))
+    if k["load_errors"]:
+        line += f"; {_plural(k['load_errors'], 'claim file')} could not be loaded"
+    return line
+
+
+def mutant_line(document: dict) -> str:
+    k = counts(document)
+    if not k["mutants"]:
+        return "mutants not run (claimcheck run --mutants runs them)"
+    line = f"mutants: {k['mutants_caught']} of {k['mutants']} caught"
+    if k["mutants_missed"]:
+        line += f", {k['mutants_missed']} missed"
+    if k["mutants_unmeasured"]:
+        line += f", {k['mutants_unmeasured']} not measured (run incomplete)"
+    return line
+
+
+def family_text(document: dict) -> str:
+    """The run's multiple-testing statement; the mutants' level only when mutants ran."""
+    text = document.get("family_wise") or ""
+    if not counts(document)["mutants"]:
+        text = text.split("; mutants")[0]
+    return text
+
+
+def _store_path(document: dict, store) -> str | None:
+    if store is not None:
+        return str(store)
+    return document.get("store") or (document.get("provenance") or {}).get("store")
+
+
+# -- junit.xml ---------------------------------------------------------------------------
+
+def _timestamp(document: dict) -> str:
+    """ISO 8601 without a time zone (the Ant schema's pattern), in UTC, from the run id."""
+    try:
+        t = _dt.datetime.strptime(document["run_id"][:15], "%Y%m%dT%H%M%S")
+    except (KeyError, ValueError):
+        t = _dt.datetime.now(_dt.timezone.utc).replace(tzinfo=None)
+    return t.strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def _rate_details(c: dict) -> str:
+    lines = [f"{WORD[r['verdict']]}: {r['label']}: claimed {claimed_text(r)} ({quantity(r)}), measured "
+             f"{measured_text(r)}; {r['reason']}" for r in c.get("rates") or []]
+    return "\n".join(lines) or c.get("reason") or ""
 
 
 def write_junit(document: dict, path: Path) -> None:
-    """One testcase per claim (and per mutant): fail/error map to JUnit failure/error,
-    inconclusive to skipped with its reason."""
-    suite = ET.Element("testsuite", name="claimcheck", tests="0", failures="0", errors="0", skipped="0")
-    counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    """One testcase per claim (and per mutant that ran). A claim that failed
+    scientifically is a <failure>; an error or an incomplete measurement (infrastructure)
+    is an <error>; inconclusive is <skipped> with its reason. Valid against the Jenkins
+    (junit-4) schema and the stricter Ant junit.xsd: the suite has name, tests,
+    failures, errors, skipped, time, timestamp, hostname, then properties, the cases,
+    system-out and system-err; failure and error have a type, a message and a body."""
+    prov = document.get("provenance") or {}
+    suite = ET.Element("testsuite", name="claimcheck", tests="0", failures="0", errors="0", skipped="0",
+                       time=f"{float(prov.get('wall_time') or 0.0):.3f}", timestamp=_timestamp(document),
+                       hostname=(prov.get("machine") or {}).get("node") or socket.gethostname() or "localhost")
+    props = ET.SubElement(suite, "properties")
+    for name, value in (("run_id", document.get("run_id")), ("profile", document.get("profile")),
+                        ("master_seed", document.get("master_seed")), ("level", document.get("level")),
+                        ("commit", (prov.get("git") or {}).get("commit"))):
+        if value is not None:
+            ET.SubElement(props, "property", name=name, value=str(value))
+    tally = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
 
-    def case(classname, name, verdict, reason, seconds, details):
-        counts["tests"] += 1
-        tc = ET.SubElement(suite, "testcase", classname=classname, name=name, time=f"{seconds:.3f}")
-        if verdict == "fail":
-            counts["failures"] += 1
-            ET.SubElement(tc, "failure", message=reason[:500]).text = details
-        elif verdict == "error":
-            counts["errors"] += 1
-            ET.SubElement(tc, "error", message=reason[:500]).text = details
-        elif verdict == "inconclusive":
-            counts["skipped"] += 1
-            ET.SubElement(tc, "skipped", message=reason[:500])
-        ET.SubElement(tc, "system-out").text = details
+    def case(classname: str, name: str, outcome: str, kind: str, message: str, body: str, seconds: float = 0.0):
+        tally["tests"] += 1
+        tc = ET.SubElement(suite, "testcase", classname=classname or "claimcheck", name=name,
+                           time=f"{float(seconds or 0.0):.3f}")
+        if outcome == "failure":
+            tally["failures"] += 1
+        elif outcome == "error":
+            tally["errors"] += 1
+        elif outcome == "skipped":
+            tally["skipped"] += 1
+            ET.SubElement(tc, "skipped", message=message[:500])
+            return
+        else:
+            return
+        ET.SubElement(tc, outcome, type=kind, message=message[:500]).text = body or message
 
     for c in document["claims"]:
-        details = "\n".join(rate_line(r) + f" -> {r['verdict']}: {r['reason']}" for r in c["rates"])
-        case(c["paper"] and c["id"].split(".")[0], c["id"], c["verdict"], c["reason"], c["compute_seconds"], details)
-        for m in c["mutants"]:
-            case(c["id"] + ".mutants", m["name"], "pass" if m["caught"] else "fail",
-                 ("caught: " if m["caught"] else "mutant NOT caught: ") + m["reason"], 0.0, m["reason"])
-    for e in document["load_errors"]:
-        case("claimcheck.load", Path(e["path"]).name, "error", e["reason"], 0.0, e["reason"])
-    for m in document.get("messages", []):
-        case("claimcheck.run", "selection", "error", m, 0.0, m)
-    for k, v in counts.items():
+        verdict, cls = c["verdict"], c["id"].split(".")[0]
+        if verdict == "error" or _incomplete(c):
+            kind = "claimcheck.incomplete" if _incomplete(c) else "claimcheck.error"
+            case(cls, c["id"], "error", kind, c["reason"], _rate_details(c), c.get("compute_seconds"))
+        elif verdict == "fail":
+            case(cls, c["id"], "failure", "claimcheck.claim_failed", c["reason"], _rate_details(c), c.get("compute_seconds"))
+        elif verdict == "inconclusive":
+            case(cls, c["id"], "skipped", "", f"inconclusive: {c['reason']}", "", c.get("compute_seconds"))
+        else:
+            case(cls, c["id"], "pass", "", "", "", c.get("compute_seconds"))
+        for m in c.get("mutants") or []:
+            name = f"{c['id']}.mutants"
+            if not _mutant_measured(m):
+                case(name, m["name"], "error", "claimcheck.incomplete", f"mutant not measured: {m['reason']}",
+                     m["reason"])
+            elif not m["caught"]:
+                case(name, m["name"], "failure", "claimcheck.mutant_missed", f"mutant NOT caught: {m['reason']}",
+                     f"{m.get('description', '')}\n{m['reason']}".strip())
+            else:
+                case(name, m["name"], "pass", "", "", "")
+    for e in document.get("load_errors") or []:
+        case("claimcheck.load", Path(e["path"]).name, "error", "claimcheck.load_error", e["reason"],
+             f"{e['path']}: {e['reason']}")
+    for m in document.get("messages") or []:
+        case("claimcheck.run", "selection", "error", "claimcheck.usage", m, m)
+    for k, v in tally.items():
         suite.set(k, str(v))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
+    ET.SubElement(suite, "system-out").text = terminal_table(document)
+    ET.SubElement(suite, "system-err").text = ""
+    ET.indent(suite)
+    write_text_atomic(path, '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suite, encoding="unicode") + "\n")
 
 
-SYMBOL = {"pass": "✓", "fail": "✗", "inconclusive": "?", "error": "!"}
-
-
-def _secs(x) -> str:
-    if not isinstance(x, (int, float)) or not math.isfinite(x):
-        return "-"
-    return f"{x * 1000:.0f} ms" if x < 1 else f"{x:.1f} s" if x < 120 else f"{x / 60:.1f} min"
-
-
-def claimed_text(r: dict) -> str:
-    """What a rate claims, in a few characters (shared by summary.md and the HTML index)."""
-    k = r["kind"]
-    if k == "limit":
-        return f"→ {r['predicted']:g} ± {r['tolerance']:g}"
-    if k == "converges":
-        return "< 0"
-    if k == "geometric":
-        return f"ρ ≤ {r['predicted']:g}"
-    if k == "upper":
-        return f"≤ {r['predicted']:+g} (+{r['tolerance']:g})"
-    return f"{r['predicted']:+g} ± {r['tolerance']:g}"
-
-
-def measured_parts(r: dict) -> tuple[str, str]:
-    """(measured value, CI) as text; geometric rates as rho (shared with the HTML index)."""
-    if r["kind"] == "geometric" and r.get("measured_rho") is not None:
-        lo, hi = r["rho_ci"]
-        return f"ρ = {r['measured_rho']:.3g}", f"[{lo:.3g}, {hi:.3g}]"
-    fmt = "{:.4g}" if r["kind"] == "limit" else "{:+.3f}"
-    if r.get("measured") is None:
-        return "-", ""
-    return _num(r["measured"], fmt), f"[{_num(r.get('ci_low'), fmt)}, {_num(r.get('ci_high'), fmt)}]"
-
-
-def _measured(r: dict) -> str:
-    return " ".join(measured_parts(r)).strip()
-
+# -- summary.md --------------------------------------------------------------------------
 
 def _md(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
@@ -127,74 +218,140 @@ def markdown_summary(document: dict) -> str:
     """The HTML index in Markdown (for CI job summaries): summary line, one row per
     claim and rate (verdict as symbol and word, measured vs claimed with CI, mutants
     caught, compute time), then the reasons of every non-pass and the missed mutants."""
-    s = document["summary"]
     lines = [f"# claimcheck run `{document['run_id']}` ({document['profile']} profile, seed {document['master_seed']})", "",
-             f"**{len(document['claims'])} claims: {s['pass']} passed, {s['fail']} failed, {s['inconclusive']} inconclusive, "
-             f"{s['error']} errors**"
-             + (f"; mutants caught {s['mutants_caught']}/{s['mutants_caught'] + s['mutants_missed']}"
-                if s["mutants_caught"] + s["mutants_missed"] else ""), ""]
-    if document.get("family_wise"):
-        lines += [f"_{document['family_wise']}._", ""]
+             f"**{count_line(document)}**; {mutant_line(document)}", ""]
+    if family_text(document):
+        lines += [f"_{family_text(document)}._", ""]
     lines += ["| verdict | claim | paper | rate | measured [CI] | claimed | mutants caught | compute time |",
               "|---|---|---|---|---|---|---|---|"]
     for c in document["claims"]:
-        muts = f"{sum(bool(m['caught']) for m in c['mutants'])}/{len(c['mutants'])}" if c["mutants"] else "-"
-        verdict = f"{SYMBOL[c['verdict']]} **{WORD[c['verdict']]}**"
+        muts = c.get("mutants") or []
+        caught = f"{sum(bool(m['caught']) for m in muts)}/{len(muts)}" if muts else "-"
+        verdict = f"{SYMBOL[c['verdict']]} **{WORD[c['verdict']]}**" + (" (incomplete)" if _incomplete(c) else "")
         claim = f"`{c['id']}`" + (" (reconstructed)" if c.get("source") == "reconstructed" else "")
         head = [verdict, claim, _md(c["paper"])]
-        tail = [muts, _secs(c.get("compute_seconds"))]
+        tail = [caught, secs(c.get("compute_seconds"))]
         if not c["rates"]:
             lines.append("| " + " | ".join(head + ["-", "-", "-"] + tail) + " |")
         for i, r in enumerate(c["rates"]):
-            cells = (head if i == 0 else ["", "", ""]) + [f"`{r['label']}`", _measured(r), claimed_text(r)] + (tail if i == 0 else ["", ""])
+            cells = (head if i == 0 else ["", "", ""]) + [f"`{r['label']}`", measured_text(r), claimed_text(r)] + (
+                tail if i == 0 else ["", ""])
             lines.append("| " + " | ".join(cells) + " |")
-    for e in document["load_errors"]:
-        lines.append(f"| {SYMBOL['error']} **ERROR** | `{e['path']}` | - | - | - | - | - | - |")
     problems = [c for c in document["claims"] if c["verdict"] != "pass"]
-    if problems or document["load_errors"] or document.get("messages"):
+    if problems or document.get("load_errors") or document.get("messages"):
         lines += ["", "## Reasons", ""]
-        for c in problems:
-            lines.append(f"- `{c['id']}` **{WORD[c['verdict']]}**: {c['reason']}")
-        for e in document["load_errors"]:
-            lines.append(f"- `{e['path']}` **ERROR**: {e['reason']}")
-        for m in document.get("messages", []):
-            lines.append(f"- **ERROR**: {m}")
-    missed = [(c["id"], m) for c in document["claims"] for m in c["mutants"] if not m["caught"]]
+        lines += [f"- `{c['id']}` **{WORD[c['verdict']]}**: {_md(c['reason'])}" for c in problems]
+    if document.get("load_errors"):
+        lines += ["", "## Claim files that could not be loaded", ""]
+        lines += [f"- `{e['path']}`: {_md(e['reason'])}" for e in document["load_errors"]]
+    if document.get("messages"):
+        lines += [f"- **ERROR**: {_md(m)}" for m in document["messages"]]
+    missed = [(c["id"], m) for c in document["claims"] for m in c.get("mutants") or []
+              if _mutant_measured(m) and not m["caught"]]
     if missed:
         lines += ["", "## Mutants not caught", ""]
-        lines += [f"- `{cid}` / `{m['name']}`: {m['reason']}" for cid, m in missed]
+        lines += [f"- `{cid}` / `{m['name']}`: {_md(m['reason'])}" for cid, m in missed]
     return "\n".join(lines) + "\n"
 
 
-def terminal_table(document: dict) -> str:
-    out = []
+# -- the terminal ------------------------------------------------------------------------
+
+def terminal_table(document: dict, store=None) -> str:
+    """What was checked, per claim and rate: verdict, the claimed value with its
+    tolerance, what the number is, the measured value with its CI; then per run the
+    counts (adding up), mutants run or not, measurements computed and reused, the store."""
+    out = [f"claimcheck run {document['run_id']} · {document['profile']} profile · seed {document['master_seed']}", ""]
     for c in document["claims"]:
-        out.append(f"{WORD[c['verdict']]:<13} {c['id']}  [{c['source']}]")
-        for r in c["rates"]:
-            out.append(f"    {WORD[r['verdict']]:<13} {rate_line(r)}")
+        flag = "  [incomplete]" if _incomplete(c) else ""
+        out.append(f"{WORD[c['verdict']]:<13} {c['id']}  [{c['source']}]{flag}")
+        rates = c.get("rates") or []
+        w_label = max((len(r["label"]) for r in rates), default=0)
+        w_claim = max((len(claimed_text(r)) for r in rates), default=0)
+        for r in rates:
+            out.append(f"    {WORD[r['verdict']]:<13} {r['label']:<{w_label}}  claimed {claimed_text(r):<{w_claim}}  "
+                       f"measured {measured_text(r)}  ({quantity(r)})")
         if c["verdict"] != "pass":
             out.append(f"    reason: {c['reason']}")
-        for m in c["mutants"]:
-            out.append(f"    mutant {m['name']}: {'caught' if m['caught'] else 'MISSED'}"
-                       + ("" if m["caught"] else f" ({m['reason']})"))
-    for e in document["load_errors"]:
-        out.append(f"{'ERROR':<13} {e['path']}: {e['reason']}")
-    for m in document.get("messages", []):
+        for m in c.get("mutants") or []:
+            state = ("not measured" if not _mutant_measured(m) else "caught" if m["caught"] else "MISSED")
+            out.append(f"    mutant {m['name']}: {state}" + ("" if m["caught"] else f" ({m['reason']})"))
+    for e in document.get("load_errors") or []:
+        out.append(f"{'LOAD ERROR':<13} {e['path']}: {e['reason']}")
+    for m in document.get("messages") or []:
         out.append(f"{'ERROR':<13} {m}")
-    s = document["summary"]
-    out.append("")
-    out.append(f"{s['pass']} passed, {s['fail']} failed, {s['inconclusive']} inconclusive, {s['error']} errors"
-               + (f"; mutants caught {s['mutants_caught']}, missed {s['mutants_missed']}"
-                  if s['mutants_caught'] + s['mutants_missed'] else ""))
-    out.append(document["family_wise"])
+    out += ["", count_line(document), mutant_line(document)]
+    prov = document.get("provenance") or {}
+    computed = prov.get("computed")
+    reused = sum(c.get("reused_measurements") or 0 for c in document["claims"])
+    where = _store_path(document, store)
+    if computed is not None:
+        out.append(f"measurements: {computed} computed in this run, {reused} of the claims' reused from the store"
+                   + (f" {where}" if where else "") + (f"; wall time {secs(prov['wall_time'])}"
+                                                       if prov.get("wall_time") is not None else ""))
+    elif where:
+        out.append(f"store: {where}")
+    if family_text(document):
+        out.append(family_text(document))
     return "\n".join(out)
+
+
+# -- GitHub Actions ------------------------------------------------------------------------
+
+def _gh_escape(text: str, prop: bool = False) -> str:
+    """Workflow-command escaping (% \\r \\n always; : and , in properties)."""
+    text = str(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return text.replace(":", "%3A").replace(",", "%2C") if prop else text
+
+
+def _relpath(path: str | None) -> str | None:
+    if not path:
+        return None
+    try:
+        return os.path.relpath(path, os.environ.get("GITHUB_WORKSPACE") or os.getcwd())
+    except ValueError:  # another drive on Windows
+        return path
+
+
+def github_annotations(document: dict) -> list[str]:
+    """``::error`` lines for failed and errored claims, missed mutants and broken claim
+    files; ``::warning`` for inconclusive claims. Each names the claim file when known."""
+    lines = []
+
+    def emit(level: str, file: str | None, title: str, message: str) -> None:
+        where = f"file={_gh_escape(file, True)}," if file else ""
+        lines.append(f"::{level} {where}title={_gh_escape(title, True)}::{_gh_escape(message)}")
+
+    for c in document["claims"]:
+        file = _relpath(c.get("file"))
+        v = c["verdict"]
+        if v in ("fail", "error") or _incomplete(c):
+            word = "incomplete" if _incomplete(c) and v != "fail" else {"fail": "failed", "error": "error"}[v]
+            emit("error", file, f"claim {c['id']} {word}", c["reason"])
+        elif v == "inconclusive":
+            emit("warning", file, f"claim {c['id']} inconclusive", c["reason"])
+        for m in c.get("mutants") or []:
+            if _mutant_measured(m) and not m["caught"]:
+                emit("error", file, f"mutant {c['id']}/{m['name']} not caught", m["reason"])
+    for e in document.get("load_errors") or []:
+        emit("error", _relpath(e["path"]), "claim file could not be loaded", e["reason"])
+    return lines
+
+
+def write_github_summary(document: dict, path=None) -> Path | None:
+    """Append summary.md to the job summary (``path``, default $GITHUB_STEP_SUMMARY);
+    None when there is no such file to write."""
+    path = path or os.environ.get("GITHUB_STEP_SUMMARY")
+    if not path:
+        return None
+    with open(path, "a", encoding="utf-8") as f:  # the job summary is shared by every step: append
+        f.write(markdown_summary(document) + "\n")
+    return Path(path)
 
 
 def write_all(document: dict, out: Path) -> list[Path]:
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     paths = [out / "results.json", out / "junit.xml", out / "summary.md"]
     write_json(document, paths[0])
     write_junit(document, paths[1])
-    paths[2].write_text(markdown_summary(document))
+    write_text_atomic(paths[2], markdown_summary(document))
     return paths

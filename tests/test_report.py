@@ -15,7 +15,7 @@ import pytest
 from claimcheck.cli import main
 from claimcheck.outputs import markdown_summary, write_all
 from claimcheck.report import ReportError, build_report
-from claimcheck.report.mathsvg import render_statement
+from claimcheck.report.math import render, unrenderable
 from claimcheck.runner import RunOptions, run
 
 CLAIMS = textwrap.dedent(r'''
@@ -76,7 +76,7 @@ CLAIMS = textwrap.dedent(r'''
 
     recon_claim = Claim(
         id="demob.recon", paper="Demo paper B, Thm 4 (statement not available)", title="converges, no rate",
-        statement=r"$e_N = \begin{cases} o(1) \end{cases}$ as $N \to \infty$.", source="reconstructed",
+        statement=r"$e_N = \notamacro{o(1)}$ as $N \to \infty$.", source="reconstructed",
         grids={"quick": {"N": [16, 64, 256, 1024]}}, replicates={"quick": 40},
         rates=[Rate(metric="err", axis="N", kind="converges", heuristic=-0.3)],
         simulate=converging, mutants=[Mutant("flat", lambda p, r: {"err": float(np.exp(0.2 * r.standard_normal()))}, "no decay")])
@@ -179,7 +179,7 @@ def test_claim_page_has_labelled_plots(report, claim_id):
 def test_claim_page_content(report):
     html = page(report, "demo.tight")
     doc = next(c for c in report["document"]["claims"] if c["id"] == "demo.tight")
-    assert 'class="math"' in html and "alt=\"X_i \\sim N(0,1)\"" in html  # math rendered, source as alt text
+    assert "<math" in html and '<annotation encoding="application/x-tex">X_i \\sim N(0,1)</annotation>' in html
     assert "Read from the paper" in html
     assert "N</code> ∈ 16, 64, 256, 1024, 4096" in html and "200 per grid point" in html and "master seed 0" in html
     assert doc["rates"][0]["reason"] in html
@@ -197,8 +197,8 @@ def test_claim_page_content(report):
 def test_reconstructed_and_unrenderable_math(report):
     html = page(report, "demob.recon")
     assert "reconstructed" in html
-    assert '<code class="tex"' in html and r"\begin{cases}" in html  # fallback to the LaTeX source
-    assert 'class="math"' in html                                      # the other segment still renders
+    assert '<code class="tex"' in html and r"\notamacro" in html  # fallback to the LaTeX source
+    assert "<math" in html                                         # the other segment still renders
 
 
 def test_error_claim_page(report):
@@ -206,9 +206,39 @@ def test_error_claim_page(report):
     assert "ERROR" in html and "solver diverged" in html
 
 
-def test_render_statement_escapes_text():
-    html = str(render_statement("a <b> & $x^2$"))
-    assert "&lt;b&gt; &amp;" in html and '<img class="math"' in html and "data:image/svg+xml;base64," in html
+def test_render_escapes_text_and_writes_mathml():
+    html = str(render("a <b> & $x^2$ costs \\$5"))
+    assert html.startswith("a &lt;b&gt; &amp; <math") and "<msup><mi>x</mi><mn>2</mn></msup>" in html
+    assert html.endswith("</math> costs $5")
+
+
+@pytest.mark.parametrize("tex", [r"\frac1N\sum_{i\le N}", r"g^N_{\lfloor NT\rfloor}", r"\mathrm{timeAvg}^{N,p}_T",
+                                 r"\big(\mathbb{E}_\theta \tfrac1N\big)^{1/2}", r"e = \begin{cases} o(1) \end{cases}"])
+def test_math_that_mathtext_could_not_draw_renders(tex):
+    assert unrenderable(f"${tex}$") == []
+    html = str(render(f"${tex}$"))
+    assert html.startswith("<math") and "code" not in html
+
+
+def test_upright_words_stay_words():
+    assert "<mi>timeAvg</mi>" in str(render(r"$\mathrm{timeAvg}_T$"))
+
+
+@pytest.mark.parametrize("text, bad", [(r"$\foo x$ and $y$", [r"$\foo x$"]), (r"$\frac{1}$", [r"$\frac{1}$"]),
+                                       (r"$\frac{1$", [r"$\frac{1$"]), ("$x$ costs $5", ["unmatched $ in 'costs $5'"])])
+def test_unrenderable_names_the_segments(text, bad):
+    assert unrenderable(text) == bad
+    if not bad[0].startswith("unmatched"):
+        assert '<code class="tex"' in str(render(text))
+
+
+def test_every_shipped_statement_renders():
+    from claimcheck.discovery import discover
+    claims, errors = discover(None)
+    assert claims and not errors
+    for c in claims:
+        for text in [c.statement, c.title, *(r.note or "" for r in c.rates)]:
+            assert unrenderable(text) == [], (c.id, text)
 
 
 def test_no_network_resources(report):

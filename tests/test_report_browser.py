@@ -1,11 +1,14 @@
 """The report in a real browser: headless Chromium loads the pages from file://,
-runs the filter script, and takes screenshots (wide and narrow).
+runs the filter script, lays out the MathML of every shipped claim's statement, and
+takes screenshots (wide and narrow).
 
 Skips where Chromium is absent (Debian: ``apt-get install -y chromium``; .ci/run
 installs it). Screenshots go to $CLAIMCHECK_SCREENSHOTS or reports/screenshots/.
 """
 from __future__ import annotations
 
+import html as htmllib
+import json
 import os
 import re
 import shutil
@@ -88,7 +91,80 @@ def test_claim_pages_show_their_plots(report):
             assert "solver diverged" in html
             continue
         assert len(re.findall(r'<svg[^>]*class="plot"', html)) >= 3, cid
-        assert re.search(r'<img class="math"', html), cid
+        assert "<math" in html and "<semantics>" in html, cid
+
+
+# What the browser shows of a page: its rendered text (closed <details> and MathML
+# annotations are not rendered), how each <math> element is laid out, whether the
+# verdict table is there. Added to a copy of the page by the test only.
+PROBE = """<script>
+document.body.setAttribute("data-probe", JSON.stringify({
+  text: document.body.innerText,
+  math: Array.from(document.querySelectorAll("math")).map(function (m) {
+    var r = m.getBoundingClientRect(); return [getComputedStyle(m).display, r.width, r.height]; }),
+  fallback: document.querySelectorAll("code.tex").length,
+  table: document.querySelectorAll("table.numbers td[data-label=claimed]").length,
+  rates: document.querySelectorAll("h2[id^=rate-]").length}));
+</script>"""
+
+
+def probe(page: Path) -> dict:
+    probed = page.with_name(page.stem + ".probe.html")
+    probed.write_text(page.read_text().replace("</body>", PROBE + "</body>"))
+    html = dom(probed.as_uri())
+    m = re.search(r'data-probe="([^"]*)"', html)
+    assert m, f"the probe did not run on {page}"
+    return json.loads(htmllib.unescape(m.group(1)))
+
+
+def shipped_claims_document() -> dict:
+    """A run document holding every shipped claim, none of them measured: enough to
+    render each statement, title, rate note and verdict table through the templates."""
+    from claimcheck.discovery import discover
+    from claimcheck.outputs import counts
+    from claimcheck.verdict import RateResult
+
+    claims, errors = discover(None)
+    assert claims and not errors, errors
+    docs = []
+    for c in claims:
+        rates = [RateResult(rate=r, verdict="inconclusive", reason="not measured (browser test)").as_dict()
+                 for r in c.rates]
+        docs.append({"id": c.id, "paper": c.paper, "title": c.title, "statement": c.statement, "source": c.source,
+                     "version": "browser-test", "verdict": "inconclusive", "reason": "not measured (browser test)",
+                     "profile": "quick", "grid": {k: list(v) for k, v in c.grid("quick").items()},
+                     "replicates": c.n_replicates("quick"), "master_seed": 0, "seeding": "", "params": {},
+                     "calibration": {}, "level": 0.05, "rates": rates, "mutants": [], "compute_seconds": 0.0,
+                     "reused_measurements": 0, "measurements": [], "file": c.module_file, "artefacts": []})
+    document = {"schema": 1, "run_id": "20260101T000000-browser", "profile": "quick", "master_seed": 0, "level": 0.05,
+                "family_wise": "", "interrupted": False, "provenance": {}, "claims": docs, "load_errors": [],
+                "messages": []}
+    document["summary"] = counts(document)
+    return document
+
+
+RAW_MATH = re.compile(r"(?<!\\)\$[^$\n]+(?<!\\)\$|\\(frac|mathrm|lfloor|mathbb|sum|sqrt|big)\b")
+
+
+@pytest.mark.slow
+def test_every_shipped_statement_is_math_in_the_browser(tmp_path):
+    """No raw $...$ or LaTeX macro is visible on any shipped claim's page; every
+    statement's math is laid out as MathML; the verdict table is there."""
+    from claimcheck.report import build_report
+    from claimcheck.report.math import _split
+
+    document = shipped_claims_document()
+    build_report(out=tmp_path, document=document)
+    for c in document["claims"]:
+        seen = probe(tmp_path / "claims" / f"{c['id']}.html")
+        raw = RAW_MATH.findall(seen["text"]) and RAW_MATH.search(seen["text"]).group()
+        assert not raw, f"{c['id']}: raw LaTeX on the page: {raw!r}"
+        assert seen["fallback"] == 0, c["id"]
+        n_segments = sum(is_math for is_math, _, _ in _split(c["statement"]))
+        assert len(seen["math"]) >= n_segments > 0, c["id"]
+        for display, width, height in seen["math"]:
+            assert "math" in display and width > 0 and height > 0, (c["id"], display)  # laid out as MathML
+        assert seen["table"] == seen["rates"] == len(c["rates"]), c["id"]
 
 
 def test_screenshots(report):

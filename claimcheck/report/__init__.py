@@ -2,8 +2,8 @@
 data per claim in ``OUT/data/`` and ``OUT/summary.md``.
 
 Pages are static and self-contained: CSS and the few lines of filter script are
-inline, plots are inline SVG, the statement's math is rendered offline (matplotlib
-mathtext); the only links are relative (claim figures in ``OUT/artefacts/``, raw data),
+inline, plots are inline SVG, the statement's math is MathML (rendered by the browser,
+no network); the only links are relative (claim figures in ``OUT/artefacts/``, raw data),
 so the folder works from ``file://`` and from any static server.
 
     from claimcheck.report import build_report
@@ -23,7 +23,7 @@ def build_report(out, store=None, document: dict | None = None, run: str | None 
     into ``out``; history comes from ``store``. Returns the path of index.html."""
     # plots use matplotlib Figure objects and the SVG canvas directly (no pyplot), so
     # building a report never opens a window nor changes the caller's matplotlib backend
-    from ..outputs import markdown_summary
+    from ..outputs import markdown_summary, write_text_atomic
     from ..store import Store
     from .data import fits_json, measurements_csv
     from .history import claim_history
@@ -56,23 +56,17 @@ def build_report(out, store=None, document: dict | None = None, run: str | None 
     ids = [c["id"] for c in document["claims"]]
     for i, doc in enumerate(document["claims"]):
         name = page_name(doc["id"])
-        (out / "data" / f"{name}.csv").write_text(measurements_csv(doc))
-        (out / "data" / f"{name}.json").write_text(fits_json(doc, document))
+        write_text_atomic(out / "data" / f"{name}.csv", measurements_csv(doc))
+        write_text_atomic(out / "data" / f"{name}.json", fits_json(doc, document))
         nav = {"prev": f"{page_name(ids[i - 1])}.html" if i else None,
                "next": f"{page_name(ids[i + 1])}.html" if i + 1 < len(ids) else None}
         page = claim_page(doc, document, histories[doc["id"]], out, nav)
-        _write(out / "claims" / f"{name}.html", e.get_template("claim.html").render(**page))
+        write_text_atomic(out / "claims" / f"{name}.html", e.get_template("claim.html").render(**page))
     _remove_stale(out, {page_name(i) for i in ids})
     index = out / "index.html"
-    _write(index, e.get_template("index.html").render(**index_page(document, rows, out)))
-    (out / "summary.md").write_text(markdown_summary(document))
+    write_text_atomic(index, e.get_template("index.html").render(**index_page(document, rows, out)))
+    write_text_atomic(out / "summary.md", markdown_summary(document))
     return index
-
-
-def _write(path: Path, text: str) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
 
 
 def _remove_stale(out: Path, names: set[str]) -> None:
@@ -81,4 +75,4 @@ def _remove_stale(out: Path, names: set[str]) -> None:
     for folder, suffixes in (("claims", {".html"}), ("data", {".csv", ".json"})):
         for f in (out / folder).iterdir():
             if f.is_file() and f.suffix in suffixes and f.stem not in names:
-                f.unlink()
+                f.unlink(missing_ok=True)  # a concurrent build may have removed it

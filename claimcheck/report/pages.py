@@ -10,14 +10,14 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup, escape
 
-from ..outputs import claimed_text, measured_parts
+from .. import ratetext
+from ..outputs import counts, family_text, mutant_line
+from ..ratetext import SYMBOL, WORD, band, band_text, claimed_text, finite, measured_parts
 from . import plots
 from .data import csv_cell, durations, rate_points
 from .history import rate_series
-from .mathsvg import render_statement
+from .math import render
 
-WORD = {"pass": "PASS", "fail": "FAIL", "inconclusive": "INCONCLUSIVE", "error": "ERROR"}
-SYMBOL = {"pass": "✓", "fail": "✗", "inconclusive": "?", "error": "!"}
 IMAGE_SUFFIXES = {".svg", ".png", ".jpg", ".jpeg", ".gif", ".webp"}
 
 
@@ -25,23 +25,51 @@ def env() -> jinja2.Environment:
     e = jinja2.Environment(loader=jinja2.PackageLoader("claimcheck", "templates"),
                            autoescape=jinja2.select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
     # lenient undefined: documents rebuilt from older stores may lack optional keys
-    e.globals.update(WORD=WORD, SYMBOL=SYMBOL)
-    e.filters.update(num=num, secs=secs)
+    e.globals.update(WORD=WORD, SYMBOL=SYMBOL, family_text=family_text)
+    e.filters.update(num=num, secs=secs, math=render, breakable=breakable)
     return e
 
 
+def breakable(claim_id: str) -> Markup:
+    """An id that may wrap only after '.', '-' or '_' (never inside a word) in a narrow column."""
+    return Markup(re.sub(r"([._-])", r"\1<wbr>", str(escape(claim_id))))
+
+
+def execution(prov: dict, doc: dict) -> list[str]:
+    """How the run executed, as phrases (only the ones that are known)."""
+    parts = []
+    if prov.get("scheduler"):
+        parts.append(f"Dask scheduler {prov['scheduler']}")
+    elif prov.get("jobs"):
+        parts.append(f"{prov['jobs']} local job(s)" if prov["jobs"] > 1 else "in-process (1 job)")
+    if finite(prov.get("wall_time")):
+        parts.append(f"run wall time {secs(prov['wall_time'])}")
+    parts.append(f"this claim's replicates took {secs(doc.get('compute_seconds'))} of compute"
+                 + (f" ({doc['reused_measurements']} measurement(s) reused from the store)"
+                    if doc.get("reused_measurements") else ""))
+    return parts
+
+
+def run_timing(document: dict) -> dict:
+    """What the index header says about time: the run's wall time, and, since a run that
+    reused stored measurements spent its wall time on analysis only, how much was
+    measured now, how much reused, and the compute time of all the replicates shown."""
+    prov = document.get("provenance") or {}
+    rows = [m for c in document["claims"] for m in
+            (c.get("measurements") or []) + [x for mu in c.get("mutants") or [] for x in mu.get("measurements") or []]]
+    computed = prov.get("computed")
+    reused = max(len(rows) - computed, 0) if isinstance(computed, int) else None
+    return {"wall": prov.get("wall_time"), "computed": computed, "reused": reused,
+            "compute": float(sum(m.get("seconds") or 0.0 for m in rows)), "replicates": len(rows),
+            "analysis_only": computed == 0 and bool(rows)}
+
+
 def num(x, fmt: str = "{:+.3f}") -> str:
-    return fmt.format(x) if isinstance(x, (int, float)) and x is not None and math.isfinite(x) else "–"
+    return ratetext.num(x, fmt, missing="–")
 
 
 def secs(x) -> str:
-    if not isinstance(x, (int, float)) or not math.isfinite(x):
-        return "–"
-    if x < 1:
-        return f"{x * 1000:.0f} ms"
-    if x < 120:
-        return f"{x:.1f} s"
-    return f"{x / 60:.1f} min"
+    return ratetext.secs(x, missing="–")
 
 
 def page_name(claim_id: str) -> str:
@@ -55,13 +83,7 @@ def paper_key(doc: dict) -> str:
 
 # -- numbers as text ------------------------------------------------------------------
 
-def predicted_text(r: dict) -> str:
-    k = r["kind"]
-    if k == "converges" and r.get("heuristic") is not None:
-        return f"< 0 (heuristic {r['heuristic']:+g})"
-    return claimed_text(r)
-
-
+predicted_text = claimed_text
 measured_text = measured_parts
 
 
@@ -70,14 +92,11 @@ def ci_bar(r: dict, width: int = 120, height: int = 18) -> dict | None:
     m, lo, hi = r.get("measured"), r.get("ci_low"), r.get("ci_high")
     if m is None or lo is None or hi is None or not all(math.isfinite(v) for v in (m, lo, hi)):
         return None
-    k = r["kind"]
-    if k == "limit":
-        blo, bhi, pred = r["predicted"] - r["tolerance"], r["predicted"] + r["tolerance"], r["predicted"]
-    elif k == "geometric":  # drawn in rho, as the text shows it
+    if r["kind"] == "geometric":  # drawn in rho, as the text shows it
         m, lo, hi = math.exp(m), math.exp(lo), math.exp(hi)
-        blo, bhi, pred = 0.0, math.exp(plots.bands(r)[1]), r["predicted"]
+        blo, bhi, pred = 0.0, math.exp(band(r)[1]), r["predicted"]
     else:
-        blo, bhi, pred = plots.bands(r)
+        blo, bhi, pred = band(r)
     finite = [v for v in (blo, bhi, pred, lo, hi, m) if v is not None and math.isfinite(v)]
     a, b = min(finite), max(finite)
     pad = 0.12 * ((b - a) or 1.0)
@@ -89,7 +108,7 @@ def ci_bar(r: dict, width: int = 120, height: int = 18) -> dict | None:
 
     return {"w": width, "h": height, "b0": px(blo if math.isfinite(blo) else a), "b1": px(bhi if math.isfinite(bhi) else b),
             "c0": px(lo), "c1": px(hi), "m": px(m), "p": px(pred) if pred is not None and math.isfinite(pred) else None,
-            "title": f"measured {measured_text(r)[0]} {measured_text(r)[1]} vs allowed {plots.band_text(r)}"}
+            "title": f"measured {measured_text(r)[0]} {measured_text(r)[1]} vs allowed {band_text(r)}"}
 
 
 VERDICT_WORDS = {
@@ -164,7 +183,7 @@ def claim_page(doc: dict, document: dict, history: list[dict], out: Path, nav: d
         fit = r.get("fit") or {}
         rates.append({
             "r": r, "anchor": f"rate-{i + 1}", "predicted": predicted_text(r), "measured": val, "ci": ci,
-            "band": plots.band_text(r), "words": verdict_words(r, level),
+            "band": band_text(r), "words": verdict_words(r, level),
             "main": _safe(plots.rate_plot, pts, r, f"{salt}-{i}-main", level),
             "local": _safe(plots.local_slopes_plot, r, f"{salt}-{i}-local", level),
             "resid": _safe(plots.residuals_plot, r, f"{salt}-{i}-resid"),
@@ -184,7 +203,7 @@ def claim_page(doc: dict, document: dict, history: list[dict], out: Path, nav: d
     axes = list((doc.get("grid") or {}).keys())
     return {
         "c": doc, "document": document, "level": level, "nav": nav,
-        "statement": render_statement(doc["statement"]), "rates": rates,
+        "statement": render(doc["statement"]), "rates": rates,
         "mutants": doc.get("mutants") or [], "artefacts": artefacts,
         "errors": errors[:5], "n_errors": len(errors), "durations": durations(doc.get("measurements") or [], axes),
         "history": list(reversed(history))[:30], "n_history": len(history),
@@ -192,6 +211,7 @@ def claim_page(doc: dict, document: dict, history: list[dict], out: Path, nav: d
         "csv_name": f"{page_name(doc['id'])}.csv",
         "results_json": "../results.json" if (out / "results.json").exists() else None,
         "prov": document.get("provenance") or {}, "snippet": refit_snippet(doc),
+        "execution": execution(document.get("provenance") or {}, doc),
         "generated": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
     }
 
@@ -203,9 +223,9 @@ def index_page(document: dict, rows: list[dict], out: Path) -> dict:
         papers.setdefault(paper_key(c), c["paper"])
     git = prov.get("git") or {}
     return {
-        "document": document, "rows": rows, "s": document["summary"], "papers": sorted(papers.items()),
+        "document": document, "rows": rows, "s": counts(document), "mutant_line": mutant_line(document), "papers": sorted(papers.items()),
         "prov": prov, "commit": (git.get("commit") or "")[:10] + ("+dirty" if git.get("dirty") else ""),
-        "started": document["run_id"][:15],
+        "started": document["run_id"][:15], "timing": run_timing(document),
         "files": [f for f in ("results.json", "junit.xml", "summary.md") if (out / f).exists()],
         "generated": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
     }

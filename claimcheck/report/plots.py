@@ -14,11 +14,14 @@ from typing import Sequence
 import numpy as np
 from markupsafe import Markup, escape
 
+from ..ratetext import band as bands, band_text
 from .data import PointStat
 
 MAX_REPLICATE_DOTS = 240          # per plot
 BLUE, ORANGE, GREY = "#0072B2", "#E69F00", "#8a8a8a"
-GROUP_COLOURS = ["#0072B2", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#000000", "#F0E442"]
+FIT = "#222222"   # the fit: a colour no data series uses (Okabe-Ito without black)
+GROUP_COLOURS = ["#0072B2", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#F0E442"]
+LEGEND_PT = 9.5   # legible when a plot is scaled down to a 400 px screen
 VERDICT_STYLE = {  # colour and marker shape: the shape carries the verdict without colour
     "pass": ("#1a7f4b", "o", "pass"), "fail": ("#c0392b", "X", "fail"),
     "inconclusive": ("#a86500", "s", "inconclusive"), "error": ("#6b3fa0", "D", "error")}
@@ -30,7 +33,7 @@ def _figure(w: float, h: float):
     fig = Figure(figsize=(w, h))
     ax = fig.add_subplot()
     ax.grid(True, which="major", color="#e3e3e3", linewidth=0.6)
-    ax.tick_params(labelsize=9)
+    ax.tick_params(labelsize=9.5)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     return fig, ax
@@ -96,31 +99,6 @@ def _subsample(n: int, k: int) -> np.ndarray:
 def _unit(rate: dict) -> str:
     u = rate.get("unit")
     return f" [{u}]" if u else ""
-
-
-def bands(rate: dict) -> tuple[float, float, float | None]:
-    """Allowed band (lo, hi) of the fitted slope and the predicted slope drawn through the data."""
-    kind, pred, tol = rate["kind"], rate.get("predicted"), rate.get("tolerance") or 0.0
-    if kind == "tight":
-        return pred - tol, pred + tol, pred
-    if kind == "upper":
-        return -math.inf, pred + tol, pred
-    if kind == "geometric":
-        return -math.inf, math.log(pred) + tol, math.log(pred)
-    if kind == "converges":
-        return -math.inf, 0.0, rate.get("heuristic")
-    return -math.inf, math.inf, None
-
-
-def band_text(rate: dict) -> str:
-    lo, hi, _ = bands(rate)
-    if rate["kind"] == "limit":
-        return f"{rate['predicted']:g} ± {rate['tolerance']:g}"
-    if rate["kind"] == "converges":
-        return "< 0"
-    if rate["kind"] == "geometric":
-        return f"ρ ≤ {math.exp(hi):.3g} (log ρ ≤ {hi:+.3g})"
-    return f"[{lo:+.3g}, {hi:+.3g}]" if math.isfinite(lo) else f"≤ {hi:+.3g}"
 
 
 def rate_plot(points: Sequence[PointStat], rate: dict, salt: str, level: float = 0.05) -> Markup | None:
@@ -196,11 +174,11 @@ def rate_plot(points: Sequence[PointStat], rate: dict, salt: str, level: float =
             uc = float(u.mean())
             yc = a + b * uc
             xx = np.exp(uu) if logx else uu
-            ax.plot(xx, np.exp(a + b * uu), color=colour[g], lw=1.6, zorder=3,
+            ax.plot(xx, np.exp(a + b * uu), color=FIT, lw=1.6, zorder=3,
                     label=(f"fit: slope {b:+.3f} [{cl:+.3f}, {ch:+.3f}]" if i == 0 else None))
             d = uu - uc
             ax.fill_between(xx, np.exp(yc + np.minimum(cl * d, ch * d)), np.exp(yc + np.maximum(cl * d, ch * d)),
-                            color=colour[g], alpha=0.18, lw=0, zorder=2, label=(f"{pct} CI of the slope" if i == 0 else None))
+                            color=FIT, alpha=0.12, lw=0, zorder=2, label=(f"{pct} CI of the slope" if i == 0 else None))
             if i == 0 and pred is not None:
                 if kind == "geometric":
                     text = f"claimed ρ = {rate['predicted']:g} (log ρ = {pred:+.3g})"
@@ -221,7 +199,7 @@ def rate_plot(points: Sequence[PointStat], rate: dict, salt: str, level: float =
                 ha="right", va="top", fontsize=8, color="#555")
     ax.set_xlabel(f"{rate['axis']}" + (" (log scale)" if logx else ""), fontsize=10)
     ax.set_ylabel(f"{stat_name}{_unit(rate)}" + (" (log scale)" if logy else ""), fontsize=10)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.17), ncol=2, fontsize=8, frameon=False)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.17), ncol=2, fontsize=LEGEND_PT, frameon=False)
     return to_svg(fig, salt, f"{rate['metric']} against {rate['axis']}")
 
 
@@ -236,7 +214,7 @@ def local_slopes_plot(rate: dict, salt: str, level: float = 0.05) -> Markup | No
     fig, ax = _figure(4.2, 2.9)
     ax.set_xscale("log" if logx else "linear")
     lo_b, hi_b, pred = bands(rate)
-    ax.axhspan(fit["ci_low"], fit["ci_high"], color=BLUE, alpha=0.15, lw=0, label="CI of the fitted slope")
+    ax.axhspan(fit["ci_low"], fit["ci_high"], color=FIT, alpha=0.12, lw=0, label="CI of the fitted slope")
     if rate["kind"] == "tight":
         ax.axhspan(lo_b, hi_b, color=ORANGE, alpha=0.12, lw=0, label=f"allowed {band_text(rate)}")
     elif math.isfinite(hi_b):
@@ -253,7 +231,7 @@ def local_slopes_plot(rate: dict, salt: str, level: float = 0.05) -> Markup | No
     ax.set_xlabel(f"{rate['axis']}, midpoint of neighbours" + (" (log scale)" if logx else ""), fontsize=10)
     what = "log(stat)" if not logx else "log(stat) / d log " + rate["axis"]
     ax.set_ylabel(f"local slope d {what}" if logx else f"local slope d {what} / d {rate['axis']}", fontsize=10)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.24), ncol=2, fontsize=8, frameon=False)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.24), ncol=2, fontsize=LEGEND_PT, frameon=False)
     return to_svg(fig, salt, f"local slopes of {rate['metric']} between neighbouring {rate['axis']}")
 
 
@@ -276,7 +254,7 @@ def residuals_plot(rate: dict, salt: str) -> Markup | None:
     ax.text(0.02, 0.97, note, transform=ax.transAxes, va="top", fontsize=8.5, color="#333")
     ax.set_xlabel(f"{rate['axis']}" + (" (log scale)" if logx else ""), fontsize=10)
     ax.set_ylabel("residual (noise s.d. units)", fontsize=10)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.24), ncol=2, fontsize=8, frameon=False)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.24), ncol=2, fontsize=LEGEND_PT, frameon=False)
     return to_svg(fig, salt, f"fit residuals of {rate['metric']}")
 
 
@@ -295,8 +273,6 @@ def forest_plot(rows: list[dict], rate: dict, salt: str) -> Markup | None:
     fig, ax = _figure(5.2, 0.9 + 0.42 * len(rows))
     ax.grid(False, axis="y")
     lo_b, hi_b, pred = bands(rate)
-    if rate["kind"] == "limit":
-        lo_b, hi_b = rate["predicted"] - rate["tolerance"], rate["predicted"] + rate["tolerance"]
     vals = [v for r in rows for v in (r["lo"], r["hi"], r["measured"]) if v is not None and math.isfinite(v)]
     if math.isfinite(lo_b):
         ax.axvspan(lo_b, hi_b, color=ORANGE, alpha=0.15, lw=0)
@@ -334,8 +310,6 @@ def history_plot(points: list[dict], rate: dict, salt: str) -> Markup | None:
         return None
     fig, ax = _figure(5.2, 2.9)
     lo_b, hi_b, pred = bands(rate)
-    if rate["kind"] == "limit":
-        lo_b, hi_b = rate["predicted"] - rate["tolerance"], rate["predicted"] + rate["tolerance"]
     if math.isfinite(lo_b):
         ax.axhspan(lo_b, hi_b, color=ORANGE, alpha=0.15, lw=0)
     elif math.isfinite(hi_b):
@@ -369,5 +343,5 @@ def history_plot(points: list[dict], rate: dict, salt: str) -> Markup | None:
     ylab = {"limit": f"{rate['metric']} at the largest {rate['axis']}", "geometric": "fitted log(rho)"}.get(
         rate["kind"], f"fitted exponent in {rate['axis']}")
     ax.set_ylabel(ylab, fontsize=10)
-    ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=4, fontsize=8, frameon=False)
+    ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=4, fontsize=LEGEND_PT, frameon=False)
     return to_svg(fig, salt, f"history of the measured {rate['metric']} exponent")
