@@ -1,0 +1,158 @@
+"""Conformance checks every claim must pass, in the manner of scikit-learn's
+``check_estimator``: properties the framework relies on but cannot see in a claim file.
+
+- same seed, same metrics (bit for bit): a replicate depends on its rng only;
+- ``simulate_batch`` over several replicates equals ``simulate`` one at a time, to
+  round-off (the reproducibility contract, claimcheck.reproducibility);
+- at the smallest grid point every rate's metric is present and finite (after the
+  claim's reducers), for the claim and for each mutant;
+- two replicates differ in some metric (the rng is actually used).
+
+Each check is a flat function ``check_x(claim, profile) -> None`` that raises
+:class:`ConformanceError` with a message naming the claim; :func:`check_claim` runs them
+all and returns the failures. They run the claim at its smallest grid point with a few
+replicates, so they are cheap enough for every shipped claim in the default tests and
+for ``claimcheck check-claim --smoke``.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Callable, Mapping
+
+from .claim import Claim
+from .reproducibility import agree_to_roundoff
+from .seeding import rng_for
+from .sweep import grid_points
+
+SMOKE_REPLICATES = 2
+SMOKE_SEED = 12345
+
+
+class ConformanceError(AssertionError):
+    """A claim breaks a property the framework relies on."""
+
+
+def smallest_point(claim: Claim, profile: str = "quick") -> dict:
+    """The cheapest grid point: every axis at its first value in the profile's grid
+    (grids list values from small to large by convention)."""
+    return grid_points(claim.grid(profile))[0]
+
+
+def _rngs(claim: Claim, point: Mapping[str, Any], reps: range):
+    seed_point = None if claim.common_random_numbers else point
+    return [rng_for(claim.id, seed_point, r, SMOKE_SEED) for r in reps]
+
+
+def _scalars(claim: Claim, out: Mapping[str, Any], point: Mapping[str, Any]) -> dict[str, float]:
+    out = dict(out)
+    for name, fn in (claim.reducers or {}).items():
+        out[name] = fn(out, point)
+    return {k: float(v) for k, v in out.items() if _is_scalar(v)}
+
+
+def _is_scalar(v) -> bool:
+    import numpy as np
+
+    return np.ndim(v) == 0
+
+
+def _batch(claim: Claim, variant: str | None, point, reps: range) -> list[dict]:
+    simulate, simulate_batch = claim.variant(variant)
+    rngs = _rngs(claim, point, reps)
+    if simulate_batch is not None:
+        outs = list(simulate_batch(point, rngs))
+    else:
+        outs = [simulate(point, g) for g in rngs]
+    return [_scalars(claim, o, point) for o in outs]
+
+
+def _single(claim: Claim, variant: str | None, point, reps: range) -> list[dict]:
+    simulate, _ = claim.variant(variant)
+    return [_scalars(claim, simulate(point, g), point) for g in _rngs(claim, point, reps)]
+
+
+def _fail(claim: Claim, what: str) -> None:
+    raise ConformanceError(f"claim {claim.id}: {what}")
+
+
+def _clear_memos(claim: Claim) -> None:
+    """Drop a claim module's memo caches (references computed once per replicate), so a
+    repeated call recomputes instead of returning the memo."""
+    import sys
+
+    mod = sys.modules.get(getattr(claim.simulate, "__module__", "") or "")
+    for name in ("clear_memo", "clear_cache"):
+        fn = getattr(mod, name, None)
+        if callable(fn):
+            fn()
+
+
+def check_same_seed_same_metrics(claim: Claim, profile: str = "quick") -> None:
+    point = smallest_point(claim, profile)
+    reps = range(SMOKE_REPLICATES)
+    a = _batch(claim, None, point, reps)
+    _clear_memos(claim)
+    b = _batch(claim, None, point, reps)
+    if a != b:
+        _fail(claim, f"the same seeds gave different metrics at {point}: {a} vs {b}")
+
+
+def check_batch_equals_single(claim: Claim, profile: str = "quick") -> None:
+    if claim.simulate_batch is None:
+        return
+    point = smallest_point(claim, profile)
+    reps = range(SMOKE_REPLICATES)
+    batched = _batch(claim, None, point, reps)
+    single = _single(claim, None, point, reps)
+    for r, (x, y) in enumerate(zip(batched, single)):
+        if not agree_to_roundoff(x, y):
+            _fail(claim, f"simulate_batch and simulate disagree beyond round-off at {point}, replicate {r}: "
+                         f"{x} vs {y}")
+
+
+def check_metrics_present_and_finite(claim: Claim, profile: str = "quick") -> None:
+    point = smallest_point(claim, profile)
+    needed = {r.metric for r in claim.rates} | {r.floor_metric for r in claim.rates if r.floor_metric}
+    for variant in [None] + [m.name for m in claim.mutants]:
+        outs = _batch(claim, variant, point, range(SMOKE_REPLICATES))
+        if len(outs) != SMOKE_REPLICATES:
+            _fail(claim, f"{variant or 'the claim'} returned {len(outs)} results for {SMOKE_REPLICATES} replicates")
+        for out in outs:
+            missing = sorted(needed - set(out))
+            if missing:
+                _fail(claim, f"{variant or 'the claim'} gives no metric {', '.join(missing)} at {point}")
+            bad = {k: v for k, v in out.items() if k in needed and not math.isfinite(v)}
+            if bad:
+                _fail(claim, f"{variant or 'the claim'} gives non-finite metrics {bad} at {point}")
+
+
+def check_replicates_differ(claim: Claim, profile: str = "quick") -> None:
+    """Some metric differs between two replicates (an indicator metric may coincide, so
+    every scalar the claim returns counts)."""
+    point = smallest_point(claim, profile)
+    a, b = _batch(claim, None, point, range(SMOKE_REPLICATES))
+    if a == b:
+        _fail(claim, f"two replicates gave identical metrics {sorted(a)} at {point}: is the rng used?")
+
+
+CHECKS: tuple[Callable[[Claim, str], None], ...] = (
+    check_metrics_present_and_finite,
+    check_same_seed_same_metrics,
+    check_batch_equals_single,
+    check_replicates_differ,
+)
+
+
+def check_claim(claim: Claim, profile: str = "quick") -> list[str]:
+    """Run every conformance check; the messages of those that fail (empty: conforms).
+    A check that raises anything else reports it as a failure too."""
+    failures = []
+    for check in CHECKS:
+        try:
+            check(claim, profile)
+        except ConformanceError as exc:
+            failures.append(f"{check.__name__}: {exc}")
+        except Exception as exc:  # noqa: BLE001 - the claim's own code raised
+            failures.append(f"{check.__name__}: claim {claim.id}: {type(exc).__name__}: {exc}")
+    _clear_memos(claim)
+    return failures
