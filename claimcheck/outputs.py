@@ -68,15 +68,23 @@ def _mutant_measured(m: dict) -> bool:
     return m.get("measured", True) is not False
 
 
+def checked(document: dict) -> list[dict]:
+    """The claims this run checked; a report folder also shows other claims' latest
+    stored results (``carried_over``), which this run's counts and CI files leave out."""
+    return [c for c in document["claims"] if not c.get("carried_over")]
+
+
 def counts(document: dict) -> dict:
-    """Counts that add up: claims by verdict (their sum is the number of claims); files
-    that could not be loaded and selection messages are counted apart; mutants run,
-    caught, missed, and not measured (an incomplete run is not a missed mutant)."""
-    claims = document["claims"]
+    """Counts that add up: claims checked by verdict (their sum is ``claims``); claims
+    carried over from earlier runs, files that could not be loaded and selection
+    messages are counted apart; mutants run, caught, missed, and not measured (an
+    incomplete run is not a missed mutant)."""
+    claims = checked(document)
     by = {v: sum(c["verdict"] == v for c in claims) for v in WORD}
     muts = [m for c in claims for m in c.get("mutants") or []]
     measured = [m for m in muts if _mutant_measured(m)]
     return {"claims": len(claims), **by, "incomplete": sum(_incomplete(c) for c in claims),
+            "carried_over": len(document["claims"]) - len(claims),
             "load_errors": len(document.get("load_errors") or []), "messages": len(document.get("messages") or []),
             "mutants": len(muts), "mutants_caught": sum(bool(m["caught"]) for m in measured),
             "mutants_missed": sum(not m["caught"] for m in measured), "mutants_unmeasured": len(muts) - len(measured)}
@@ -93,6 +101,8 @@ def count_line(document: dict) -> str:
             f"{_plural(k['error'], 'error')}" + (f" ({k['incomplete']} incomplete)" if k["incomplete"] else ""))
     if k["load_errors"]:
         line += f"; {_plural(k['load_errors'], 'claim file')} could not be loaded"
+    if k["carried_over"]:
+        line += f"; {k['carried_over']} more from earlier runs in the report"
     return line
 
 
@@ -174,7 +184,7 @@ def write_junit(document: dict, path: Path) -> None:
             return
         ET.SubElement(tc, outcome, type=kind, message=message[:500]).text = body or message
 
-    for c in document["claims"]:
+    for c in checked(document):
         verdict, cls = c["verdict"], c["id"].split(".")[0]
         if verdict == "error" or _incomplete(c):
             kind = "claimcheck.incomplete" if _incomplete(c) else "claimcheck.error"
@@ -228,7 +238,8 @@ def markdown_summary(document: dict) -> str:
         muts = c.get("mutants") or []
         caught = f"{sum(bool(m['caught']) for m in muts)}/{len(muts)}" if muts else "-"
         verdict = f"{SYMBOL[c['verdict']]} **{WORD[c['verdict']]}**" + (" (incomplete)" if _incomplete(c) else "")
-        claim = f"`{c['id']}`" + (" (reconstructed)" if c.get("source") == "reconstructed" else "")
+        claim = f"`{c['id']}`" + (" (reconstructed)" if c.get("source") == "reconstructed" else "") + (
+            f" (from run `{c.get('from_run', '?')}`)" if c.get("carried_over") else "")
         head = [verdict, claim, _md(c["paper"])]
         tail = [caught, secs(c.get("compute_seconds"))]
         if not c["rates"]:
@@ -237,7 +248,7 @@ def markdown_summary(document: dict) -> str:
             cells = (head if i == 0 else ["", "", ""]) + [f"`{r['label']}`", measured_text(r), claimed_text(r)] + (
                 tail if i == 0 else ["", ""])
             lines.append("| " + " | ".join(cells) + " |")
-    problems = [c for c in document["claims"] if c["verdict"] != "pass"]
+    problems = [c for c in checked(document) if c["verdict"] != "pass"]
     if problems or document.get("load_errors") or document.get("messages"):
         lines += ["", "## Reasons", ""]
         lines += [f"- `{c['id']}` **{WORD[c['verdict']]}**: {_md(c['reason'])}" for c in problems]
@@ -246,7 +257,7 @@ def markdown_summary(document: dict) -> str:
         lines += [f"- `{e['path']}`: {_md(e['reason'])}" for e in document["load_errors"]]
     if document.get("messages"):
         lines += [f"- **ERROR**: {_md(m)}" for m in document["messages"]]
-    missed = [(c["id"], m) for c in document["claims"] for m in c.get("mutants") or []
+    missed = [(c["id"], m) for c in checked(document) for m in c.get("mutants") or []
               if _mutant_measured(m) and not m["caught"]]
     if missed:
         lines += ["", "## Mutants not caught", ""]
@@ -261,7 +272,7 @@ def terminal_table(document: dict, store=None) -> str:
     tolerance, what the number is, the measured value with its CI; then per run the
     counts (adding up), mutants run or not, measurements computed and reused, the store."""
     out = [f"claimcheck run {document['run_id']} · {document['profile']} profile · seed {document['master_seed']}", ""]
-    for c in document["claims"]:
+    for c in checked(document):
         flag = "  [incomplete]" if _incomplete(c) else ""
         out.append(f"{WORD[c['verdict']]:<13} {c['id']}  [{c['source']}]{flag}")
         rates = c.get("rates") or []
@@ -282,7 +293,7 @@ def terminal_table(document: dict, store=None) -> str:
     out += ["", count_line(document), mutant_line(document)]
     prov = document.get("provenance") or {}
     computed = prov.get("computed")
-    reused = sum(c.get("reused_measurements") or 0 for c in document["claims"])
+    reused = sum(c.get("reused_measurements") or 0 for c in checked(document))
     where = _store_path(document, store)
     if computed is not None:
         out.append(f"measurements: {computed} computed in this run, {reused} of the claims' reused from the store"
@@ -321,7 +332,7 @@ def github_annotations(document: dict) -> list[str]:
         where = f"file={_gh_escape(file, True)}," if file else ""
         lines.append(f"::{level} {where}title={_gh_escape(title, True)}::{_gh_escape(message)}")
 
-    for c in document["claims"]:
+    for c in checked(document):
         file = _relpath(c.get("file"))
         v = c["verdict"]
         if v in ("fail", "error") or _incomplete(c):

@@ -74,7 +74,7 @@ def claimed_text(rate: dict) -> str:
     if k == "converges":
         return "< 0" + (f" (heuristic {rate['heuristic']:+g})" if finite(rate.get("heuristic")) else "")
     if k == "geometric":
-        return f"ρ ≤ {pred:g}" + (f" (log ρ +{tol:g})" if tol else "")
+        return f"ρ ≤ {pred:g}" + (f" (allowed ≤ {pred * math.exp(tol):.3g})" if tol else "")
     if k == "upper":
         return f"≤ {pred:+g}" + (f" (+{tol:g})" if tol else "")
     return f"{pred:+g} ± {tol:g}"

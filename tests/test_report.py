@@ -367,7 +367,10 @@ def test_claimcheck_run_writes_the_report(report, tmp_path, capsys):
     assert code == 0
     assert "index.html" in capsys.readouterr().out
     html = (out / "index.html").read_text()
-    assert "demo.tight" in html and "demob.recon" not in html
+    # the other claims stay in the folder, marked as results of an earlier run; counts are this run's
+    assert "demo.tight" in html and re.search(r'id="demob.recon">.*?from run \d{8}T', html, re.S)
+    assert "1 claim checked:" in html and "4 more from earlier runs" in html
+    assert "demob.recon" not in (out / "junit.xml").read_text()
     assert (out / "claims" / "demo.tight.html").exists()
     assert 'src="../artefacts/demo.tight/figure-1.svg"' in (out / "claims" / "demo.tight.html").read_text()
     assert (out / "artefacts" / "demo.tight" / "figure-1.svg").exists()

@@ -11,7 +11,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from .. import ratetext
-from ..outputs import counts, family_text, mutant_line
+from ..outputs import checked, count_line, counts, family_text, mutant_line
 from ..ratetext import SYMBOL, WORD, band, band_text, claimed_text, finite, measured_parts
 from . import plots
 from .data import csv_cell, durations, rate_points
@@ -55,7 +55,7 @@ def run_timing(document: dict) -> dict:
     reused stored measurements spent its wall time on analysis only, how much was
     measured now, how much reused, and the compute time of all the replicates shown."""
     prov = document.get("provenance") or {}
-    rows = [m for c in document["claims"] for m in
+    rows = [m for c in checked(document) for m in
             (c.get("measurements") or []) + [x for mu in c.get("mutants") or [] for x in mu.get("measurements") or []]]
     computed = prov.get("computed")
     reused = max(len(rows) - computed, 0) if isinstance(computed, int) else None
@@ -146,6 +146,7 @@ def index_rows(document: dict, histories: dict[str, list[dict]]) -> list[dict]:
                      "paper": c["paper"], "paper_key": paper_key(c), "source": c["source"], "verdict": c["verdict"],
                      "reason": c["reason"], "rates": rates, "mutants": f"{caught}/{len(muts)}" if muts else "–",
                      "mutants_missed": len(muts) - caught, "seconds": c.get("compute_seconds"),
+                     "from_run": c.get("from_run") if c.get("carried_over") else None,
                      "recent": [h["verdict"] for h in histories.get(c["id"], [])][-10:]})
     return rows
 
@@ -223,7 +224,8 @@ def index_page(document: dict, rows: list[dict], out: Path) -> dict:
         papers.setdefault(paper_key(c), c["paper"])
     git = prov.get("git") or {}
     return {
-        "document": document, "rows": rows, "s": counts(document), "mutant_line": mutant_line(document), "papers": sorted(papers.items()),
+        "document": document, "rows": rows, "s": counts(document), "mutant_line": mutant_line(document),
+        "count_line": count_line(document), "papers": sorted(papers.items()),
         "prov": prov, "commit": (git.get("commit") or "")[:10] + ("+dirty" if git.get("dirty") else ""),
         "started": document["run_id"][:15], "timing": run_timing(document),
         "files": [f for f in ("results.json", "junit.xml", "summary.md") if (out / f).exists()],
