@@ -126,6 +126,25 @@ def family_text(document: dict) -> str:
     return text
 
 
+def measurement_counts(document: dict) -> dict | None:
+    """Replicates this run's claims (and mutants) rest on: ``computed`` in this run and
+    ``reused`` from the store (present in the plan, not computed now); None when the
+    document does not say what this run computed."""
+    computed = (document.get("provenance") or {}).get("computed")
+    if not isinstance(computed, int):
+        return None
+    from .seeding import point_key
+    from .sweep import grid_points
+
+    present = 0
+    for c in checked(document):
+        keys = {point_key(p) for p in grid_points(c.get("grid") or {})}
+        n = c.get("replicates") or 0
+        rows = (c.get("measurements") or []) + [r for m in c.get("mutants") or [] for r in m.get("measurements") or []]
+        present += sum(1 for r in rows if r.get("point") in keys and r.get("replicate", n) < n)
+    return {"computed": computed, "reused": max(present - computed, 0), "total": max(present, computed)}
+
+
 def _store_path(document: dict, store) -> str | None:
     if store is not None:
         return str(store)
@@ -292,11 +311,10 @@ def terminal_table(document: dict, store=None) -> str:
         out.append(f"{'ERROR':<13} {m}")
     out += ["", count_line(document), mutant_line(document)]
     prov = document.get("provenance") or {}
-    computed = prov.get("computed")
-    reused = sum(c.get("reused_measurements") or 0 for c in checked(document))
+    k = measurement_counts(document)
     where = _store_path(document, store)
-    if computed is not None:
-        out.append(f"measurements: {computed} computed in this run, {reused} of the claims' reused from the store"
+    if k is not None:
+        out.append(f"measurements: {k['computed']} computed in this run, {k['reused']} reused from the store"
                    + (f" {where}" if where else "") + (f"; wall time {secs(prov['wall_time'])}"
                                                        if prov.get("wall_time") is not None else ""))
     elif where:

@@ -32,7 +32,7 @@ def test_table_says_what_was_checked():
     assert "claimed → 0 ± 0.01" in limit and "measured 0.004 [-0.046, 0.054]" in limit  # the tolerance is printed
     assert "mutant unmeasured: not measured" in table and "mutant missed: MISSED" in table
     assert "LOAD ERROR    /repo/claims/broken_claim.py: SyntaxError (line 3)" in table
-    assert ("measurements: 300 computed in this run, 200 of the claims' reused from the store "
+    assert ("measurements: 300 computed in this run, 0 reused from the store "
             "reports/claimcheck.sqlite; wall time 12.5 s") in table
     assert "demo.incomplete  [paper]  [incomplete]" in table
     assert "mutants checked at the Bonferroni level" in table
@@ -43,8 +43,18 @@ def test_no_mutant_level_when_mutants_did_not_run(tmp_path):
     table = terminal_table(doc)
     assert "mutants not run" in table and "Bonferroni level" not in table and "mutant " not in table
     assert "1 claim: 1 passed, 0 failed, 0 inconclusive, 0 errors" in table
-    assert "measurements: 200 computed in this run, 0 of the claims' reused" in table
+    assert "measurements: 200 computed in this run, 0 reused" in table
     assert "Bonferroni level" not in markdown_summary(doc)
+
+
+def test_a_second_run_says_it_reused_everything(tmp_path):
+    toy_run_document(tmp_path)
+    again = toy_run_document(tmp_path)   # same store: claim and mutant rows are all reused
+    table = terminal_table(again, store=tmp_path / "store.sqlite")
+    assert f"measurements: 0 computed in this run, 400 reused from the store {tmp_path / 'store.sqlite'}" in table
+    from claimcheck.report.pages import run_timing
+    timing = run_timing(again)
+    assert timing["analysis_only"] and timing["replicates"] == 400 and timing["compute"] > 0
 
 
 def test_summary_md_counts_like_the_table():

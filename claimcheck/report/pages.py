@@ -11,7 +11,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from .. import ratetext
-from ..outputs import checked, count_line, counts, family_text, mutant_line
+from ..outputs import checked, count_line, counts, family_text, measurement_counts, mutant_line
 from ..ratetext import SYMBOL, WORD, band, band_text, claimed_text, finite, measured_parts
 from . import plots
 from .data import csv_cell, durations, rate_points
@@ -53,15 +53,14 @@ def execution(prov: dict, doc: dict) -> list[str]:
 def run_timing(document: dict) -> dict:
     """What the index header says about time: the run's wall time, and, since a run that
     reused stored measurements spent its wall time on analysis only, how much was
-    measured now, how much reused, and the compute time of all the replicates shown."""
+    measured now, how much reused, and the compute time of all the replicates it rests on."""
     prov = document.get("provenance") or {}
     rows = [m for c in checked(document) for m in
             (c.get("measurements") or []) + [x for mu in c.get("mutants") or [] for x in mu.get("measurements") or []]]
-    computed = prov.get("computed")
-    reused = max(len(rows) - computed, 0) if isinstance(computed, int) else None
-    return {"wall": prov.get("wall_time"), "computed": computed, "reused": reused,
+    k = measurement_counts(document) or {}
+    return {"wall": prov.get("wall_time"), "computed": k.get("computed"), "reused": k.get("reused"),
             "compute": float(sum(m.get("seconds") or 0.0 for m in rows)), "replicates": len(rows),
-            "analysis_only": computed == 0 and bool(rows)}
+            "analysis_only": k.get("computed") == 0 and bool(rows)}
 
 
 def num(x, fmt: str = "{:+.3f}") -> str:
