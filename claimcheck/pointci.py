@@ -52,9 +52,9 @@ class PointEstimate:
 
     def p_below(self, edge: float) -> float:
         """p-value of H0: statistic >= edge (small when the statistic is clearly below)."""
-        if self.method == "clopper-pearson":
+        if self.method == "clopper-pearson":   # a probability: H0 p >= edge is false for edge > 1
             if edge >= 1:
-                return 0.0 if self.events < self.n else 1.0
+                return 0.0 if edge > 1 or self.events < self.n else 1.0
             return 1.0 if edge <= 0 else float(stats.binom.cdf(self.events, self.n, edge))
         if not self.usable:
             return 1.0
@@ -62,9 +62,9 @@ class PointEstimate:
 
     def p_above(self, edge: float) -> float:
         """p-value of H0: statistic <= edge (small when the statistic is clearly above)."""
-        if self.method == "clopper-pearson":
+        if self.method == "clopper-pearson":   # H0 p <= edge is false for edge < 0
             if edge <= 0:
-                return 0.0 if self.events > 0 else 1.0
+                return 0.0 if edge < 0 or self.events > 0 else 1.0
             return 1.0 if edge >= 1 else float(stats.binom.sf(self.events - 1, self.n, edge))
         if not self.usable:
             return 1.0

@@ -278,8 +278,7 @@ def _judge_exponent(rate: Rate, fit: FitResult, level: float, pass_level: float,
     qp = fit.quantile(pass_level)
     cl, ch = b - qp * se, b + qp * se
     p_fail = min(1.0, 2 * min(fit.p_above(hi), fit.p_below(lo) if math.isfinite(lo) else 1.0))
-    q80 = fit.quantile_one_sided(1 - POWER)
-    detect = float((fit.quantile(level) + q80) * se + (rate.tolerance if rate.kind != "converges" else 0.0))
+    detect = float(detect_multiplier(fit, level) * noise_se(fit) + (rate.tolerance if rate.kind != "converges" else 0.0))
     res = RateResult(rate, INCONCLUSIVE, "", measured=b, ci_low=cl, ci_high=ch, p_fail=p_fail, fit=fit,
                      detectable=detect, band=(lo, hi), band_text=rate.spec.band_text(rate, fit.log_shift))
     what = rate.spec.parameter
@@ -324,6 +323,12 @@ def _judge_exponent(rate: Rate, fit: FitResult, level: float, pass_level: float,
             agrees = (last["slope"] - q * w > hi) if above else (last["slope"] + q * w < lo)
             last_txt = (f"last local slope {last['slope']:+.3f} +- {w:.3f} "
                         f"({rate.axis} {last['from']:g} -> {last['to']:g})")
+            toward = fit.curvature["slope_change"] < 0 if above else fit.curvature["slope_change"] > 0
+            if toward:
+                res.reason = (f"{ci_txt} is outside the allowed band {band_txt}, but the sweep is curved and its local "
+                              f"slopes move toward the band ({last_txt}): not in the power-law regime yet; "
+                              f"extend the grid")
+                return res
             if not agrees:
                 res.reason = (f"{ci_txt} is outside the allowed band {band_txt}, but the sweep is curved and the "
                               f"{last_txt} does not confirm it: not in the power-law regime yet; extend the grid")
@@ -347,20 +352,50 @@ def _last_local(fit: FitResult, above: bool) -> dict:
     return next(s for s in fit.local_slopes if s["to"] == last_to)
 
 
+def noise_se(fit: FitResult) -> float:
+    """The exponent's standard error from the replicate noise alone (before any Birge widening)."""
+    return fit.se / fit.scale_factor if fit.scale_factor > 1 else fit.se
+
+
+def detect_multiplier(fit: FitResult, level: float, power: float = POWER) -> float:
+    """k such that a true exponent k noise-se beyond the band's edge is failed with
+    probability ``power`` by this rule: the estimate is N(truth, se), and the chi2 of a
+    correct power law (chi2_dof) decides, as in the fit, whether the CI is widened by
+    sqrt(chi2/dof) with t quantiles on the residual dof, or not (t on n - 1). Averaging
+    over chi2 is what made "tolerance + CI half-width" (power ~50%) honest."""
+    dof, n = fit.dof, fit.n_replicates or 1000
+    u = (np.arange(64) + 0.5) / 64
+    ratio = stats.chi2.ppf(u, dof) / dof if dof > 0 else np.ones_like(u)
+    widen = np.sqrt(np.maximum(ratio, 1.0))
+    q = np.where(ratio > 1, stats.t.ppf(1 - level / 2, max(dof, 1)), stats.t.ppf(1 - level / 2, max(n - 1, 1)))
+
+    def pw(k: float) -> float:
+        return float(np.mean(stats.t.sf(q * widen - k, max(n - 1, 1))))  # se itself is estimated from n
+
+    lo, hi = 0.0, 1.0
+    while pw(hi) < power:
+        hi *= 2
+    for _ in range(50):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if pw(mid) < power else (lo, mid)
+    return hi
+
+
 def _replicates_advice(fit: FitResult, lo: float, hi: float, level: float, n_rep: int, misfit: bool):
     """Replicates at which this rule decides with 80% probability if the measured
-    exponent is the truth: (q + q80) se(n) <= distance to the nearest band edge."""
-    b, se = fit.slope, fit.se
+    exponent is the truth: k se(n) <= distance to the nearest band edge, with k from
+    detect_multiplier (se ~ n^-1/2)."""
+    b, se = fit.slope, noise_se(fit)
     if misfit:
         return None, ("the points scatter beyond their noise (misfit): more replicates will not settle it, "
                       "a wider grid may")
     gap = min(abs(b - lo) if math.isfinite(lo) else math.inf, abs(hi - b))
-    z = stats.norm.ppf(1 - level / 2) + stats.norm.ppf(POWER)
+    k = detect_multiplier(fit, level)
     if gap < se:
-        need = int(math.ceil(n_rep * z ** 2))
+        need = int(math.ceil(n_rep * k ** 2))
         return need, (f"the exponent is within one standard error of the band's edge, so no replicate count can be "
                       f"promised; at least ~{need} replicates")
-    need = int(math.ceil(n_rep * (z * se / gap) ** 2))
+    need = int(math.ceil(n_rep * (k * se / gap) ** 2))
     return need, f"~{need} replicates decide with 80% probability if the measured exponent is the truth"
 
 
