@@ -95,6 +95,8 @@ claim = Claim(
     statement=r"With neuronal-embedding coupling, $\big(\mathbb{E}_\theta \tfrac1N\sum_{i\le N}|h^{N,i}_s-h^{\infty}_s(C_i)|^2\big)^{1/2}$ "
               r"and $\|\hat y_N-\hat y_\infty\|_{L^2(\theta)}$ are $\Theta(N^{-1/2})$ at $t=0$ (CLT).",
     source="reconstructed",
+    power="Catches a t = 0 coupling error off N^-1/2 by ~0.15 (1/sqrt(N) recurrent scaling, unnested "
+          "labels); tests only the initial forward pass, not training.",
     calibration={'profile': 'quick',
                  'seeds': 20,
                  'replicates': 40,

@@ -3,18 +3,29 @@ initialisation, gradient descent drives the population risk to the Bayes risk (0
 deterministic target) as training time and width grow.
 
 Target y_t = x_t x_{t-2} on the golden rotation (needs memory: not a function of x_t).
-The check: the relative risk R(T)/R_0 (R_0 = risk of the zero predictor) after
-K = T/eps steps is within 0.01 of 0 at the largest width, with the value at every width
-reported (the 'floor' as a function of N). Negative control: the degenerate
-initialisation (all neurons identical stays identical under GD: a one-neuron RNN)
-plateaus strictly above 0 whatever N.
+The check, on the relative risk R(T)/R_0 (R_0 = risk of the zero predictor)
+after K = T/eps steps at T = 500:
+  * limit: within 0 +- 0.001 at the largest width, having started outside it (measured,
+    4 replicates: 0.019 at N = 4, 0.0020 at 8, 6e-4 at 16, 3e-4 at 32, 2e-4 at 64, 1e-4
+    at 128);
+  the values fall monotonically with N (quick, 12 replicates: 0.0196, 0.0015, 5.2e-4,
+  1.9e-4, 1.4e-4, 1.1e-4 for N = 4..128): the floor shrinks with N.
+At a fixed horizon T the floor tends to R_inf(T) > 0 (the limit net's loss at T), not to
+0, so a "converges" rate on R(T)/R_0 in N would wrongly fail at large enough N: measured,
+its local slopes flatten from -1.45 (N 16 -> 32) to -0.32 (64 -> 128) at T = 500; at
+T = 150 the values 0.0074, 0.0031, 0.0011, 0.0009, 0.0008 (N = 8..128) flatten sooner.
+The band 0.001 is above R_inf(500) (about 1e-4) and below the N = 4, 8 values.
+Negative control: the degenerate initialisation (all neurons identical stays identical
+under GD: a one-neuron RNN, which violates the theorem's support assumption) plateaus at
+R/R_0 = 0.99 whatever N.
 
-Finding to note (not hidden): with the spec's diverse init, xi_2 is symmetric and
-independent of everything else, so the W_0 part is invisible in the mean-field limit
-(E[tanh(xi_1 xi_2')] = 0 and the symmetry persists along the limit dynamics); the limit
-is the same as from W_0 = 0 or from i.i.d. zero-mean W_0. The i.i.d. init reaches the
-same floor (figure loss_curves), so 'i.i.d. W instead of diverse' is not a mutant this
-check can catch.
+Initialisation. With the spec's diverse init W_0 = B tanh(xi_1 xi_2') and xi_2
+independent of everything else, the W_0 part is invisible in the mean-field limit
+(E[tanh(xi_1 xi_2')] = 0 and h(c') is independent of xi_2(c')): diverse, i.i.d. and
+W_0 = 0 reach the same floor. The claim therefore uses the spec's corrected "coupled"
+init xi_2(c') = U_0(c') (``init="coupled"``), under which the recurrent weight into a
+unit depends on the sending unit's state and the recurrent part survives the limit; the
+independent-feature init is run alongside and stored (``indep_*``, figure only).
 """
 import numpy as np
 
@@ -45,12 +56,15 @@ def _train(point, st, init="diverse", cfg=m.Config(), prefix=""):
     return {prefix + k: v for k, v in out.items()}
 
 
+INIT = "coupled"
+
+
 def simulate(point, rng):
-    # the i.i.d. initialisation on the same labels is run alongside and stored (reported,
-    # not tested): it is the third curve of the figure and the evidence for the note above
+    # the independent-feature diverse init on the same labels is run alongside and stored
+    # (reported, not tested): the second curve of the figure, evidence for the note above
     st = runs.streams(rng)
-    out = _train(point, st)
-    out.update(_train(point, st, init="iid", prefix="iid_"))
+    out = _train(point, st, init=INIT)
+    out.update(_train(point, st, init="diverse", prefix="indep_"))
     return out
 
 
@@ -88,7 +102,7 @@ def _curve(ctx, variant, prefix=""):
 
 
 def artefacts(ctx):
-    """Loss curves R(t)/R_0 at the largest N for the diverse init, the i.i.d. init (both
+    """Loss curves R(t)/R_0 at the largest N for the coupled init, the independent-feature init (both
     stored by simulate), the degenerate control and the one-learning-rate mutant."""
     import json
 
@@ -96,7 +110,8 @@ def artefacts(ctx):
 
     fig, ax = plt.subplots(figsize=(5.2, 3.8))
     data = {}
-    for label, variant, prefix in (("diverse", "", ""), ("i.i.d. W", "", "iid_"), ("degenerate", "degenerate", ""),
+    for label, variant, prefix in (("coupled", "", ""), ("diverse, independent xi_2", "", "indep_"),
+                                   ("degenerate", "degenerate", ""),
                                    ("one global lr (mutant)", "global-lr", "")):
         got = _curve(ctx, variant, prefix)
         if got:
@@ -114,7 +129,7 @@ def artefacts(ctx):
     fig.tight_layout()
     ctx.save_figure(fig, "loss_curves")
     (ctx.outdir / "loss_curves.json").write_text(json.dumps(data, indent=1))
-    runs.loglog_figure(ctx, [("diverse", "", "rel_loss"), ("i.i.d. W", "", "iid_rel_loss"),
+    runs.loglog_figure(ctx, [("coupled", "", "rel_loss"), ("diverse, independent xi_2", "", "indep_rel_loss"),
                              ("degenerate", "degenerate", "rel_loss"),
                              ("global lr", "global-lr", "rel_loss")],
                        "N", 0.0, "floor_vs_N", "width N", "R(T)/R_0", "A4: loss at the end of training vs N")
@@ -125,9 +140,13 @@ claim = Claim(
     paper="Agazzi, Lu, Mukherjee, Global optimality of Elman-type RNNs in the mean-field regime (ICML 2023), "
           "main optimality theorem (fixed points of the limit dynamics are global minimisers)",
     title="From a diverse init, GD drives the population risk to 0 as N grows; a degenerate init plateaus",
-    statement=r"$R_N(T)/R_0 \to 0$ (Bayes risk of a deterministic target) for large $T$ as $N\to\infty$ from the "
-              r"diverse initialisation; from the degenerate one $R_N(t)$ stays bounded away from 0.",
+    statement=r"$R_N(T)/R_0 \to 0$ (Bayes risk of a deterministic target) for large $T$ as $N\to\infty$ from a "
+              r"diverse initialisation ($W_0 = B\tanh(\xi_1 U_0')$), its floor shrinking with $N$; from the "
+              r"degenerate one $R_N(t)$ stays bounded away from 0.",
     source="reconstructed",
+    power="Catches a loss floor that stays above 0.001 R_0 at the largest N (the degenerate init plateaus "
+          "at 0.99, one global learning rate); it cannot tell 'reaches 0' from 'reaches R_inf(T) < 0.001', "
+          "and no rate for the floor in N is tested.",
     calibration={'profile': 'quick',
                  'seeds': 20,
                  'replicates': 6,
@@ -138,15 +157,16 @@ claim = Claim(
                  'detectable_deviation': 0.0101,
                  'mutant_catch_rate': {'degenerate': 0.95, 'global-lr': 1.0},
                  'measured': '2026-11-22'},
-    grids={"quick": {"N": [16, 32, 64, 128], "T": [150.0]},
-           "full": {"N": [16, 64, 256, 1024], "T": [500.0]}},
-    replicates={"quick": 6, "full": 12},
-    rates=[Rate(metric="rel_loss", axis="N", kind="limit", target=0.0, tolerance=0.01, statistic="mean",
-                note="relative risk R(T)/R_0 at the horizon T; tolerance 1% of the zero predictor's risk")],
+    grids={"quick": {"N": [4, 8, 16, 32, 64, 128], "T": [500.0]},
+           "full": {"N": [4, 8, 16, 64, 256, 1024], "T": [500.0]}},
+    replicates={"quick": 12, "full": 16},
+    rates=[Rate(metric="rel_loss", axis="N", kind="limit", target=0.0, tolerance=0.001, statistic="mean",
+                note="relative risk R(T)/R_0 at T = 500; band 0.1% of the zero predictor's risk (ours); "
+                     "about 0.02 at N = 4 (outside); the trend of the distance to 0 is the floor shrinking with N")],
     simulate=simulate,
     common_random_numbers=True,
-    batch_size=6,
-    params={"B": B, "M": M, "eps": EPS, "init": "diverse", "target": "prod02", "L": runs.L_WINDOW},
+    batch_size=12,
+    params={"B": B, "M": M, "eps": EPS, "init": INIT, "target": "prod02", "L": runs.L_WINDOW},
     mutants=[
         Mutant("degenerate", simulate_degenerate, "negative control: all neurons identical at t=0"),
         Mutant("global-lr", simulate_global_lr, "one learning rate eps*N for all layers (W frozen as N grows)"),

@@ -69,6 +69,8 @@ claim = Claim(
     statement=r"$\big(\mathbb{E}_\theta\frac1N\sum_i|\frac1N\sum_j W^{ij}h^j_{s-1}-\overline{(\cdot)}|^2\big)^{1/2}"
               r"=\Theta(N^{-1/2})$ for i.i.d. $W^{ij}$: the recurrent matrix acts as its mean $E[W]$.",
     source="reconstructed",
+    power="Catches a recurrent-field spread off N^-1/2 by ~0.11 (1/sqrt(N) recurrent scaling, variance-N "
+          "weights); says nothing about trained weights.",
     calibration={'profile': 'quick',
                  'seeds': 20,
                  'replicates': 8,

@@ -47,6 +47,8 @@ claim = Claim(
     statement=r"$\mathrm{sd}(y^N_0) = N^{1/2-\beta}\,\mathbb{E}[(S^1_1)^2]^{1/2}$ for "
               r"$y^N_0 = N^{-\beta}\sum_i C^i S^i_1$, $C^i$ i.i.d. mean zero, unit variance; here $\beta = 3/4$.",
     source="reconstructed",
+    power="Catches sd(y_0) scaling off N^(1/2 - beta) by ~0.11 (output scaled N^-1/2, C broadcast); does "
+          "not check the law of y_0 beyond its sd.",
     calibration={'profile': 'quick',
                  'seeds': 20,
                  'replicates': 400,

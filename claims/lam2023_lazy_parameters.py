@@ -41,6 +41,8 @@ claim = Claim(
     statement=r"$\max_i \sup_{k \le NT} |\theta^i_k - \theta^i_0| \le C_T N^{\beta-1+\gamma}$, "
               r"$\theta = (C, W)$; here $\beta = 3/4$, $\gamma = 0.1$, $\alpha = 4$, $T = 1$.",
     source="reconstructed",
+    power="Catches parameter moves decaying slower than N^(beta-1+gamma) + 0.1 (a learning rate without "
+          "N^(2 beta-2)); passes any faster decay, so the bound's tightness is not tested.",
     calibration={'profile': 'quick',
                  'seeds': 20,
                  'replicates': 256,

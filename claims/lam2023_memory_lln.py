@@ -50,6 +50,9 @@ claim = Claim(
     statement=r"For the same data path, $\mathbb{E}|M^N_k - M^\infty_k| \asymp N^{-1/2}$, where "
               r"$M^\infty_{k+1} = G(X_k, M^\infty_k)$, $G(x,m) = \mathbb{E}[B]\,\mathbb{E}_w\sigma(wx+m)$.",
     source="reconstructed",
+    power="Catches a memory LLN rate off N^-1/2 by more than ~0.12 (a sqrt(N)-scaled memory, units sharing "
+          "weights); does not catch an error in the limit recursion G that the finite-N memory shares "
+          "(both use the same sigmoid and B law).",
     calibration={'profile': 'quick',
                  'seeds': 20,
                  'replicates': 384,

@@ -3,13 +3,23 @@ averages of the untrained memory units,
 
     timeAvg^{N,p,path}_T = (1/T) sum_{k=1..T} mean_i (S^i_k)^p,  p = 1, 2.
 
+Source "paper" for what the captions read (paths converge in T; one limit for all paths
+only when N is large); the rates T^-1/2 and N^-1/2 are inferred (each rate's note says which).
+
 One replicate = 4 data paths x 8 parameter draws (W, B), all 32 combinations run, so
 the two sources of spread separate:
   * data_sd (sd over data paths at fixed parameters) ~ T^-1/2 (Markov-chain CLT);
   * param_sd (sd over parameter draws on the same data path) ~ N^-1/2;
-  * dev_p = mean of timeAvg - mu_p -> 0, mu_p = E_pi E_w sigma(w X + M^inf)^p the
-    moments of the random fixed point (stationary limit system, Gauss-Hermite;
-    estimated once per process from 2e5 stationary samples).
+  * dev_p = RMS over the 32 runs of (timeAvg - mu_p) -> 0 as N grows: every path
+    agrees on one limit only when N is large (Fig. 5). mu_p = E_pi E_w sigma(w X + M^inf)^p,
+    the moments of the random fixed point (stationary limit system, Gauss-Hermite;
+    estimated once per process from 2e5 stationary samples). The mean over paths alone
+    is within 3e-4 of mu_p already at N = 2 (the finite-N bias is tiny): only the
+    per-path deviation shows the approach, from ~0.011 at N = 16 to ~8e-4 at N = 4096.
+
+Two time-average conventions: the rates use (1/T) sum_{k=1..T}; the authors' code uses
+(1/k) sum_{m=0..k} (k + 1 terms over k, about (1 + 1/k) mu: 0.574 at k = 100), which the
+figure uses by default (``MemoryRun.rolling(p, convention)``).
 Streams are split per data path / parameter draw, so draws are nested in N and T
 (common random numbers).
 
@@ -28,8 +38,9 @@ MU_REF = {"paths": 500, "burn": 50, "keep": 400, "seed": 20230827}
 
 
 def checkpoints(T: int) -> list[int]:
-    """About 4 per decade, plus T itself."""
-    c = np.unique(np.round(np.logspace(1, np.log10(T), int(4 * np.log10(T / 10)) + 1)).astype(int))
+    """About 4 per decade, every power of 10, plus T itself."""
+    c = np.round(np.logspace(1, np.log10(T), int(4 * np.log10(T / 10)) + 1)).astype(int)
+    c = np.unique(np.concatenate([c, 10 ** np.arange(1, int(np.log10(T)) + 1)]))
     return [int(v) for v in c if v <= T]
 
 
@@ -63,20 +74,19 @@ def _batch(point, rngs, *, weight_pool=None, frozen_noise=False):
     run = L.memory_run(units, Z[di, :, 0], T)
     mu1, mu2 = mu()
     cps = checkpoints(T)
-    out = []
+    out = [{} for _ in range(R)]
     for p, (v, m_ref) in enumerate(((run.mean1, mu1), (run.mean2, mu2)), start=1):
-        tavg = v.sum(axis=1).reshape(R, ND, NW) / T
-        for r in range(R):
-            if p == 1:
-                out.append({})
-            o = out[r]
+        tavg = v.sum(axis=1).reshape(R, ND, NW) / T                          # convention "mean": k = 1..T
+        first = run.rolling(p, "mean")[::ND * NW]                             # run (data 0, params 0)
+        paper = run.rolling(p, "paper")[::ND * NW]
+        for r, o in enumerate(out):
             o[f"tavg{p}"] = float(tavg[r].mean())
-            o[f"dev{p}"] = float(tavg[r].mean() - m_ref)
+            o[f"dev{p}"] = float(np.sqrt(np.mean((tavg[r] - m_ref) ** 2)))
             o[f"data_sd{p}"] = float(tavg[r].std(axis=0, ddof=1).mean())
             o[f"param_sd{p}"] = float(tavg[r].std(axis=1, ddof=1).mean())
-            roll = np.cumsum(v[r * ND * NW]) / np.arange(1, T + 1)            # run (data 0, params 0)
             for c in cps:
-                o[f"tavg{p}_k{c}"] = float(roll[c - 1])
+                o[f"tavg{p}_k{c}"] = float(first[r, c - 1])
+                o[f"tavgpaper{p}_k{c}"] = float(paper[r, c - 1])
     return out
 
 
@@ -92,10 +102,22 @@ def _frozen(point, rngs):
     return _batch(point, rngs, frozen_noise=True)
 
 
-def artefacts(ctx):
-    """Figures 2 and 5: time averages against T for each N (mean over paths, min/max band)."""
+def artefacts(ctx, convention: str = "paper"):
+    """Figures 2 and 5: time averages against T for each N (mean over paths, min/max band).
+
+    ``convention="paper"`` (default) is the authors' (1/k) sum_{m=0..k}: the red curve starts
+    near 0.574 at k = 100 and settles to mu_1 = 0.569; the companion figure
+    ``..._mean`` uses (1/k) sum_{m=1..k}, flat at 0.569. A path = one replicate (its own W, B
+    and data path), so the band is over as many paths as replicates (100 at the full profile)."""
+    _figure(ctx, "paper")
+    _figure(ctx, "mean")
+
+
+def _figure(ctx, convention: str):
     import matplotlib.pyplot as plt
 
+    key = "tavgpaper" if convention == "paper" else "tavg"
+    name = "fig2_5_time_averages" + ("" if convention == "paper" else "_mean")
     points = ctx.points()
     Tmax = max(p["T"] for p in points)
     Ns = sorted({p["N"] for p in points})
@@ -106,7 +128,7 @@ def artefacts(ctx):
         for j, n in enumerate(Ns):
             curves = []
             for c in cps:
-                pts, tab = ctx.table(f"tavg{p}_k{c}")
+                pts, tab = ctx.table(f"{key}{p}_k{c}")
                 i = [q for q, pt in enumerate(pts) if pt["N"] == n and pt["T"] == Tmax]
                 vals = tab[i[0]] if i else np.array([np.nan])
                 vals = vals[np.isfinite(vals)]
@@ -127,11 +149,12 @@ def artefacts(ctx):
             if p == 2:
                 ax.set_xlabel("steps k")
     axes[0, 0].legend(fontsize=7)
-    fig.suptitle(f"Time-averaged moments of the untrained memory units ({ctx.profile} profile; "
+    rule = r"$\frac{1}{k}\sum_{m=0}^{k}$ (paper)" if convention == "paper" else r"$\frac{1}{k}\sum_{m=1}^{k}$"
+    fig.suptitle(f"Time-averaged moments of the untrained memory units, {rule} ({ctx.profile} profile; "
                  f"paths = replicates, each its own W, B and data path)", fontsize=9)
     fig.tight_layout()
-    ctx.save_figure(fig, "fig2_5_time_averages")
-    ctx.save_csv("fig2_5_time_averages", rows)
+    ctx.save_figure(fig, name)
+    ctx.save_csv(name, rows)
 
 
 claim = Claim(
@@ -141,8 +164,12 @@ claim = Claim(
     title="Time averages of the memory units converge; spread ~ T^-1/2 over data, ~ N^-1/2 over parameters",
     statement=r"$\mathrm{timeAvg}^{N,p}_T = \frac1T\sum_{k\le T}\frac1N\sum_i (S^i_k)^p$: sd over data paths "
               r"$\asymp T^{-1/2}$, sd over parameter draws $\asymp N^{-1/2}$, and the mean tends to "
-              r"$\mu_p = \mathbb{E}_\pi\mathbb{E}_w\,\sigma(wX + M^\infty)^p$ (one limit for all paths).",
+              r"$\mu_p = \mathbb{E}_\pi\mathbb{E}_w\,\sigma(wX + M^\infty)^p$ (one limit for all paths: the RMS "
+              r"deviation of a path's time average from $\mu_p$ tends to 0 as $N$ grows).",
     source="paper",
+    power="Catches spreads off T^-1/2 / N^-1/2 by ~0.12 and paths whose time averages do not approach mu_p "
+          "within 0.002 by N = 4096 (shared weights, frozen noise); does not catch a bias of every path's "
+          "limit smaller than 0.002, nor test the rates the captions do not state.",
     calibration={'profile': 'quick',
                  'seeds': 20,
                  'replicates': 128,
@@ -156,19 +183,25 @@ claim = Claim(
                                           'dev2~N': 0.0011},
                  'mutant_catch_rate': {'shared-weights': 1.0, 'frozen-noise': 1.0},
                  'measured': '2026-11-22'},
-    grids={"quick": {"N": [64, 256, 1024, 4096], "T": [100, 300, 900]},
+    grids={"quick": {"N": [16, 64, 256, 1024, 4096], "T": [100, 300, 900]},
            "full": {"N": [10, 100, 1000, 10000, 100000, 1000000], "T": [500, 5000, 50000]}},
-    replicates={"quick": 128, "full": 128},
+    replicates={"quick": 128, "full": 100},
     rates=[
         Rate(metric="data_sd1", axis="T", kind="tight", predicted=-0.5, tolerance=0.1,
-             note="sd over 4 data paths at fixed parameters, averaged over 8 parameter draws"),
+             note="INFERRED (caption of Fig. 2 reads 'the realisations of the time averages all converge as "
+                  "k -> infinity'; the rate T^-1/2 is the Markov-chain CLT, not stated): sd over 4 data paths at "
+                  "fixed parameters, averaged over 8 parameter draws"),
         Rate(metric="param_sd1", axis="N", kind="tight", predicted=-0.5, tolerance=0.1,
-             note="sd over 8 parameter draws on one data path, averaged over 4 data paths"),
-        Rate(metric="dev1", axis="N", kind="limit", target=0.0, tolerance=0.001,
-             note="mean time average minus mu_1 (0.569), worst T at the largest N; tolerance 0.001 = "
-                  "0.2% of mu_1, a quarter of the spread over parameter draws at N = 64"),
-        Rate(metric="dev2", axis="N", kind="limit", target=0.0, tolerance=0.001,
-             note="mean time average minus mu_2 (0.329), worst T at the largest N"),
+             note="INFERRED (caption of Fig. 5 reads 'the desired converging behaviour is only exhibited when N "
+                  "is sufficiently large'; the rate N^-1/2 is the LLN for the memory, not stated): sd over 8 "
+                  "parameter draws on one data path, averaged over 4 data paths"),
+        Rate(metric="dev1", axis="N", kind="limit", target=0.0, tolerance=0.002,
+             note="READ (captions of Figs. 2 and 5: every path's time average tends to the moment of the random "
+                  "fixed point, and only when N is large); the band 0.002 is ours: RMS over the 32 runs of "
+                  "(timeAvg_T - mu_1), mu_1 = 0.569, convention (1/T) sum_{k=1..T}; worst T at the largest N; "
+                  "about 0.011 at N = 16 (outside), 8e-4 at N = 4096 (inside)"),
+        Rate(metric="dev2", axis="N", kind="limit", target=0.0, tolerance=0.002,
+             note="READ, as dev1, for p = 2 (mu_2 = 0.329); band 0.002 ours"),
     ],
     simulate_batch=simulate_batch,
     common_random_numbers=True,

@@ -47,6 +47,8 @@ claim = Claim(
     statement=r"$\mathbb{E}\,W_1\big(\tfrac1N\sum_i \delta_{S^i_k},\ \mathcal{L}(\sigma(W X_{k-1} + "
               r"M^\infty_{k-1}))\big) \asymp N^{-1/2}$ (up to logs), $W\sim N(0,1)$, given the data path.",
     source="reconstructed",
+    power="Catches a W1 rate off N^-1/2 by ~0.12 and a wrong unit law (shared or uniform weights); does "
+          "not catch a bias below the W1 noise floor of the largest N.",
     calibration={'profile': 'quick',
                  'seeds': 20,
                  'replicates': 128,

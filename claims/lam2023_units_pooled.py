@@ -141,6 +141,8 @@ claim = Claim(
     statement=r"$\mathbb{E}\,W_1\big(\frac{1}{PN}\sum_{l,i}\delta_{S^{i,l}_k},\ \frac1P\sum_l "
               r"\mathcal{L}(\sigma(W X^l_{k-1} + M^{\infty,l}_{k-1}))\big) \asymp N^{-1/2}$.",
     source="paper",
+    power="Catches a pooled law that converges off N^-1/2 by ~0.13 (shared weights, sqrt(N) memory); "
+          "compares with the largest N, not with an exact limit, so a common bias of every N is invisible.",
     calibration={'profile': 'quick',
                  'seeds': 20,
                  'replicates': 32,

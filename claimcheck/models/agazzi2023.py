@@ -185,12 +185,15 @@ def nested_iid(rng: np.random.Generator, n: int, mean: float = 0.0, sd: float = 
     return mean + sd * z[shell_index(n)]
 
 
-def diverse_W(labels: np.ndarray, B: float, block: int = 1024) -> np.ndarray:
+def diverse_W(labels: np.ndarray, B: float, block: int = 1024, coupled: bool = False) -> np.ndarray:
     """W_0(c, c') = B tanh(xi_1(c) xi_2(c')): a different recurrent profile per unit.
 
+    ``coupled``: xi_2(c') = U_0(c') (label column 3), so the recurrent weight into unit c
+    depends on the sending unit's input weight, hence on its state h(c'): the recurrent
+    field survives the mean-field limit (with an independent xi_2 it averages to 0).
     Filled block of rows by block in place, so the peak memory is one N x N array (a
     reference of width 32768 is 8.6 GB; three temporaries of that size would not fit)."""
-    xi1, xi2 = labels[:, 0], labels[:, 1]
+    xi1, xi2 = labels[:, 0], labels[:, 3 if coupled else 1]
     W = np.empty((xi1.size, xi2.size))
     for i0 in range(0, xi1.size, block):
         rows = W[i0:i0 + block]
@@ -205,6 +208,7 @@ def init_net(labels: np.ndarray, init: str = "diverse", B: float = 0.9,
     """Initial weights as functions of the labels (width = number of label rows).
 
     diverse:    W = B tanh(xi_1 xi_2^T); A, U, b = (a, u, b) i.i.d. N(0,1).
+    coupled:    W = B tanh(xi_1 u^T) (xi_2 = U_0: the recurrent part survives the limit).
     iid:        W^{ij} i.i.d. N(w_mean, 1) (nested, from ``w_rng``); A, U, b as above.
     degenerate: every unit equal to unit 0 (W^{ij} = B tanh(xi_1(0) xi_2(0))), so the
                 network is one neuron copied N times, and stays so under GD.
@@ -215,6 +219,8 @@ def init_net(labels: np.ndarray, init: str = "diverse", B: float = 0.9,
     a, u, b = labels[:, 2].copy(), labels[:, 3].copy(), labels[:, 4].copy()
     if init == "diverse":
         W = diverse_W(labels, B)
+    elif init == "coupled":
+        W = diverse_W(labels, B, coupled=True)
     elif init == "iid":
         if w_rng is None:
             raise ValueError("iid init needs w_rng")

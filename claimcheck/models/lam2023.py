@@ -247,11 +247,22 @@ class MemoryRun:
     m: np.ndarray
     mean1: np.ndarray
     mean2: np.ndarray
+    start1: np.ndarray | None = None     # mean_i (S^i_0)^p per path, p = 1, 2 (S_0 = sigma(W X_0))
+    start2: np.ndarray | None = None
 
-    def rolling(self, p: int) -> np.ndarray:
-        """(1/k) sum_{j=1..k} mean_i (S^i_j)^p for k = 1..K, per path (P, K)."""
+    def rolling(self, p: int, convention: str = "mean") -> np.ndarray:
+        """Running time averages per path (P, K), k = 1..K.
+
+        ``mean``: (1/k) sum_{j=1..k} mean_i (S^i_j)^p (an average of k terms);
+        ``paper``: (1/k) sum_{j=0..k} mean_i (S^i_j)^p, the authors' code (k + 1 terms over
+        k: it starts ~ (1 + 1/k) times the limit, hence their red curve's 0.574 at k = 100)."""
         v = self.mean1 if p == 1 else self.mean2
-        return np.cumsum(v, axis=1) / np.arange(1, v.shape[1] + 1)
+        total = np.cumsum(v, axis=1)
+        if convention == "paper":
+            total = total + (self.start1 if p == 1 else self.start2)[:, None]
+        elif convention != "mean":
+            raise ValueError(f"unknown time-average convention {convention!r}")
+        return total / np.arange(1, v.shape[1] + 1)
 
 
 def memory_run(units: Units, X: np.ndarray, steps: int, activation=sigmoid,
@@ -267,6 +278,8 @@ def memory_run(units: Units, X: np.ndarray, steps: int, activation=sigmoid,
     mean2 = np.empty((P, steps)) if moments else None
     s = activation(w * X[:, :1])
     m = np.einsum("pn,pn->p", a, s)
+    start1 = np.einsum("pn,pn->p", b, s) if moments else None
+    start2 = np.einsum("pn,pn->p", b, s * s) if moments else None
     for k in range(steps):
         m_hist[:, k] = m
         s = activation(w * X[:, k:k + 1] + m[:, None])
@@ -274,7 +287,7 @@ def memory_run(units: Units, X: np.ndarray, steps: int, activation=sigmoid,
         if moments:
             mean1[:, k] = np.einsum("pn,pn->p", b, s)
             mean2[:, k] = np.einsum("pn,pn->p", b, s * s)
-    return MemoryRun(m_hist, mean1, mean2)
+    return MemoryRun(m_hist, mean1, mean2, start1, start2)
 
 
 def units_at(W: np.ndarray, x: np.ndarray, m: np.ndarray, activation=sigmoid) -> np.ndarray:
@@ -426,6 +439,7 @@ class TrainConfig:
     train_w: bool = True
     clip_threshold: float | None = None  # None: N^gamma
     error_sign: float = 1.0              # -1: gradient ascent (a negative control)
+    b_lr_exponent: float | None = None   # None: B fixed (the model); else B trained at alpha N^e (a control)
 
     def lr(self, n: int) -> float:
         e = 2 * self.beta - 2 if self.lr_exponent is None else self.lr_exponent
@@ -461,6 +475,8 @@ def train_step(C, W, B, S, x, y_target, cfg: TrainConfig, n: int):
     g = (cfg.lr(n) * scale * e)[:, None]
     if cfg.train_w:
         W += g * C * (s * (1.0 - s)) * x[:, None]
+    if cfg.b_lr_exponent is not None:    # negative control: B updated like an output weight
+        B += (cfg.alpha * float(n) ** cfg.b_lr_exponent * scale * e)[:, None] * s
     C += g * s
     return s, m, y, active, e
 
@@ -478,6 +494,8 @@ class TrainRun:
     max_move: np.ndarray      # max_i sup_k |theta^i_k - theta^i_0| over C and W, per path
     steps: int
     final_m: np.ndarray
+    m_path: np.ndarray | None = None   # (P, steps) memory M_k with the trained parameters (track_path)
+    y_path: np.ndarray | None = None   # (P, steps) output y^N_k (track_path)
 
 
 def draw_network(st: list[Streams], n: int):
@@ -489,8 +507,9 @@ def draw_network(st: list[Streams], n: int):
 
 
 def train(Z: np.ndarray, W: np.ndarray, B: np.ndarray, C: np.ndarray, cfg: TrainConfig,
-          steps: int | None = None, track_moves: bool = True) -> TrainRun:
-    """Train online for ``steps`` (default N T) steps on data Z (P, >= steps+1, 2)."""
+          steps: int | None = None, track_moves: bool = True, track_path: bool = False) -> TrainRun:
+    """Train online for ``steps`` (default N T) steps on data Z (P, >= steps+1, 2).
+    ``track_path`` keeps M_k and y_k of every step (P, steps)."""
     P, n = W.shape
     steps = int(round(n * cfg.T)) if steps is None else steps
     C = C.astype(np.float64, copy=True)
@@ -504,8 +523,13 @@ def train(Z: np.ndarray, W: np.ndarray, B: np.ndarray, C: np.ndarray, cfg: Train
     move = np.zeros(P)
     y0 = None
     m = None
+    m_path = np.empty((P, steps)) if track_path else None
+    y_path = np.empty((P, steps)) if track_path else None
     for k in range(steps):
         S, m, y, active, _ = train_step(C, W, B, S, X[:, k], Y[:, k], cfg, n)
+        if track_path:
+            m_path[:, k] = m
+            y_path[:, k] = y
         if k == 0:
             y0 = y.copy()
         clip_any |= active
@@ -514,7 +538,7 @@ def train(Z: np.ndarray, W: np.ndarray, B: np.ndarray, C: np.ndarray, cfg: Train
             dc = np.max(np.abs(C - C0), axis=1)
             dw = np.max(np.abs(W - W0), axis=1)
             move = np.maximum(move, np.maximum(dc, dw))
-    return TrainRun(C0, W0, C, W, B, y0, clip_any, clip_n / max(steps, 1), move, steps, m)
+    return TrainRun(C0, W0, C, W, B, y0, clip_any, clip_n / max(steps, 1), move, steps, m, m_path, y_path)
 
 
 def kernel_column_average(X: np.ndarray, steps: int, x0: float, m0: float, start: int = 0,
