@@ -189,6 +189,7 @@ def test_claim_page_content(report):
     assert 'href="../artefacts/demo.tight/figure-1.csv"' in html
     assert doc["version"] in html                          # provenance
     assert "numpy" in html and "Python" in html
+    assert re.search(r"<dt>Execution</dt><dd>in-process \(1 job\); run wall time [\d.]+ m?s; this claim&#39;s replicates took", html)
     assert 'href="../data/demo.tight.csv"' in html and 'href="../data/demo.tight.json"' in html
     assert "history of the measured err exponent" in html  # two runs stored: history graph
     assert html.count("(this run)") == 1

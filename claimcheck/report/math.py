@@ -80,6 +80,8 @@ def to_mathml(tex: str, display: bool = False) -> str | None:
         if _ARITY.get(el.tag.removeprefix(_MATHML), len(el)) != len(el):
             return None
     out = _merge_upright_words(out)
+    # a slash is ordinary in TeX (N^{-1/2}); as a MathML operator it gets spaces around it
+    out = out.replace("<mo>&#x0002F;</mo>", '<mo lspace="0" rspace="0">/</mo>')
     # keep the source as an annotation (not rendered; copy and screen readers use it)
     body = out[out.index(">") + 1:out.rindex("</math>")]
     head = out[:out.index(">") + 1]

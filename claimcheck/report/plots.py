@@ -21,7 +21,7 @@ MAX_REPLICATE_DOTS = 240          # per plot
 BLUE, ORANGE, GREY = "#0072B2", "#E69F00", "#8a8a8a"
 FIT = "#222222"   # the fit: a colour no data series uses (Okabe-Ito without black)
 GROUP_COLOURS = ["#0072B2", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#F0E442"]
-LEGEND_PT = 9.5   # legible when a plot is scaled down to a 400 px screen
+LEGEND_PT = 10.5  # legible when a plot is scaled down to a 400 px screen
 VERDICT_STYLE = {  # colour and marker shape: the shape carries the verdict without colour
     "pass": ("#1a7f4b", "o", "pass"), "fail": ("#c0392b", "X", "fail"),
     "inconclusive": ("#a86500", "s", "inconclusive"), "error": ("#6b3fa0", "D", "error")}
@@ -33,7 +33,7 @@ def _figure(w: float, h: float):
     fig = Figure(figsize=(w, h))
     ax = fig.add_subplot()
     ax.grid(True, which="major", color="#e3e3e3", linewidth=0.6)
-    ax.tick_params(labelsize=9.5)
+    ax.tick_params(labelsize=10)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     return fig, ax
@@ -109,7 +109,7 @@ def rate_plot(points: Sequence[PointStat], rate: dict, salt: str, level: float =
     kind, fit = rate["kind"], rate.get("fit")
     logx = kind != "geometric"
     logy = kind != "limit"
-    fig, ax = _figure(5.2, 3.5)
+    fig, ax = _figure(4.8, 3.4)
     ax.set_xscale("log" if logx else "linear")
     if logy:
         ax.set_yscale("log")
@@ -197,9 +197,9 @@ def rate_plot(points: Sequence[PointStat], rate: dict, salt: str, level: float =
     if hidden:
         ax.text(0.98, 0.97, f"{hidden} replicate value(s) ≤ 0 not shown on the log axis", transform=ax.transAxes,
                 ha="right", va="top", fontsize=8, color="#555")
-    ax.set_xlabel(f"{rate['axis']}" + (" (log scale)" if logx else ""), fontsize=10)
-    ax.set_ylabel(f"{stat_name}{_unit(rate)}" + (" (log scale)" if logy else ""), fontsize=10)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.17), ncol=2, fontsize=LEGEND_PT, frameon=False)
+    ax.set_xlabel(f"{rate['axis']}" + (" (log scale)" if logx else ""), fontsize=11)
+    ax.set_ylabel(f"{stat_name}{_unit(rate)}" + (" (log scale)" if logy else ""), fontsize=11)
+    ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.16), ncol=1, fontsize=LEGEND_PT, frameon=False)
     return to_svg(fig, salt, f"{rate['metric']} against {rate['axis']}")
 
 
@@ -228,9 +228,9 @@ def local_slopes_plot(rate: dict, salt: str, level: float = 0.05) -> Markup | No
         ax.errorbar(mid, [s["slope"] for s in ls], yerr=[q * s["se"] for s in ls], fmt="o-", ms=4, lw=1,
                     capsize=2.5, color=GROUP_COLOURS[i % len(GROUP_COLOURS)], zorder=3,
                     label=("local slope ± CI" if len(groups) == 1 else g))
-    ax.set_xlabel(f"{rate['axis']}, midpoint of neighbours" + (" (log scale)" if logx else ""), fontsize=10)
+    ax.set_xlabel(f"{rate['axis']}, midpoint of neighbours" + (" (log scale)" if logx else ""), fontsize=11)
     what = "log(stat)" if not logx else "log(stat) / d log " + rate["axis"]
-    ax.set_ylabel(f"local slope d {what}" if logx else f"local slope d {what} / d {rate['axis']}", fontsize=10)
+    ax.set_ylabel(f"local slope d {what}" if logx else f"local slope d {what} / d {rate['axis']}", fontsize=11)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.24), ncol=2, fontsize=LEGEND_PT, frameon=False)
     return to_svg(fig, salt, f"local slopes of {rate['metric']} between neighbouring {rate['axis']}")
 
@@ -252,8 +252,8 @@ def residuals_plot(rate: dict, salt: str) -> Markup | None:
     if fit.get("curvature"):
         note += f"; curvature p = {fit['curvature']['p']:.2g}"
     ax.text(0.02, 0.97, note, transform=ax.transAxes, va="top", fontsize=8.5, color="#333")
-    ax.set_xlabel(f"{rate['axis']}" + (" (log scale)" if logx else ""), fontsize=10)
-    ax.set_ylabel("residual (noise s.d. units)", fontsize=10)
+    ax.set_xlabel(f"{rate['axis']}" + (" (log scale)" if logx else ""), fontsize=11)
+    ax.set_ylabel("residual (noise s.d. units)", fontsize=11)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.24), ncol=2, fontsize=LEGEND_PT, frameon=False)
     return to_svg(fig, salt, f"fit residuals of {rate['metric']}")
 
@@ -293,12 +293,12 @@ def forest_plot(rows: list[dict], rate: dict, salt: str) -> Markup | None:
     right = max(vals + ([hi_b] if math.isfinite(hi_b) else [])) + 0.08 * (span or 1)
     ax.set_xlim(left, right)
     ax.set_yticks(range(n))
-    ax.set_yticklabels([r["label"] for r in rows][::-1], fontsize=10)
+    ax.set_yticklabels([r["label"] for r in rows][::-1], fontsize=11)
     ax.set_ylim(-0.6, n - 0.4)
     what = {"limit": f"{rate.get('statistic', 'mean')}({rate['metric']}) at the largest {rate['axis']}",
             "geometric": f"fitted log(rho) of {rate['metric']} per unit {rate['axis']}"}.get(
         rate["kind"], f"fitted exponent of {rate['metric']} in {rate['axis']}")
-    ax.set_xlabel(what + " (shaded: allowed by the claim)", fontsize=10)
+    ax.set_xlabel(what + " (shaded: allowed by the claim)", fontsize=11)
     return to_svg(fig, salt, f"measured {rate['metric']} exponent of the claim and its mutants")
 
 
@@ -339,9 +339,9 @@ def history_plot(points: list[dict], rate: dict, salt: str) -> Markup | None:
     ax.set_xticks(ticks)
     ax.set_xticklabels([pts[i]["tick"] for i in ticks], fontsize=8)
     ax.set_xlim(-0.6, len(pts) - 0.4)
-    ax.set_xlabel("run (date, commit), oldest left", fontsize=10)
+    ax.set_xlabel("run (date, commit), oldest left", fontsize=11)
     ylab = {"limit": f"{rate['metric']} at the largest {rate['axis']}", "geometric": "fitted log(rho)"}.get(
         rate["kind"], f"fitted exponent in {rate['axis']}")
-    ax.set_ylabel(ylab, fontsize=10)
+    ax.set_ylabel(ylab, fontsize=11)
     ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=4, fontsize=LEGEND_PT, frameon=False)
     return to_svg(fig, salt, f"history of the measured {rate['metric']} exponent")
