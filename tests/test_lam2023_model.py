@@ -79,6 +79,37 @@ def test_memory_recursion_unit_by_unit():
             assert abs(run_.mean2[p, k] - sum(s * s for s in S) / 7) < 1e-14
 
 
+def test_time_average_conventions():
+    """'mean' is (1/k) sum_{m=1..k}; 'paper' (the authors' code) is (1/k) sum_{m=0..k}:
+    k + 1 terms over k, so it exceeds the limit by about mu/k (0.574 vs 0.569 at k = 100)."""
+    rngs = [np.random.default_rng(s) for s in range(2)]
+    _, Z, W, B = untrained_setup(rngs, 7, 6)
+    X = Z[..., 0]
+    run_ = L.memory_run(L.exact_units(W, B), X, 6)
+    for p in range(2):
+        S0 = [1 / (1 + math.exp(-W[p, i] * X[p, 0])) for i in range(7)]
+        for q, v, s0 in ((1, run_.mean1[p], sum(S0) / 7), (2, run_.mean2[p], sum(s * s for s in S0) / 7)):
+            for k in range(1, 7):
+                assert abs(run_.rolling(q, "mean")[p, k - 1] - sum(v[:k]) / k) < 1e-14
+                assert abs(run_.rolling(q, "paper")[p, k - 1] - (s0 + sum(v[:k])) / k) < 1e-14
+    with pytest.raises(ValueError):
+        run_.rolling(1, "other")
+
+
+def test_train_tracks_the_memory_and_output_paths():
+    rngs = [np.random.default_rng(s) for s in range(2)]
+    cfg = L.TrainConfig(T=1.0, alpha=4.0)
+    Z, W, B, C = trained_setup(rngs, 16, cfg)
+    r = L.train(Z, W, B, C, cfg, track_path=True)
+    assert r.m_path.shape == r.y_path.shape == (2, 16)
+    np.testing.assert_array_equal(r.y_path[:, 0], r.y0)
+    np.testing.assert_array_equal(r.m_path[:, -1], r.final_m)
+    untrained = L.memory_run(L.exact_units(W, B), Z[..., 0], 16, moments=False)
+    assert r.m_path[:, 0] == pytest.approx(untrained.m[:, 0], abs=1e-15)   # same start, same data
+    frozen = L.train(Z, W, B, C, L.TrainConfig(T=1.0, alpha=0.0), track_path=True)
+    np.testing.assert_allclose(frozen.m_path, untrained.m, atol=1e-14)      # alpha = 0: no drift
+
+
 def test_no_memory_control():
     """B = 0: M_k = 0 and every unit is sigma(W^i X_{k-1}); the trained net with alpha = 0 stays put."""
     rngs = [np.random.default_rng(s) for s in range(2)]
@@ -272,9 +303,9 @@ def lam_run(tmp_path_factory):
                           store=tmp / "s.sqlite", out=tmp / "out", progress=False)).document
 
 
-def test_all_ten_claims_present(lam_run):
+def test_all_twelve_claims_present(lam_run):
     ids = {c["id"] for c in lam_run["claims"]}
-    assert len(ids) == 10 and all(i.startswith("lam2023.") for i in ids)
+    assert len(ids) == 12 and all(i.startswith("lam2023.") for i in ids)
     assert not lam_run["load_errors"]
 
 
