@@ -11,8 +11,10 @@ import datetime as _dt
 import json
 import math
 import os
+import shutil
 import socket
 import tempfile
+import textwrap
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
@@ -286,25 +288,31 @@ def markdown_summary(document: dict) -> str:
 
 # -- the terminal ------------------------------------------------------------------------
 
-def terminal_table(document: dict, store=None) -> str:
+def terminal_table(document: dict, store=None, width: int | None = None) -> str:
     """What was checked, per claim and rate: verdict, the claimed value with its
     tolerance, what the number is, the measured value with its CI; then per run the
-    counts (adding up), mutants run or not, measurements computed and reused, the store."""
+    counts (adding up), mutants run or not, measurements computed and reused, the store.
+    Reasons are wrapped to ``width`` (default: the terminal's, at least 60 columns)."""
+    width = width or max(60, shutil.get_terminal_size((100, 24)).columns)
     out = [f"claimcheck run {document['run_id']} · {document['profile']} profile · seed {document['master_seed']}", ""]
     for c in checked(document):
         flag = "  [incomplete]" if _incomplete(c) else ""
         out.append(f"{WORD[c['verdict']]:<13} {c['id']}  [{c['source']}]{flag}")
         rates = c.get("rates") or []
+        w_word = max((len(WORD[r["verdict"]]) for r in rates), default=0)
         w_label = max((len(r["label"]) for r in rates), default=0)
         w_claim = max((len(claimed_text(r)) for r in rates), default=0)
         for r in rates:
-            out.append(f"    {WORD[r['verdict']]:<13} {r['label']:<{w_label}}  claimed {claimed_text(r):<{w_claim}}  "
+            out.append(f"    {WORD[r['verdict']]:<{w_word}}  {r['label']:<{w_label}}  claimed {claimed_text(r):<{w_claim}}  "
                        f"measured {measured_text(r)}  ({quantity(r)})")
         if c["verdict"] != "pass":
-            out.append(f"    reason: {c['reason']}")
+            out.append(textwrap.fill(f"reason: {c['reason']}", width=width, initial_indent="    ",
+                                     subsequent_indent="        ", break_on_hyphens=False))
         for m in c.get("mutants") or []:
             state = ("not measured" if not _mutant_measured(m) else "caught" if m["caught"] else "MISSED")
-            out.append(f"    mutant {m['name']}: {state}" + ("" if m["caught"] else f" ({m['reason']})"))
+            out.append(textwrap.fill(f"mutant {m['name']}: {state}" + ("" if m["caught"] else f" ({m['reason']})"),
+                                     width=width, initial_indent="    ", subsequent_indent="        ",
+                                     break_on_hyphens=False))
     for e in document.get("load_errors") or []:
         out.append(f"{'LOAD ERROR':<13} {e['path']}: {e['reason']}")
     for m in document.get("messages") or []:
