@@ -63,7 +63,7 @@ def write_json(document: dict, path: Path) -> None:
 # -- what a run counts -----------------------------------------------------------------
 
 def _incomplete(c: dict) -> bool:
-    return bool(c.get("incomplete"))
+    return bool(c.get("incomplete"))  # new in the run document: .get for older stores
 
 
 def _mutant_measured(m: dict) -> bool:
@@ -83,11 +83,11 @@ def counts(document: dict) -> dict:
     incomplete run is not a missed mutant)."""
     claims = checked(document)
     by = {v: sum(c["verdict"] == v for c in claims) for v in WORD}
-    muts = [m for c in claims for m in c.get("mutants") or []]
+    muts = [m for c in claims for m in c["mutants"]]
     measured = [m for m in muts if _mutant_measured(m)]
     return {"claims": len(claims), **by, "incomplete": sum(_incomplete(c) for c in claims),
             "carried_over": len(document["claims"]) - len(claims),
-            "load_errors": len(document.get("load_errors") or []), "messages": len(document.get("messages") or []),
+            "load_errors": len(document["load_errors"]), "messages": len(document["messages"]),
             "mutants": len(muts), "mutants_caught": sum(bool(m["caught"]) for m in measured),
             "mutants_missed": sum(not m["caught"] for m in measured), "mutants_unmeasured": len(muts) - len(measured)}
 
@@ -122,7 +122,7 @@ def mutant_line(document: dict) -> str:
 
 def family_text(document: dict) -> str:
     """The run's multiple-testing statement; the mutants' level only when mutants ran."""
-    text = document.get("family_wise") or ""
+    text = document["family_wise"]
     if not counts(document)["mutants"]:
         text = text.split("; mutants")[0]
     return text
@@ -132,7 +132,7 @@ def measurement_counts(document: dict) -> dict | None:
     """Replicates this run's claims (and mutants) rest on: ``computed`` in this run and
     ``reused`` from the store (present in the plan, not computed now); None when the
     document does not say what this run computed."""
-    computed = (document.get("provenance") or {}).get("computed")
+    computed = document["provenance"].get("computed")  # absent in runs stored before it existed
     if not isinstance(computed, int):
         return None
     from .seeding import point_key
@@ -140,17 +140,10 @@ def measurement_counts(document: dict) -> dict | None:
 
     present = 0
     for c in checked(document):
-        keys = {point_key(p) for p in grid_points(c.get("grid") or {})}
-        n = c.get("replicates") or 0
-        rows = (c.get("measurements") or []) + [r for m in c.get("mutants") or [] for r in m.get("measurements") or []]
-        present += sum(1 for r in rows if r.get("point") in keys and r.get("replicate", n) < n)
+        keys = {point_key(p) for p in grid_points(c["grid"])}
+        rows = c["measurements"] + [r for m in c["mutants"] for r in m["measurements"]]
+        present += sum(1 for r in rows if r["point"] in keys and r["replicate"] < c["replicates"])
     return {"computed": computed, "reused": max(present - computed, 0), "total": max(present, computed)}
-
-
-def _store_path(document: dict, store) -> str | None:
-    if store is not None:
-        return str(store)
-    return document.get("store") or (document.get("provenance") or {}).get("store")
 
 
 # -- junit.xml ---------------------------------------------------------------------------
@@ -166,8 +159,8 @@ def _timestamp(document: dict) -> str:
 
 def _rate_details(c: dict) -> str:
     lines = [f"{WORD[r['verdict']]}: {r['label']}: claimed {claimed_text(r)} ({quantity(r)}), measured "
-             f"{measured_text(r)}; {r['reason']}" for r in c.get("rates") or []]
-    return "\n".join(lines) or c.get("reason") or ""
+             f"{measured_text(r)}; {r['reason']}" for r in c["rates"]]
+    return "\n".join(lines) or c["reason"]
 
 
 def write_junit(document: dict, path: Path) -> None:
@@ -177,14 +170,14 @@ def write_junit(document: dict, path: Path) -> None:
     (junit-4) schema and the stricter Ant junit.xsd: the suite has name, tests,
     failures, errors, skipped, time, timestamp, hostname, then properties, the cases,
     system-out and system-err; failure and error have a type, a message and a body."""
-    prov = document.get("provenance") or {}
+    prov = document["provenance"]
     suite = ET.Element("testsuite", name="claimcheck", tests="0", failures="0", errors="0", skipped="0",
                        time=f"{float(prov.get('wall_time') or 0.0):.3f}", timestamp=_timestamp(document),
-                       hostname=(prov.get("machine") or {}).get("node") or socket.gethostname() or "localhost")
+                       hostname=(prov["machine"]["node"] if "machine" in prov else "") or socket.gethostname() or "localhost")
     props = ET.SubElement(suite, "properties")
-    for name, value in (("run_id", document.get("run_id")), ("profile", document.get("profile")),
-                        ("master_seed", document.get("master_seed")), ("level", document.get("level")),
-                        ("commit", (prov.get("git") or {}).get("commit"))):
+    for name, value in (("run_id", document["run_id"]), ("profile", document["profile"]),
+                        ("master_seed", document["master_seed"]), ("level", document["level"]),
+                        ("commit", prov["git"]["commit"] if "git" in prov else None)):
         if value is not None:
             ET.SubElement(props, "property", name=name, value=str(value))
     tally = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
@@ -209,27 +202,27 @@ def write_junit(document: dict, path: Path) -> None:
         verdict, cls = c["verdict"], c["id"].split(".")[0]
         if verdict == "error" or _incomplete(c):
             kind = "claimcheck.incomplete" if _incomplete(c) else "claimcheck.error"
-            case(cls, c["id"], "error", kind, c["reason"], _rate_details(c), c.get("compute_seconds"))
+            case(cls, c["id"], "error", kind, c["reason"], _rate_details(c), c["compute_seconds"])
         elif verdict == "fail":
-            case(cls, c["id"], "failure", "claimcheck.claim_failed", c["reason"], _rate_details(c), c.get("compute_seconds"))
+            case(cls, c["id"], "failure", "claimcheck.claim_failed", c["reason"], _rate_details(c), c["compute_seconds"])
         elif verdict == "inconclusive":
-            case(cls, c["id"], "skipped", "", f"inconclusive: {c['reason']}", "", c.get("compute_seconds"))
+            case(cls, c["id"], "skipped", "", f"inconclusive: {c['reason']}", "", c["compute_seconds"])
         else:
-            case(cls, c["id"], "pass", "", "", "", c.get("compute_seconds"))
-        for m in c.get("mutants") or []:
+            case(cls, c["id"], "pass", "", "", "", c["compute_seconds"])
+        for m in c["mutants"]:
             name = f"{c['id']}.mutants"
             if not _mutant_measured(m):
                 case(name, m["name"], "error", "claimcheck.incomplete", f"mutant not measured: {m['reason']}",
                      m["reason"])
             elif not m["caught"]:
                 case(name, m["name"], "failure", "claimcheck.mutant_missed", f"mutant NOT caught: {m['reason']}",
-                     f"{m.get('description', '')}\n{m['reason']}".strip())
+                     f"{m['description']}\n{m['reason']}".strip())
             else:
                 case(name, m["name"], "pass", "", "", "")
-    for e in document.get("load_errors") or []:
+    for e in document["load_errors"]:
         case("claimcheck.load", Path(e["path"]).name, "error", "claimcheck.load_error", e["reason"],
              f"{e['path']}: {e['reason']}")
-    for m in document.get("messages") or []:
+    for m in document["messages"]:
         case("claimcheck.run", "selection", "error", "claimcheck.usage", m, m)
     for k, v in tally.items():
         suite.set(k, str(v))
@@ -256,13 +249,13 @@ def markdown_summary(document: dict) -> str:
     lines += ["| verdict | claim | paper | rate | measured [CI] | claimed | mutants caught | compute time |",
               "|---|---|---|---|---|---|---|---|"]
     for c in document["claims"]:
-        muts = c.get("mutants") or []
+        muts = c["mutants"]
         caught = f"{sum(bool(m['caught']) for m in muts)}/{len(muts)}" if muts else "-"
         verdict = f"{SYMBOL[c['verdict']]} **{WORD[c['verdict']]}**" + (" (incomplete)" if _incomplete(c) else "")
-        claim = f"`{c['id']}`" + (" (reconstructed)" if c.get("source") == "reconstructed" else "") + (
-            f" (from run `{c.get('from_run', '?')}`)" if c.get("carried_over") else "")
+        claim = f"`{c['id']}`" + (" (reconstructed)" if c["source"] == "reconstructed" else "") + (
+            f" (from run `{c['from_run']}`)" if c.get("carried_over") else "")
         head = [verdict, claim, _md(c["paper"])]
-        tail = [caught, secs(c.get("compute_seconds"))]
+        tail = [caught, secs(c["compute_seconds"])]
         if not c["rates"]:
             lines.append("| " + " | ".join(head + ["-", "-", "-"] + tail) + " |")
         for i, r in enumerate(c["rates"]):
@@ -270,15 +263,15 @@ def markdown_summary(document: dict) -> str:
                 tail if i == 0 else ["", ""])
             lines.append("| " + " | ".join(cells) + " |")
     problems = [c for c in checked(document) if c["verdict"] != "pass"]
-    if problems or document.get("load_errors") or document.get("messages"):
+    if problems or document["load_errors"] or document["messages"]:
         lines += ["", "## Reasons", ""]
         lines += [f"- `{c['id']}` **{WORD[c['verdict']]}**: {_md(c['reason'])}" for c in problems]
-    if document.get("load_errors"):
+    if document["load_errors"]:
         lines += ["", "## Claim files that could not be loaded", ""]
         lines += [f"- `{e['path']}`: {_md(e['reason'])}" for e in document["load_errors"]]
-    if document.get("messages"):
+    if document["messages"]:
         lines += [f"- **ERROR**: {_md(m)}" for m in document["messages"]]
-    missed = [(c["id"], m) for c in checked(document) for m in c.get("mutants") or []
+    missed = [(c["id"], m) for c in checked(document) for m in c["mutants"]
               if _mutant_measured(m) and not m["caught"]]
     if missed:
         lines += ["", "## Mutants not caught", ""]
@@ -298,7 +291,7 @@ def terminal_table(document: dict, store=None, width: int | None = None) -> str:
     for c in checked(document):
         flag = "  [incomplete]" if _incomplete(c) else ""
         out.append(f"{WORD[c['verdict']]:<13} {c['id']}  [{c['source']}]{flag}")
-        rates = c.get("rates") or []
+        rates = c["rates"]
         w_word = max((len(WORD[r["verdict"]]) for r in rates), default=0)
         w_label = max((len(r["label"]) for r in rates), default=0)
         w_claim = max((len(claimed_text(r)) for r in rates), default=0)
@@ -308,19 +301,19 @@ def terminal_table(document: dict, store=None, width: int | None = None) -> str:
         if c["verdict"] != "pass":
             out.append(textwrap.fill(f"reason: {c['reason']}", width=width, initial_indent="    ",
                                      subsequent_indent="        ", break_on_hyphens=False))
-        for m in c.get("mutants") or []:
+        for m in c["mutants"]:
             state = ("not measured" if not _mutant_measured(m) else "caught" if m["caught"] else "MISSED")
             out.append(textwrap.fill(f"mutant {m['name']}: {state}" + ("" if m["caught"] else f" ({m['reason']})"),
                                      width=width, initial_indent="    ", subsequent_indent="        ",
                                      break_on_hyphens=False))
-    for e in document.get("load_errors") or []:
+    for e in document["load_errors"]:
         out.append(f"{'LOAD ERROR':<13} {e['path']}: {e['reason']}")
-    for m in document.get("messages") or []:
+    for m in document["messages"]:
         out.append(f"{'ERROR':<13} {m}")
     out += ["", count_line(document), mutant_line(document)]
-    prov = document.get("provenance") or {}
+    prov = document["provenance"]
     k = measurement_counts(document)
-    where = _store_path(document, store)
+    where = store
     if k is not None:
         out.append(f"measurements: {k['computed']} computed in this run, {k['reused']} reused from the store"
                    + (f" {where}" if where else "") + (f"; wall time {secs(prov['wall_time'])}"
@@ -359,17 +352,17 @@ def github_annotations(document: dict) -> list[str]:
         lines.append(f"::{level} {where}title={_gh_escape(title, True)}::{_gh_escape(message)}")
 
     for c in checked(document):
-        file = _relpath(c.get("file"))
+        file = _relpath(c["file"])
         v = c["verdict"]
         if v in ("fail", "error") or _incomplete(c):
             word = "incomplete" if _incomplete(c) and v != "fail" else {"fail": "failed", "error": "error"}[v]
             emit("error", file, f"claim {c['id']} {word}", c["reason"])
         elif v == "inconclusive":
             emit("warning", file, f"claim {c['id']} inconclusive", c["reason"])
-        for m in c.get("mutants") or []:
+        for m in c["mutants"]:
             if _mutant_measured(m) and not m["caught"]:
                 emit("error", file, f"mutant {c['id']}/{m['name']} not caught", m["reason"])
-    for e in document.get("load_errors") or []:
+    for e in document["load_errors"]:
         emit("error", _relpath(e["path"]), "claim file could not be loaded", e["reason"])
     return lines
 

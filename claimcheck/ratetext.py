@@ -38,7 +38,7 @@ def secs(x, missing: str = "-") -> str:
 
 
 def _tolerance(rate: dict) -> float:
-    return rate.get("tolerance") or 0.0  # None for kinds that have none (converges)
+    return rate["tolerance"] or 0.0  # None for kinds that have none (converges)
 
 
 def band(rate: dict) -> tuple[float, float, float | None]:
@@ -47,11 +47,11 @@ def band(rate: dict) -> tuple[float, float, float | None]:
     itself (limit). ``centre`` is the claimed value (None when the claim states none).
     A result that records the band its verdict used (``"band"``, e.g. widened for a log
     factor) is shown with that band."""
-    kind, pred, tol = rate["kind"], rate.get("predicted"), _tolerance(rate)
-    used = rate.get("band")
+    kind, pred, tol = rate["kind"], rate["predicted"], _tolerance(rate)
+    used = rate.get("band")  # new: the band a verdict used
     if kind != "limit" and isinstance(used, (list, tuple)) and len(used) == 2 and all(
             isinstance(v, (int, float)) for v in used):
-        centre = math.log(pred) if kind == "geometric" else rate.get("heuristic") if kind == "converges" else pred
+        centre = math.log(pred) if kind == "geometric" else rate["heuristic"] if kind == "converges" else pred
         return float(used[0]), float(used[1]), centre
     if kind == "tight":
         return pred - tol, pred + tol, pred
@@ -60,7 +60,7 @@ def band(rate: dict) -> tuple[float, float, float | None]:
     if kind == "geometric":
         return -math.inf, math.log(pred) + tol, math.log(pred)
     if kind == "converges":
-        return -math.inf, 0.0, rate.get("heuristic")
+        return -math.inf, 0.0, rate["heuristic"]
     if kind == "limit":
         return pred - tol, pred + tol, pred
     return -math.inf, math.inf, None
@@ -68,11 +68,11 @@ def band(rate: dict) -> tuple[float, float, float | None]:
 
 def claimed_text(rate: dict) -> str:
     """What a rate claims, with its tolerance: '-0.5 ± 0.1', '≤ -1 (+0.05)', '→ 0 ± 0.01'."""
-    k, pred, tol = rate["kind"], rate.get("predicted"), _tolerance(rate)
+    k, pred, tol = rate["kind"], rate["predicted"], _tolerance(rate)
     if k == "limit":
         return f"→ {pred:g} ± {tol:g}"
     if k == "converges":
-        return "< 0" + (f" (heuristic {rate['heuristic']:+g})" if finite(rate.get("heuristic")) else "")
+        return "< 0" + (f" (heuristic {rate['heuristic']:+g})" if finite(rate["heuristic"]) else "")
     if k == "geometric":
         return f"ρ ≤ {pred:g}" + (f" (allowed ≤ {pred * math.exp(tol):.3g})" if tol else "")
     if k == "upper":
@@ -95,9 +95,9 @@ def band_text(rate: dict) -> str:
 
 def quantity(rate: dict) -> str:
     """What the measured number is: 'exponent in N', 'rho per k', 'mean(err) at the largest N'."""
-    k, axis = rate["kind"], rate.get("axis", "x")
+    k, axis = rate["kind"], rate["axis"]
     if k == "limit":
-        return f"{rate.get('statistic') or 'mean'}({rate.get('metric', '')}) at the largest {axis}"
+        return f"{rate['statistic']}({rate['metric']}) at the largest {axis}"
     if k == "geometric":
         return f"rho per unit {axis}"
     return f"exponent in {axis}"
@@ -105,13 +105,13 @@ def quantity(rate: dict) -> str:
 
 def measured_parts(rate: dict) -> tuple[str, str]:
     """(measured value, CI) as text; geometric rates as rho, limits with 4 significant digits."""
-    if rate["kind"] == "geometric" and finite(rate.get("measured_rho")):
+    if rate["kind"] == "geometric" and "measured_rho" in rate:
         lo, hi = rate["rho_ci"]
         return f"ρ = {rate['measured_rho']:.3g}", f"[{lo:.3g}, {hi:.3g}]"
-    if not finite(rate.get("measured")):
+    if not finite(rate["measured"]):
         return "-", ""
     fmt = "{:.4g}" if rate["kind"] == "limit" else "{:+.3f}"
-    return num(rate["measured"], fmt), f"[{num(rate.get('ci_low'), fmt)}, {num(rate.get('ci_high'), fmt)}]"
+    return num(rate["measured"], fmt), f"[{num(rate['ci_low'], fmt)}, {num(rate['ci_high'], fmt)}]"
 
 
 def measured_text(rate: dict) -> str:
@@ -123,10 +123,10 @@ def rate_line(rate: dict) -> str:
     measured value with CI. The terminal table adds the band: see ``outputs.terminal_table``."""
     r = rate
     if r["kind"] == "limit":
-        return (f"{r['label']}: limit -> {num(r['predicted'], '{:g}')}, measured {num(r.get('measured'), '{:.4g}')} "
-                f"[{num(r.get('ci_low'), '{:.4g}')}, {num(r.get('ci_high'), '{:.4g}')}]")
-    if r["kind"] == "geometric" and finite(r.get("measured_rho")):
+        return (f"{r['label']}: limit -> {num(r['predicted'], '{:g}')}, measured {num(r['measured'], '{:.4g}')} "
+                f"[{num(r['ci_low'], '{:.4g}')}, {num(r['ci_high'], '{:.4g}')}]")
+    if r["kind"] == "geometric" and "measured_rho" in r:
         return f"{r['label']}: rho <= {r['predicted']:g}, measured {measured_text(r)[4:]}"
     pred = "<0" if r["kind"] == "converges" else num(r["predicted"])
-    return (f"{r['label']}: {r['kind']} {pred}, measured {num(r.get('measured'))} "
-            f"[{num(r.get('ci_low'))}, {num(r.get('ci_high'))}]")
+    return (f"{r['label']}: {r['kind']} {pred}, measured {num(r['measured'])} "
+            f"[{num(r['ci_low'])}, {num(r['ci_high'])}]")

@@ -7,6 +7,8 @@ from pathlib import Path
 
 def rate(label="err~N", verdict="pass", measured=-0.5, kind="tight", predicted=-0.5, tolerance=0.1, **extra) -> dict:
     d = {"label": label, "metric": "err", "axis": "N", "kind": kind, "statistic": "mean", "predicted": predicted,
+         "describe": f"err ~ N^{predicted} ({kind})", "unit": None, "note": None, "p_fail": None,
+         "detectable_deviation": None, "notes": [], "replicates_needed": None, "limit": None, "fit": None,
          "tolerance": tolerance, "heuristic": None, "measured": measured,
          "ci_low": None if measured is None else measured - 0.05, "ci_high": None if measured is None else measured + 0.05,
          "verdict": verdict, "reason": {"pass": "CI inside the band", "fail": "CI outside the band",
@@ -19,7 +21,10 @@ def rate(label="err~N", verdict="pass", measured=-0.5, kind="tight", predicted=-
 def claim(cid, verdict, rates, reason=None, mutants=(), **extra) -> dict:
     d = {"id": cid, "paper": "Demo paper, Thm 1", "title": f"title of {cid}", "statement": "$x$", "source": "paper",
          "verdict": verdict, "reason": reason or f"{verdict} because", "rates": rates, "mutants": list(mutants),
-         "compute_seconds": 1.25, "reused_measurements": 40, "file": f"/repo/claims/{cid.replace('.', '_')}.py"}
+         "compute_seconds": 1.25, "reused_measurements": 40, "file": f"/repo/claims/{cid.replace('.', '_')}.py",
+         "grid": {"N": [16, 64]}, "replicates": 20, "measurements": [], "level": 0.05, "artefacts": [],
+         "version": "v1", "profile": "quick", "master_seed": 0, "seeding": "", "params": {}, "calibration": {},
+         "depends_on": {}}
     d.update(extra)
     return d
 
@@ -28,9 +33,12 @@ def every_outcome() -> dict:
     claims = [
         claim("demo.pass", "pass", [rate(), rate("m~N", kind="limit", predicted=0.0, tolerance=0.01, measured=0.004)]),
         claim("demo.fail", "fail", [rate(verdict="fail", measured=-0.2)], mutants=[
-            {"name": "caught", "caught": True, "reason": "exponent outside", "description": "d"},
-            {"name": "missed", "caught": False, "reason": "exponent inside the band", "description": "broken"},
-            {"name": "unmeasured", "caught": False, "measured": False, "reason": "interrupted", "description": "d"}]),
+            {"name": "caught", "caught": True, "reason": "exponent outside", "description": "d", "measurements": [],
+             "rates": [], "verdict": "fail"},
+            {"name": "missed", "caught": False, "reason": "exponent inside the band", "description": "broken",
+             "measurements": [], "rates": [], "verdict": "pass"},
+            {"name": "unmeasured", "caught": False, "measured": False, "reason": "interrupted", "description": "d",
+             "measurements": [], "rates": [], "verdict": "error"}]),
         claim("demo.error", "error", [], reason="ValueError: solver diverged at N=256"),
         claim("demo.incomplete", "inconclusive", [rate(verdict="inconclusive", measured=None)],
               reason="interrupted: 40 of 200 replicates measured", incomplete=True),
@@ -41,7 +49,8 @@ def every_outcome() -> dict:
                 "family_wise": "fails confirmed by Holm-Bonferroni over 4 rate(s) at level 0.05; "
                                "mutants checked at the Bonferroni level 0.0125",
                 "interrupted": False, "provenance": {"wall_time": 12.5, "computed": 300, "machine": {"node": "testhost"},
-                                                     "git": {"commit": "0" * 40}},
+                                                     "git": {"commit": "0" * 40}, "scheduler": None, "jobs": 2,
+                                                     "python": "3.11", "packages": {}},
                 "claims": claims, "load_errors": [{"path": "/repo/claims/broken_claim.py", "reason": "SyntaxError (line 3)"}],
                 "messages": []}
     from claimcheck.runner import summarize

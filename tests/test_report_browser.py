@@ -120,6 +120,7 @@ def probe(page: Path) -> dict:
 def shipped_claims_document() -> dict:
     """A run document holding every shipped claim, none of them measured: enough to
     render each statement, title, rate note and verdict table through the templates."""
+    from claimcheck import provenance
     from claimcheck.discovery import discover
     from claimcheck.outputs import counts
     from claimcheck.verdict import RateResult
@@ -136,8 +137,10 @@ def shipped_claims_document() -> dict:
                      "replicates": c.n_replicates("quick"), "master_seed": 0, "seeding": "", "params": {},
                      "calibration": {}, "level": 0.05, "rates": rates, "mutants": [], "compute_seconds": 0.0,
                      "reused_measurements": 0, "measurements": [], "file": c.module_file, "artefacts": []})
+    prov = provenance.collect(profile="quick", master_seed=0, run_id="20260101T000000-browser", argv=[], scheduler=None,
+                              jobs=1)
     document = {"schema": 1, "run_id": "20260101T000000-browser", "profile": "quick", "master_seed": 0, "level": 0.05,
-                "family_wise": "", "interrupted": False, "provenance": {}, "claims": docs, "load_errors": [],
+                "family_wise": "", "interrupted": False, "provenance": prov, "claims": docs, "load_errors": [],
                 "messages": []}
     document["summary"] = counts(document)
     return document

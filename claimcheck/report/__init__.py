@@ -43,7 +43,7 @@ def build_report(out, store=None, document: dict | None = None, run: str | None 
             if db is None:
                 raise ReportError("a report of a stored run needs the results store")
             document = document_from_store(db, run)
-        histories = {c["id"]: claim_history(db, c["id"], document.get("profile"), upto=document.get("run_id"))
+        histories = {c["id"]: claim_history(db, c["id"], document["profile"], upto=document["run_id"])
                      for c in document["claims"]}
     finally:
         if db is not None and db is not store:

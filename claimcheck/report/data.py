@@ -37,21 +37,19 @@ def parse_point(key: str) -> dict:
 
 
 def ok_rows(measurements: list[dict]) -> list[dict]:
-    return [m for m in measurements if m.get("status") == "ok" and m.get("metrics")]
+    return [m for m in measurements if m["status"] == "ok" and m["metrics"]]
 
 
 def rate_points(measurements: list[dict], rate: dict, level: float = 0.05) -> list[PointStat]:
     """One PointStat per grid point that has values of the rate's metric, sorted by group, x."""
-    metric, axis, statistic = rate["metric"], rate["axis"], rate.get("statistic") or "mean"
+    metric, axis, statistic = rate["metric"], rate["axis"], rate["statistic"]
     per: dict[str, list[float]] = {}
     for m in ok_rows(measurements):
         v = m["metrics"].get(metric)
         if isinstance(v, (int, float)) and math.isfinite(v):
             per.setdefault(m["point"], []).append(float(v))
-    fit = rate.get("fit") or {}
-    fit_x = set(fit.get("x") or [])
-    lim = rate.get("limit") or {}
-    lim_x = set(lim.get("x") or [])
+    fit_x = set(rate["fit"]["x"]) if rate["fit"] else set()
+    lim_x = set(rate["limit"]["x"]) if rate["limit"] else set()
     q = float(stats.norm.ppf(1 - level / 2))
     out = []
     for key, vals in per.items():
@@ -62,7 +60,7 @@ def rate_points(measurements: list[dict], rate: dict, level: float = 0.05) -> li
         group = ";".join(f"{k}={p[k]}" for k in sorted(p) if k != axis)
         arr = np.asarray(vals)
         s = reduce(arr, statistic)
-        if rate.get("kind") == "limit":
+        if rate["kind"] == "limit":
             se = jackknife_se(arr, statistic)
             lo, hi = s - q * se, s + q * se
         elif s > 0:
@@ -81,13 +79,12 @@ def rate_points(measurements: list[dict], rate: dict, level: float = 0.05) -> li
 def measurements_csv(doc: dict) -> str:
     """Every replicate of the claim and its mutants: variant ("" = the claim itself),
     grid axes, replicate, status, metrics, seconds, error."""
-    variants = [("", doc.get("measurements") or [])] + [
-        (m["name"], m.get("measurements") or []) for m in doc.get("mutants", [])]
-    axes = list((doc.get("grid") or {}).keys())
+    variants = [("", doc["measurements"])] + [(m["name"], m["measurements"]) for m in doc["mutants"]]
+    axes = list(doc["grid"])
     metrics: list[str] = []
     for _, rows in variants:
         for r in rows:
-            for k in (r.get("metrics") or {}):
+            for k in (r["metrics"] or {}):
                 if k not in metrics:
                     metrics.append(k)
     buf = io.StringIO()
@@ -96,9 +93,9 @@ def measurements_csv(doc: dict) -> str:
     for name, rows in variants:
         for r in rows:
             p = parse_point(r["point"])
-            ms = r.get("metrics") or {}
+            ms = r["metrics"] or {}
             w.writerow([name, *(p.get(a, "") for a in axes), r["replicate"], r["status"],
-                        *(csv_cell(ms.get(k)) for k in metrics), csv_cell(r.get("seconds")), r.get("error") or ""])
+                        *(csv_cell(ms.get(k)) for k in metrics), csv_cell(r["seconds"]), r["error"] or ""])
     return buf.getvalue()
 
 
@@ -115,9 +112,9 @@ def csv_cell(v) -> str:
 def fits_json(doc: dict, document: dict) -> str:
     """The claim's result without raw measurements (those are in the CSV), plus run context."""
     d = {k: v for k, v in doc.items() if k != "measurements"}
-    d["mutants"] = [{k: v for k, v in m.items() if k != "measurements"} for m in doc.get("mutants", [])]
-    d["run"] = {k: document.get(k) for k in ("run_id", "profile", "master_seed", "level", "family_wise")}
-    d["provenance"] = document.get("provenance")
+    d["mutants"] = [{k: v for k, v in m.items() if k != "measurements"} for m in doc["mutants"]]
+    d["run"] = {k: document[k] for k in ("run_id", "profile", "master_seed", "level", "family_wise")}
+    d["provenance"] = document["provenance"]
     return json.dumps(d, indent=1, default=str)
 
 
@@ -126,8 +123,8 @@ def durations(measurements: list[dict], axes: list[str]) -> list[dict]:
     per: dict[str, dict] = {}
     for m in measurements:
         d = per.setdefault(m["point"], {"ok": 0, "failed": 0, "seconds": 0.0})
-        d["ok" if m.get("status") == "ok" else "failed"] += 1
-        d["seconds"] += float(m.get("seconds") or 0.0)
+        d["ok" if m["status"] == "ok" else "failed"] += 1
+        d["seconds"] += float(m["seconds"] or 0.0)
     rows = []
     for key, d in per.items():
         p = parse_point(key)

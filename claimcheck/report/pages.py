@@ -38,15 +38,15 @@ def breakable(claim_id: str) -> Markup:
 def execution(prov: dict, doc: dict) -> list[str]:
     """How the run executed, as phrases (only the ones that are known)."""
     parts = []
-    if prov.get("scheduler"):
+    if prov["scheduler"]:
         parts.append(f"Dask scheduler {prov['scheduler']}")
-    elif prov.get("jobs"):
+    elif prov["jobs"]:
         parts.append(f"{prov['jobs']} local job(s)" if prov["jobs"] > 1 else "in-process (1 job)")
-    if finite(prov.get("wall_time")):
+    if finite(prov.get("wall_time")):  # absent when the run did not finish
         parts.append(f"run wall time {secs(prov['wall_time'])}")
-    parts.append(f"this claim's replicates took {secs(doc.get('compute_seconds'))} of compute"
+    parts.append(f"this claim's replicates took {secs(doc['compute_seconds'])} of compute"
                  + (f" ({doc['reused_measurements']} measurement(s) reused from the store)"
-                    if doc.get("reused_measurements") else ""))
+                    if doc["reused_measurements"] else ""))
     return parts
 
 
@@ -54,13 +54,11 @@ def run_timing(document: dict) -> dict:
     """What the index header says about time: the run's wall time, and, since a run that
     reused stored measurements spent its wall time on analysis only, how much was
     measured now, how much reused, and the compute time of all the replicates it rests on."""
-    prov = document.get("provenance") or {}
-    rows = [m for c in checked(document) for m in
-            (c.get("measurements") or []) + [x for mu in c.get("mutants") or [] for x in mu.get("measurements") or []]]
-    k = measurement_counts(document) or {}
-    return {"wall": prov.get("wall_time"), "computed": k.get("computed"), "reused": k.get("reused"),
-            "compute": float(sum(m.get("seconds") or 0.0 for m in rows)), "replicates": len(rows),
-            "analysis_only": k.get("computed") == 0 and bool(rows)}
+    rows = [m for c in checked(document) for m in c["measurements"] + [x for mu in c["mutants"] for x in mu["measurements"]]]
+    k = measurement_counts(document) or {"computed": None, "reused": None}
+    return {"wall": document["provenance"].get("wall_time"), "computed": k["computed"], "reused": k["reused"],
+            "compute": float(sum(m["seconds"] or 0.0 for m in rows)), "replicates": len(rows),
+            "analysis_only": k["computed"] == 0 and bool(rows)}
 
 
 def num(x, fmt: str = "{:+.3f}") -> str:
@@ -88,7 +86,7 @@ measured_text = measured_parts
 
 def ci_bar(r: dict, width: int = 120, height: int = 18) -> dict | None:
     """Geometry of the small CI-against-band graphic in the index (drawn by the template)."""
-    m, lo, hi = r.get("measured"), r.get("ci_low"), r.get("ci_high")
+    m, lo, hi = r["measured"], r["ci_low"], r["ci_high"]
     if m is None or lo is None or hi is None or not all(math.isfinite(v) for v in (m, lo, hi)):
         return None
     if r["kind"] == "geometric":  # drawn in rho, as the text shows it
@@ -122,11 +120,11 @@ VERDICT_WORDS = {
 
 
 def verdict_words(r: dict, level: float) -> str:
-    d = r.get("detectable_deviation")
+    d = r["detectable_deviation"]
     detect = (f": this sweep would have detected a deviation of about {d:.2g} from the claimed value"
               if isinstance(d, (int, float)) and math.isfinite(d) else "")
-    need = f" (about {r['replicates_needed']} replicates would be needed)" if r.get("replicates_needed") else ""
-    return VERDICT_WORDS.get(r["verdict"], "").format(pct=f"{100 * (1 - level):.0f}%", detect=detect, need=need)
+    need = f" (about {r['replicates_needed']} replicates would be needed)" if r["replicates_needed"] else ""
+    return VERDICT_WORDS[r["verdict"]].format(pct=f"{100 * (1 - level):.0f}%", detect=detect, need=need)
 
 
 # -- page data ---------------------------------------------------------------------------
@@ -139,14 +137,14 @@ def index_rows(document: dict, histories: dict[str, list[dict]]) -> list[dict]:
             val, ci = measured_text(r)
             rates.append({"label": r["label"], "kind": r["kind"], "verdict": r["verdict"], "predicted": predicted_text(r),
                           "measured": val, "ci": ci, "bar": ci_bar(r)})
-        muts = c.get("mutants") or []
+        muts = c["mutants"]
         caught = sum(bool(m["caught"]) for m in muts)
         rows.append({"id": c["id"], "href": f"claims/{page_name(c['id'])}.html", "title": c["title"],
                      "paper": c["paper"], "paper_key": paper_key(c), "source": c["source"], "verdict": c["verdict"],
                      "reason": c["reason"], "rates": rates, "mutants": f"{caught}/{len(muts)}" if muts else "–",
-                     "mutants_missed": len(muts) - caught, "seconds": c.get("compute_seconds"),
-                     "from_run": c.get("from_run") if c.get("carried_over") else None,
-                     "recent": [h["verdict"] for h in histories.get(c["id"], [])][-10:]})
+                     "mutants_missed": len(muts) - caught, "seconds": c["compute_seconds"],
+                     "from_run": c["from_run"] if c.get("carried_over") else None,
+                     "recent": [h["verdict"] for h in histories[c["id"]]][-10:]})
     return rows
 
 
@@ -167,20 +165,20 @@ def _safe(plot, *args):
 
 
 def claim_page(doc: dict, document: dict, history: list[dict], out: Path, nav: dict) -> dict:
-    level = doc.get("level") or document.get("level") or 0.05
+    level = doc["level"] or document["level"]
     salt = page_name(doc["id"])
     rates = []
     for i, r in enumerate(doc["rates"]):
-        pts = rate_points(doc.get("measurements") or [], r, level)
-        mut_rows = [{"label": "claim", "measured": r.get("measured"), "lo": r.get("ci_low"), "hi": r.get("ci_high"),
+        pts = rate_points(doc["measurements"], r, level)
+        mut_rows = [{"label": "claim", "measured": r["measured"], "lo": r["ci_low"], "hi": r["ci_high"],
                      "verdict": r["verdict"], "note": WORD[r["verdict"]]}]
-        for m in doc.get("mutants", []):
-            mr = next((x for x in m.get("rates", []) if x["label"] == r["label"]), None)
+        for m in doc["mutants"]:
+            mr = next((x for x in m["rates"] if x["label"] == r["label"]), None)
             if mr is not None:
-                mut_rows.append({"label": m["name"], "measured": mr.get("measured"), "lo": mr.get("ci_low"),
-                                 "hi": mr.get("ci_high"), "verdict": mr["verdict"], "note": _mutant_note(m, mr)})
+                mut_rows.append({"label": m["name"], "measured": mr["measured"], "lo": mr["ci_low"],
+                                 "hi": mr["ci_high"], "verdict": mr["verdict"], "note": _mutant_note(m, mr)})
         val, ci = measured_text(r)
-        fit = r.get("fit") or {}
+        fit = r["fit"] or {}
         rates.append({
             "r": r, "anchor": f"rate-{i + 1}", "predicted": predicted_text(r), "measured": val, "ci": ci,
             "band": band_text(r), "words": verdict_words(r, level),
@@ -193,39 +191,39 @@ def claim_page(doc: dict, document: dict, history: list[dict], out: Path, nav: d
             "fit": fit, "points": pts, "subsampled": sum(p.values.size for p in pts) > plots.MAX_REPLICATE_DOTS,
         })
     artefacts = []
-    for p in doc.get("artefacts") or []:
+    for p in doc["artefacts"]:
         path = out / p
         suffix = Path(p).suffix.lower()
         artefacts.append({"name": Path(p).name, "href": "../" + p, "exists": path.exists(),
                           "image": suffix in IMAGE_SUFFIXES,
                           "size": path.stat().st_size if path.exists() else 0})
-    errors = [m for m in doc.get("measurements") or [] if m.get("status") != "ok"]
-    axes = list((doc.get("grid") or {}).keys())
+    errors = [m for m in doc["measurements"] if m["status"] != "ok"]
+    axes = list(doc["grid"])
     return {
         "c": doc, "document": document, "level": level, "nav": nav,
         "statement": render(doc["statement"]), "rates": rates,
-        "mutants": doc.get("mutants") or [], "artefacts": artefacts,
-        "errors": errors[:5], "n_errors": len(errors), "durations": durations(doc.get("measurements") or [], axes),
+        "mutants": doc["mutants"], "artefacts": artefacts,
+        "errors": errors[:5], "n_errors": len(errors), "durations": durations(doc["measurements"], axes),
         "history": list(reversed(history))[:30], "n_history": len(history),
         "data_csv": f"../data/{page_name(doc['id'])}.csv", "data_json": f"../data/{page_name(doc['id'])}.json",
         "csv_name": f"{page_name(doc['id'])}.csv",
         "results_json": "../results.json" if (out / "results.json").exists() else None,
-        "prov": document.get("provenance") or {}, "snippet": refit_snippet(doc),
-        "execution": execution(document.get("provenance") or {}, doc),
+        "prov": document["provenance"], "snippet": refit_snippet(doc),
+        "execution": execution(document["provenance"], doc),
         "generated": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
     }
 
 
 def index_page(document: dict, rows: list[dict], out: Path) -> dict:
-    prov = document.get("provenance") or {}
+    prov = document["provenance"]
     papers = {}
     for c in document["claims"]:
         papers.setdefault(paper_key(c), c["paper"])
-    git = prov.get("git") or {}
+    git = prov["git"]
     return {
         "document": document, "rows": rows, "s": counts(document), "mutant_line": mutant_line(document),
         "count_line": count_line(document), "papers": sorted(papers.items()),
-        "prov": prov, "commit": (git.get("commit") or "")[:10] + ("+dirty" if git.get("dirty") else ""),
+        "prov": prov, "commit": (git["commit"] or "")[:10] + ("+dirty" if git.get("dirty") else ""),  # no 'dirty' outside git
         "started": document["run_id"][:15], "timing": run_timing(document),
         "files": [f for f in ("results.json", "junit.xml", "summary.md") if (out / f).exists()],
         "generated": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
@@ -238,11 +236,11 @@ STAT_EXPR = {"mean": "np.mean(v)", "rms": "np.sqrt(np.mean(np.square(v)))", "sd"
 
 def refit_snippet(doc: dict) -> str | None:
     """A few lines of numpy that re-fit the first exponent-type rate from the CSV."""
-    r = next((r for r in doc.get("rates", []) if r["kind"] != "limit"), None)
+    r = next((r for r in doc["rates"] if r["kind"] != "limit"), None)
     if r is None:
         return None
     geometric = r["kind"] == "geometric"
-    others = {a: v[0] for a, v in (doc.get("grid") or {}).items() if a != r["axis"] and v}
+    others = {a: v[0] for a, v in doc["grid"].items() if a != r["axis"] and v}
     keep = "".join(f" and row[{a!r}] == {csv_cell(v)!r}" for a, v in others.items())
     return "\n".join([
         "import csv, collections, numpy as np",
@@ -251,7 +249,7 @@ def refit_snippet(doc: dict) -> str | None:
         f"    if row['variant'] == '' and row['status'] == 'ok'{keep}:" + ("  # one value of the other axes" if others else ""),
         f"        by[float(row[{r['axis']!r}])].append(float(row[{r['metric']!r}]))",
         "x = np.array(sorted(by))",
-        f"s = np.array([{STAT_EXPR.get(r.get('statistic') or 'mean', 'np.mean(v)')} for v in (np.array(by[k]) for k in x)])",
+        f"s = np.array([{STAT_EXPR.get(r['statistic'], 'np.mean(v)')} for v in (np.array(by[k]) for k in x)])",
         f"slope = np.polyfit({'x' if geometric else 'np.log(x)'}, np.log(s), 1)[0]" + ("  # log(rho)" if geometric else ""),
         "print('exponent (unweighted least squares):', slope)" if not geometric else "print('rho:', np.exp(slope))",
     ])

@@ -97,7 +97,7 @@ def _subsample(n: int, k: int) -> np.ndarray:
 
 
 def _unit(rate: dict) -> str:
-    u = rate.get("unit")
+    u = rate["unit"]
     return f" [{u}]" if u else ""
 
 
@@ -106,7 +106,7 @@ def rate_plot(points: Sequence[PointStat], rate: dict, salt: str, level: float =
     and the claim's slope drawn through the data."""
     if not points:
         return None
-    kind, fit = rate["kind"], rate.get("fit")
+    kind, fit = rate["kind"], rate["fit"]
     logx = kind != "geometric"
     logy = kind != "limit"
     fig, ax = _figure(4.8, 3.4)
@@ -116,7 +116,7 @@ def rate_plot(points: Sequence[PointStat], rate: dict, salt: str, level: float =
     groups = sorted({p.group for p in points})
     colour = {g: GROUP_COLOURS[i % len(GROUP_COLOURS)] for i, g in enumerate(groups)}
     pct = f"{100 * (1 - level):.0f}%"
-    stat_name = f"{rate.get('statistic', 'mean')}({rate['metric']})"
+    stat_name = f"{rate['statistic']}({rate['metric']})"
 
     # replicate values (subsampled), with a little horizontal jitter
     per_point = max(3, MAX_REPLICATE_DOTS // len(points))
@@ -204,13 +204,13 @@ def rate_plot(points: Sequence[PointStat], rate: dict, salt: str, level: float =
 
 
 def local_slopes_plot(rate: dict, salt: str, level: float = 0.05) -> Markup | None:
-    fit = rate.get("fit")
-    if not fit or not fit.get("local_slopes"):
+    fit = rate["fit"]
+    if not fit or not fit["local_slopes"]:
         return None
     from scipy import stats
 
     q = float(stats.norm.ppf(1 - level / 2))
-    logx = not fit.get("loglinear")
+    logx = not fit["loglinear"]
     fig, ax = _figure(4.2, 2.9)
     ax.set_xscale("log" if logx else "linear")
     lo_b, hi_b, pred = bands(rate)
@@ -236,10 +236,10 @@ def local_slopes_plot(rate: dict, salt: str, level: float = 0.05) -> Markup | No
 
 
 def residuals_plot(rate: dict, salt: str) -> Markup | None:
-    fit = rate.get("fit")
-    if not fit or not fit.get("residuals"):
+    fit = rate["fit"]
+    if not fit or not fit["residuals"]:
         return None
-    logx = not fit.get("loglinear")
+    logx = not fit["loglinear"]
     fig, ax = _figure(4.2, 2.9)
     ax.set_xscale("log" if logx else "linear")
     x, r = fit["x"], fit["residuals"]
@@ -248,8 +248,8 @@ def residuals_plot(rate: dict, salt: str) -> Markup | None:
     ax.plot(x, r, "o", ms=4.5, color=BLUE, label="whitened residual")
     lim = max(3.0, max(abs(v) for v in r) * 1.15)
     ax.set_ylim(-lim, lim)
-    note = f"χ²/dof = {fit['chi2']:.2f}/{fit['dof']}" if fit.get("dof") else ""
-    if fit.get("curvature"):
+    note = f"χ²/dof = {fit['chi2']:.2f}/{fit['dof']}" if fit["dof"] else ""
+    if fit["curvature"]:
         note += f"; curvature p = {fit['curvature']['p']:.2g}"
     ax.text(0.02, 0.97, note, transform=ax.transAxes, va="top", fontsize=8.5, color="#333")
     ax.set_xlabel(f"{rate['axis']}" + (" (log scale)" if logx else ""), fontsize=11)
@@ -259,7 +259,7 @@ def residuals_plot(rate: dict, salt: str) -> Markup | None:
 
 
 def _verdict_marker(ax, x, y, xerr, verdict, **kw):
-    c, m, _ = VERDICT_STYLE.get(verdict, VERDICT_STYLE["error"])
+    c, m, _ = VERDICT_STYLE[verdict]
     ax.errorbar([x], [y], xerr=xerr, fmt=m, ms=6.5, color=c, capsize=3, lw=1.3, **kw)
 
 
@@ -286,7 +286,7 @@ def forest_plot(rows: list[dict], rate: dict, salt: str) -> Markup | None:
         lo = r["lo"] if r["lo"] is not None else r["measured"]
         hi = r["hi"] if r["hi"] is not None else r["measured"]
         _verdict_marker(ax, r["measured"], y, [[r["measured"] - lo], [hi - r["measured"]]], r["verdict"], zorder=3)
-        ax.annotate(r.get("note", ""), (1.0, y), xycoords=("axes fraction", "data"), xytext=(6, 0),
+        ax.annotate(r["note"], (1.0, y), xycoords=("axes fraction", "data"), xytext=(6, 0),
                     textcoords="offset points", va="center", fontsize=8.5, color="#222")
     span = max(vals + [hi_b if math.isfinite(hi_b) else vals[0]]) - min(vals + [lo_b if math.isfinite(lo_b) else vals[0]])
     left = min(vals + ([lo_b] if math.isfinite(lo_b) else [])) - 0.08 * (span or 1)
@@ -295,7 +295,7 @@ def forest_plot(rows: list[dict], rate: dict, salt: str) -> Markup | None:
     ax.set_yticks(range(n))
     ax.set_yticklabels([r["label"] for r in rows][::-1], fontsize=11)
     ax.set_ylim(-0.6, n - 0.4)
-    what = {"limit": f"{rate.get('statistic', 'mean')}({rate['metric']}) at the largest {rate['axis']}",
+    what = {"limit": f"{rate['statistic']}({rate['metric']}) at the largest {rate['axis']}",
             "geometric": f"fitted log(rho) of {rate['metric']} per unit {rate['axis']}"}.get(
         rate["kind"], f"fitted exponent of {rate['metric']} in {rate['axis']}")
     ax.set_xlabel(what + " (shaded: allowed by the claim)", fontsize=11)
@@ -321,7 +321,7 @@ def history_plot(points: list[dict], rate: dict, salt: str) -> Markup | None:
     for i, p in enumerate(pts):
         lo = p["lo"] if p["lo"] is not None else p["measured"]
         hi = p["hi"] if p["hi"] is not None else p["measured"]
-        c, m, word = VERDICT_STYLE.get(p["verdict"], VERDICT_STYLE["error"])
+        c, m, word = VERDICT_STYLE[p["verdict"]]
         ax.errorbar([i], [p["measured"]], yerr=[[p["measured"] - lo], [hi - p["measured"]]], fmt=m, ms=5.5,
                     color=c, capsize=2, lw=1.1, zorder=3, label=(word if word not in seen else None))
         seen.add(word)

@@ -33,8 +33,8 @@ def _verdict_rows(store, run_id: str) -> list[tuple[str, dict]]:
 
 
 def _measurements(store, doc: dict, variant: str) -> list[dict]:
-    keys = {point_key(p) for p in grid_points(doc.get("grid") or {})}
-    n_rep = int(doc.get("replicates") or 0)
+    keys = {point_key(p) for p in grid_points(doc["grid"])}
+    n_rep = int(doc["replicates"])
     rows = store.rows(doc["version"], variant, doc["master_seed"])
     return [{"point": r["point_key"], "replicate": r["replicate"], "status": r["status"], "metrics": r["metrics"],
              "error": r["error"], "seconds": r["seconds"]}
@@ -46,16 +46,16 @@ def document_from_store(store, run: str | None = None) -> dict:
     from ..runner import summarize
 
     info = pick_run(store, run)
-    prov = info.get("provenance") or {}
+    prov = info["provenance"]
     claims = []
     for _, doc in _verdict_rows(store, info["run_id"]):
         doc["measurements"] = _measurements(store, doc, "")
-        for m in doc.get("mutants", []):
+        for m in doc["mutants"]:
             m["measurements"] = _measurements(store, doc, m["name"])
         claims.append(doc)
-    levels = {c.get("level") for c in claims}
+    levels = {c["level"] for c in claims}
     level = levels.pop() if len(levels) == 1 else 0.05
-    family = sum(len(c.get("rates", [])) for c in claims)
+    family = sum(len(c["rates"]) for c in claims)
     document = {
         "schema": 1, "run_id": info["run_id"], "profile": info["profile"], "master_seed": info["master_seed"],
         "level": level, "family_size": family,
