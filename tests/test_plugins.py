@@ -175,7 +175,7 @@ def claim_project(pytester):
     claims = pytester.mkdir("claims")
     (claims / "toy_pass.py").write_text(planted("toy.pass"))
     (claims / "toy_fail.py").write_text(planted("toy.fail", true=-0.5, predicted=-1.0))
-    (claims / "toy_inconclusive.py").write_text(planted("toy.inconclusive", grid=(16, 64)))  # 2 points: cannot decide
+    (claims / "toy_inconclusive.py").write_text(planted("toy.inconclusive", grid=(16, 17, 18)))  # too narrow to decide
     (claims / "toy_broken.py").write_text("import numpy as np\nclaim = undefined_name\n")
     pytester.makepyfile(test_ordinary="def test_ordinary():\n    assert True\n")
     return pytester
@@ -202,7 +202,7 @@ def test_plugin_collects_claims_as_items(claim_project):
     out = res.stdout.str()
     res.stdout.fnmatch_lines(["*claim toy.fail*", "*err~N: tight -1.000, measured -0.5*", "*FAILED claims/toy_fail.py::toy.fail*"])
     assert "NameError: name 'undefined_name' is not defined" in out
-    assert "SKIPPED" in out and "only 2 values of N to fit" in out
+    assert "SKIPPED" in out and "inconclusive: err~N" in out
     # -k and --claimcheck-ids select claims; inconclusive as xfail
     res = claim_project.runpytest("--claimcheck", "--claimcheck-store", store, "-k", "toy and inconclusive",
                                   "--claimcheck-inconclusive", "xfail")
