@@ -8,7 +8,7 @@ import numpy as np
 from .claim import Claim
 from .seeding import point_key
 from .sweep import grid_points
-from .verdict import ERROR, FAIL, INCONCLUSIVE, RateResult, check_rate, combine
+from .verdict import ERROR, FAIL, INCONCLUSIVE, RateResult, check_rate, combine, judge_claim
 
 
 class MeasurementError(Exception):
@@ -53,8 +53,18 @@ def measurement_table(claim: Claim, rows: Sequence[dict], profile: str):
     return points, tables
 
 
-def check_variant(claim: Claim, rows: Sequence[dict], profile: str) -> tuple[list[RateResult], str | None]:
-    """Provisional rate results (before the family-wise correction), or an error."""
+def judge_variant(claim: Claim, rows: Sequence[dict], profile: str,
+                  level: float | None = None) -> tuple[list[RateResult], str | None]:
+    """The claim's (or one mutant's) rate results, fails confirmed by Holm over this
+    claim's rates at ``level`` (default the claim's own): independent of any other claim."""
+    results, err = check_variant(claim, rows, profile, level=level)
+    judge_claim(results, level or claim.level)
+    return results, err
+
+
+def check_variant(claim: Claim, rows: Sequence[dict], profile: str,
+                  level: float | None = None) -> tuple[list[RateResult], str | None]:
+    """Provisional rate results (before the claim's family-wise correction), or an error."""
     try:
         points, tables = measurement_table(claim, rows, profile)
     except MeasurementError as exc:
@@ -71,7 +81,7 @@ def check_variant(claim: Claim, rows: Sequence[dict], profile: str) -> tuple[lis
                 continue
             floor = tables[rate.floor_metric]
         results.append(check_rate(rate, points, tables[rate.metric], paired=claim.common_random_numbers,
-                                  level=claim.level, floor_table=floor))
+                                  level=level or claim.level, floor_table=floor))
     return results, None
 
 

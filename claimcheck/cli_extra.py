@@ -1,4 +1,4 @@
-"""Subcommands for writing and calibrating claims: new, check-claim, calibrate.
+"""Subcommands for writing and calibrating claims: new, check-claim, calibrate, validate-engine.
 
 Registered by ``claimcheck.cli.build_parser`` (``register(sub, common)``).
 """
@@ -74,6 +74,12 @@ def cmd_calibrate(args) -> int:
     return 0
 
 
+def cmd_validate_engine(args) -> int:
+    from .planted import report
+
+    return report(args.seeds, quick=args.quick)
+
+
 def register(sub, common) -> None:
     sp = sub.add_parser("new", help="write a new claim file from the template (a working example to edit)")
     sp.add_argument("paper_key", metavar="PAPER-KEY", help="first author + year, e.g. sirignano2020")
@@ -101,6 +107,12 @@ def register(sub, common) -> None:
     sp.add_argument("--format", choices=["text", "json"], default="text")
     sp.add_argument("--no-progress", action="store_true")
     sp.set_defaults(func=cmd_calibrate)
+
+    sp = sub.add_parser("validate-engine",
+                        help="planted-law sweeps through the verdict engine: coverage, false fails, power")
+    sp.add_argument("--seeds", type=int, default=400, help="sweeps per cell (default 400)")
+    sp.add_argument("--quick", action="store_true", help="a subset: 8 and 64 replicates, 5 points, <= 100 seeds")
+    sp.set_defaults(func=cmd_validate_engine)
 
 
 def argparse_suppress():

@@ -243,3 +243,13 @@ def test_band_is_owned_by_the_kind():
     x = grid(5)
     res = judge(up, x, planted_table("lognormal", x, 32, np.random.default_rng(16), lambda v: v ** -0.5), False)
     assert res.as_dict()["band"] == [None, pytest.approx(-0.4)] and res.as_dict()["band_text"] == "<= -0.400"
+
+
+def test_validate_engine_prints_every_table(capsys):
+    from claimcheck.cli import main
+    assert main(["validate-engine", "--quick", "--seeds", "6"]) == 0
+    text = capsys.readouterr().out
+    for head in ("coverage (with CI)", "false fail", "fail/pass at 0.3", "detectable (80%)",
+                 "P(some of 6 true rates of one claim fails)", "converges below=0.02", "up to logs",
+                 "worst false-fail rate over all cells: 0.000"):
+        assert head in text, head
