@@ -177,7 +177,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--profile", default="quick", help="grid profile: quick (CI) or full (paper scale)")
     sp.add_argument("--seed", type=int, default=0, help="master seed")
     sp.add_argument("--scheduler", help="Dask scheduler address (needs the dask extra)")
-    sp.add_argument("--jobs", type=int, help="local worker processes (default: all cores; 1 = in-process)")
+    sp.add_argument("--jobs", type=int, help="local worker processes (default: all cores). 1 = in-process, for debuggers "
+                    "and memory: a claim's os._exit is then an error for its task, but a segfault ends "
+                    "claimcheck (the next run marks that run 'died'; use --jobs 2 to isolate)")
     sp.add_argument("--mutants", action="store_true", help="also run every mutant; a missed mutant fails the run")
     sp.add_argument("--out", default="reports/latest", help="output folder")
     sp.add_argument("--strict", action="store_true", help="an inconclusive verdict fails the run")
@@ -236,6 +238,11 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("claimcheck: interrupted; what was stored is kept: run again to resume", file=sys.stderr)
         return 3
+    finally:
+        if _stopping and threading.current_thread() is threading.main_thread():
+            # done stopping: a late second signal must not kill the exiting process (-15)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 if __name__ == "__main__":

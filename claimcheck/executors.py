@@ -1,14 +1,23 @@
 """Where tasks run: in-process (jobs=1), a local process pool, or a Dask cluster.
 
-All three are concurrent.futures-style executors, so sweep.execute does not care.
+The local pool (:class:`LocalPool`) is concurrent.futures' ProcessPoolExecutor (spawn)
+with what it lacks for long simulations:
 
-The local pool is pebble's ProcessPool rather than concurrent.futures': a worker that
-dies (os._exit, segfault, OOM kill) fails only the task it ran and is replaced
-(concurrent.futures breaks the whole pool and turns every pending task into an error
-that names no culprit), a task can be given a hard time limit (the worker is killed and
-replaced), and ``stop()`` terminates workers that are busy in a task that never returns.
-Workers also die with their parent (:func:`_worker_init`), so a ``kill -9`` of
-claimcheck leaves no orphans computing for minutes.
+- a worker that dies (os._exit, segfault, OOM kill) fails only the task it ran: each
+  worker announces the task it starts, so when the pool breaks the tasks that were
+  running are re-run one at a time in a pool of their own (the one that breaks it again
+  is the culprit, named with its exit code), and the tasks that had not started are
+  simply re-submitted to a new pool;
+- a hard time limit per task: the worker running a task past it is killed, the task is
+  reported as timed out, the others are re-submitted;
+- ``stop()`` terminates busy workers (shutdown() alone waits for them or leaves them
+  running), and workers die with their parent (:func:`_die_with_parent`), so a
+  ``kill -9`` of claimcheck leaves no orphans.
+
+Why not pebble (tried first): when a worker died right after acknowledging a task its
+ProcessPool credited the death to the worker's previous task and never resolved the real
+one (the run hung; pebble issues #153, #163). loky has no per-task time limit and turns a
+death into an error for every pending task.
 """
 from __future__ import annotations
 
@@ -18,7 +27,10 @@ import signal
 import sys
 import threading
 import time
-from concurrent.futures import Executor, Future
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator
 
 
 class SchedulerError(RuntimeError):
@@ -74,46 +86,142 @@ def _worker_init(parent_pid: int) -> None:
     _die_with_parent(parent_pid)
 
 
+@dataclass
+class Failure:
+    """Why a task has no result: ``died`` (exit code), ``timeout`` (seconds), ``failed`` (exception)."""
+
+    kind: str
+    exitcode: int | None = None
+    seconds: float | None = None
+    error: BaseException | None = None
+
+
+_STARTED = None   # in a worker: the queue on which it announces the tasks it starts
+
+
+def _pool_worker_init(parent_pid: int, started) -> None:
+    global _STARTED
+    _STARTED = started
+    _worker_init(parent_pid)
+
+
+def _announced(fn: Callable, key: int, arg: Any):
+    _STARTED.put((key, os.getpid()))   # SimpleQueue: written before fn runs, even if fn kills the process
+    return fn(arg)
+
+
 class LocalPool(Executor):
-    """pebble ProcessPool (spawn) behind the Executor interface, plus ``schedule`` with
-    a per-task hard time limit. Futures of a dead worker raise pebble.ProcessExpired,
-    futures past their limit raise concurrent.futures.TimeoutError."""
+    """Local worker processes; see the module docstring. ``run_tasks`` is what
+    sweep.execute uses; ``submit`` is the plain Executor interface (no protection)."""
 
     def __init__(self, jobs: int):
-        from pebble import ProcessPool
-
         self.jobs = jobs
-        self.pool = ProcessPool(max_workers=jobs, initializer=_worker_init, initargs=(os.getpid(),),
-                                context=multiprocessing.get_context("spawn"))
+        self._ctx = multiprocessing.get_context("spawn")
+        self._pool: ProcessPoolExecutor | None = None
+        self._started = None
+
+    def _open(self, workers: int) -> ProcessPoolExecutor:
+        self._started = self._ctx.SimpleQueue()
+        self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=self._ctx, initializer=_pool_worker_init,
+                                         initargs=(os.getpid(), self._started))
+        return self._pool
 
     def submit(self, fn, /, *args, **kwargs):
-        return self.pool.schedule(fn, args=args, kwargs=kwargs)
+        if self._pool is None:
+            self._open(self.jobs)
+        return self._pool.submit(fn, *args, **kwargs)
 
-    def schedule(self, fn, args=(), timeout: float | None = None):
-        return self.pool.schedule(fn, args=args, timeout=timeout)
+    def run_tasks(self, fn: Callable, tasks: list, hard_limit: Callable[[Any], float | None]
+                  ) -> Iterator[tuple[Any, Any, Failure | None]]:
+        """Yield ``(task, fn(task), None)`` or ``(task, None, Failure)`` for every task,
+        in completion order."""
+        todo = list(enumerate(tasks))
+        while todo:
+            suspects: list = []
+            retry: list = []
+            yield from self._round(fn, todo, hard_limit, self.jobs, suspects, retry)
+            for item in suspects:    # alone, so that a death names the task that caused it
+                yield from self._round(fn, [item], hard_limit, 1, None, retry)
+            todo = retry
+
+    def _round(self, fn, items, hard_limit, workers, suspects, retry):
+        pool = self._open(workers)
+        futures = {pool.submit(_announced, fn, key, task): (key, task) for key, task in items}
+        by_key = dict(items)
+        running: dict[int, tuple[int, float]] = {}      # key -> (pid, start)
+        killed: dict[int, float] = {}                   # key -> limit that was exceeded
+        processes: dict = dict(getattr(pool, "_processes", None) or {})
+        not_done = set(futures)
+        while not_done:
+            done, not_done = wait(not_done, timeout=0.2, return_when=FIRST_COMPLETED)
+            processes.update(getattr(pool, "_processes", None) or {})
+            while not self._started.empty():
+                key, pid = self._started.get()
+                running[key] = (pid, time.monotonic())
+            for fut in done:
+                key, task = futures[fut]
+                pid, _ = running.pop(key, (None, 0.0))
+                exc = fut.exception()
+                if exc is None:
+                    yield task, fut.result(), None
+                elif key in killed:
+                    yield task, None, Failure("timeout", seconds=killed[key])
+                elif isinstance(exc, BrokenProcessPool):
+                    if pid is None:                                 # had not started: innocent
+                        retry.append((key, task))
+                    elif suspects is not None:                      # was running: run it alone
+                        suspects.append((key, task))
+                    else:                                           # alone, and broke the pool
+                        proc = processes.get(pid)
+                        if proc is not None:
+                            proc.join(timeout=5)
+                        code = getattr(proc, "exitcode", None)
+                        yield task, None, Failure("died", exitcode=code)
+                else:
+                    yield task, None, Failure("failed", error=exc)
+            now = time.monotonic()
+            for key, (pid, start) in list(running.items()):
+                limit = hard_limit(by_key[key])
+                if limit and key not in killed and now - start > limit:
+                    killed[key] = limit
+                    _kill(pid)
+        pool.shutdown(wait=True)
+        self._pool = None
 
     def shutdown(self, wait=True, *, cancel_futures=False):
+        if self._pool is None:
+            return
         if wait and not cancel_futures:
-            self.pool.close()
-            self.pool.join()
+            self._pool.shutdown(wait=True)
         else:
-            stop_workers(self)
+            self.stop()
 
     def stop(self) -> None:
-        stop_workers(self)
+        """Terminate every worker now, busy or not; pending tasks are dropped."""
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        for proc in list((getattr(pool, "_processes", None) or {}).values()):
+            _kill(proc.pid, signal.SIGTERM)
+        pool.shutdown(wait=False, cancel_futures=True)
+        for proc in list((getattr(pool, "_processes", None) or {}).values()):
+            proc.join(timeout=5)
+
+
+def _kill(pid: int | None, sig: int = signal.SIGKILL) -> None:
+    if pid:
+        try:
+            os.kill(pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
 
 
 def stop_workers(executor: Executor) -> None:
     """Terminate a local pool's workers now (after an interrupt), whatever they are
-    doing: pebble's stop() kills busy workers too. Safe to call twice."""
-    pool = getattr(executor, "pool", None)
-    if pool is None:
-        return
-    try:
-        pool.stop()
-        pool.join(timeout=10)
-    except Exception:  # noqa: BLE001 - already stopped
-        pass
+    doing, before the pool is shut down. Safe to call twice; other executors: no-op."""
+    stop = getattr(executor, "stop", None)
+    if callable(stop):
+        stop()
 
 
 def _limit_threads() -> None:

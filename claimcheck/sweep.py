@@ -16,7 +16,6 @@ import threading
 import time
 import traceback
 from concurrent.futures import Future, as_completed
-from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping
@@ -154,10 +153,26 @@ def _clean_metrics(out: Any) -> dict[str, float]:
     return clean
 
 
-def _require_dict(out: Any) -> None:
+class BadReturn(TypeError):
+    """simulate returned something other than a dict; the message names the function."""
+
+
+def _require_dict(out: Any, fn: Callable | None = None) -> None:
     if not isinstance(out, Mapping):
         hint = " (a missing `return`?)" if out is None else ""
-        raise TypeError(f"simulate must return a dict of metrics, got {type(out).__name__}{hint}")
+        code = getattr(fn, "__code__", None)
+        who = (f"simulate ({getattr(fn, '__name__', '?')} at {code.co_filename.rsplit('/', 1)[-1]}:{code.co_firstlineno})"
+               if code else "simulate")
+        raise BadReturn(f"{who} must return a dict of metrics, got {type(out).__name__}{hint}")
+
+
+def _checked(fn: Callable) -> Callable:
+    """fn(point, rng), checking that it returns a dict (the error names fn's file and line)."""
+    def call(point, rng):
+        out = fn(point, rng)
+        _require_dict(out, fn)
+        return out
+    return call
 
 
 def _apply_reducers(claim: Claim, out: Mapping[str, Any], point: Mapping[str, Any]) -> dict:
@@ -241,6 +256,8 @@ def _run_point(claim: Claim, simulate, simulate_batch, task: Task, point: dict, 
         try:
             with time_limit(limit * len(rngs) if limit else None):
                 outs = list(simulate_batch(point, rngs))
+            for o in outs:
+                _require_dict(o, simulate_batch)
             if len(outs) != len(rngs):
                 raise ValueError(f"simulate_batch returned {len(outs)} results for {len(rngs)} replicates")
             cleaned = [_clean_metrics(_apply_reducers(claim, o, point)) for o in outs]
@@ -263,7 +280,7 @@ def _run_point(claim: Claim, simulate, simulate_batch, task: Task, point: dict, 
         t0 = time.perf_counter()
         try:
             with np.errstate(all="ignore"), time_limit(limit):
-                metrics = _clean_metrics(_apply_reducers(claim, simulate(point, rng), point))
+                metrics = _clean_metrics(_apply_reducers(claim, _checked(simulate)(point, rng), point))
             rows.append(dict(base, replicate=r, status="ok", metrics=metrics, error=None,
                              seconds=time.perf_counter() - t0))
         except BaseException as exc:  # noqa: BLE001
@@ -288,7 +305,7 @@ def _error_message(exc: BaseException, task: Task, point: dict, replicate: int) 
     where_run += f", point {point_key(point)}, replicate {replicate}"
     if isinstance(exc, ReplicateTimeout):
         return f"timeout: no result within {task.timeout:g} s: {where_run}"
-    frame = _user_frame(exc)
+    frame = None if isinstance(exc, BadReturn) else _user_frame(exc)
     at = f" at {frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}" if frame else ""
     if isinstance(exc, WorkerExit):
         return f"worker died: {exc}{at}: {where_run}"
@@ -329,21 +346,23 @@ def _hard_limit(task: Task) -> float | None:
     return task.timeout * (len(task.replicates) * len(task.points) + 1) + 5.0
 
 
-def _failure_message(exc: BaseException, task: Task) -> str:
-    """Why a task's future failed (the worker, not the simulation): names the task."""
-    try:
-        from pebble import ProcessExpired
-    except ImportError:  # pragma: no cover - pebble is a dependency
-        ProcessExpired = ()  # noqa: N806
-    if isinstance(exc, FutureTimeout):
-        return (f"timeout: no result within {_hard_limit(task):g} s ({task.timeout:g} s per replicate; "
+def _failure_message(failure, task: Task) -> str:
+    """Why a task has no result (the worker, not the simulation): names the task.
+    ``failure``: an executors.Failure, or the exception a future raised."""
+    from .executors import Failure
+
+    if not isinstance(failure, Failure):
+        failure = Failure("failed", error=failure)
+    if failure.kind == "timeout":
+        return (f"timeout: no result within {failure.seconds:g} s ({task.timeout:g} s per replicate; "
                 f"the worker was stopped): {task.where()}")
-    if ProcessExpired and isinstance(exc, ProcessExpired):
-        code = getattr(exc, "exitcode", None)
+    if failure.kind == "died":
+        code = failure.exitcode
         cause = (f"killed by signal {signal.Signals(-code).name}" if isinstance(code, int) and code < 0
                  else f"exit code {code}")
         hint = " (out of memory?)" if code == -signal.SIGKILL else ""
         return f"worker died: {cause}{hint} while running {task.where()}"
+    exc = failure.error
     return f"worker failed: {type(exc).__name__}: {exc} while running {task.where()}"
 
 
@@ -365,10 +384,13 @@ def execute(tasks: list[Task], executor, on_rows: Callable[[list[dict]], None],
                 if progress:
                     progress(task.size)
         return
-    if hasattr(executor, "schedule"):   # the local pool: a hard time limit per task
-        futures: dict[Future, Task] = {executor.schedule(run_task, (t,), timeout=_hard_limit(t)): t for t in tasks}
-    else:
-        futures = {executor.submit(run_task, t): t for t in tasks}
+    if hasattr(executor, "run_tasks"):   # the local pool: dead workers and hard time limits handled
+        for task, rows, failure in executor.run_tasks(run_task, tasks, _hard_limit):
+            on_rows(rows if failure is None else _failed_rows(task, _failure_message(failure, task)))
+            if progress:
+                progress(task.size)
+        return
+    futures: dict[Future, Task] = {executor.submit(run_task, t): t for t in tasks}
     try:
         for fut in as_completed(futures):
             task = futures[fut]
@@ -397,16 +419,64 @@ class Measured:
     interrupted: bool = False
 
 
-def _progress_bar(total: int, enabled: bool, desc: str):
-    if not enabled or total == 0:
-        return None
-    try:
+class Progress:
+    """Measuring progress per claim, with an ETA: a tqdm bar on a terminal (its postfix
+    names the claim and its counts), else one line at most every ``every`` seconds (CI
+    logs: no bar redrawn thousands of times, no silence for an hour)."""
+
+    def __init__(self, totals: Mapping[str, int], enabled: bool, desc: str, stream=None, every: float = 30.0):
         import sys
 
-        from tqdm import tqdm
-    except ImportError:  # tqdm is a core dependency, but stay usable without it
-        return None
-    return tqdm(total=total, unit="rep", desc=desc, file=sys.stderr, disable=None, smoothing=0.1)
+        self.stream = stream or sys.stderr
+        self.totals = {k: v for k, v in totals.items() if v}
+        self.done = dict.fromkeys(self.totals, 0)
+        self.total = sum(self.totals.values())
+        self.enabled = enabled and self.total > 0
+        self.desc, self.every = desc, every
+        self.t0 = self.last = time.monotonic()
+        self.bar = None
+        if self.enabled and getattr(self.stream, "isatty", lambda: False)():
+            try:
+                from tqdm import tqdm
+                self.bar = tqdm(total=self.total, unit="rep", desc=desc, file=self.stream, smoothing=0.1)
+            except ImportError:  # tqdm is a core dependency, but stay usable without it
+                pass
+
+    def update(self, claim_id: str, n: int) -> None:
+        if not self.enabled:
+            return
+        self.done[claim_id] = self.done.get(claim_id, 0) + n
+        if self.bar is not None:
+            self.bar.update(n)
+            self.bar.set_postfix_str(f"{claim_id} {self.done[claim_id]}/{self.totals.get(claim_id, '?')}",
+                                     refresh=False)
+            return
+        now = time.monotonic()
+        if now - self.last >= self.every:
+            self.last = now
+            print(self.line(), file=self.stream, flush=True)
+
+    def line(self) -> str:
+        n = sum(self.done.values())
+        elapsed = time.monotonic() - self.t0
+        eta = f", about {_duration(elapsed * (self.total - n) / n)} left" if n else ""
+        busy = [f"{cid} {d}/{self.totals[cid]}" for cid, d in self.done.items() if 0 < d < self.totals.get(cid, 0)]
+        return (f"claimcheck: {self.desc} {n}/{self.total} ({100 * n / self.total:.0f}%) after "
+                f"{_duration(elapsed)}{eta}" + (f"; {', '.join(busy[:4])}" if busy else ""))
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+        elif self.enabled and time.monotonic() - self.t0 >= self.every:
+            print(self.line(), file=self.stream, flush=True)
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 def measure(store, items, profile: str, *, jobs: int | None = None, scheduler: str | None = None,
@@ -431,7 +501,10 @@ def measure(store, items, profile: str, *, jobs: int | None = None, scheduler: s
         reused[(claim.id, variant, seed)] = len(done)
         computed.setdefault(claim.id, 0)
     total = sum(t.size for t in tasks)
-    bar = _progress_bar(total, progress, desc)
+    per_claim: dict[str, int] = {}
+    for t in tasks:
+        per_claim[t.claim_id] = per_claim.get(t.claim_id, 0) + t.size
+    bar = Progress(per_claim, progress, desc)
     logs = ClaimLogs(log_dir, {t.claim_id for t in tasks})
 
     def on_rows(rows):
@@ -439,6 +512,8 @@ def measure(store, items, profile: str, *, jobs: int | None = None, scheduler: s
         logs.write(rows)
         for r in rows:
             computed[r["claim_id"]] = computed.get(r["claim_id"], 0) + 1
+        if rows:
+            bar.update(rows[0]["claim_id"], len(rows))
 
     result = Measured(total, computed, reused)
     executor = None
@@ -446,13 +521,12 @@ def measure(store, items, profile: str, *, jobs: int | None = None, scheduler: s
     try:
         if tasks:
             executor = make_executor(jobs, scheduler)
-            execute(tasks, executor, on_rows, progress=(bar.update if bar else None))
+            execute(tasks, executor, on_rows)
         finished = True
     except KeyboardInterrupt:
         result.interrupted = True
     finally:
-        if bar:
-            bar.close()
+        bar.close()
         if executor is not None:
             if not finished:
                 stop_workers(executor)   # first: shutdown() would leave busy workers running
