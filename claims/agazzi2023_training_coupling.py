@@ -26,6 +26,16 @@ Metrics, each a sup over the steps k <= K (parameters: over 5 equispaced steps):
   loss_err  = |R_N(k) - R_2N(k)| x sqrt(2)
   param_err = RMS over units i <= N of (A, U, b) differences plus RMS of W[:N, :N], x sqrt(2)
 
+Measured at the full profile (N = 64..1024 vs 2N nets up to 2048, T = 60, loss 0.037 R_0,
+16 replicates; 7 min 55 s wall with 2 workers, 1.26 GB peak RSS): out_err -0.502
+[-0.543, -0.461], loss_err -0.523 [-0.578, -0.468], param_err -0.427 [-0.450, -0.404]
+(local slopes -0.50, -0.30, -0.52, -0.39). The parameter error decays like N^-0.43 over a
+16x range of widths, not N^-0.5: within the stated "up to sqrt(log N)" (whose local
+exponent is -0.5 + 1/(2 ln N), -0.42 at N = 256), which the rates allow (``log_power``);
+without that allowance it sits at the edge of the band <= -0.4. The T = 60 slope near
+-0.3 seen earlier at N = 8..64 against a 16x reference was that of the smallest widths
+(-0.42 here at N = 8..64 against 2N nets, 16 replicates).
+
 Earlier design, for the record: a 16x reference (N_ref = 32768 at the full profile) was
 8.6 GB and 3.3 min per replicate at T = 10; at T = 60 it would take ~20 min per
 replicate. A T = 60 run against a 16x reference at N = 8..64 gave a parameter-error
@@ -137,9 +147,13 @@ claim = Claim(
            "full": {"N": _N_FULL, "Nmax": [_N_FULL[-1]], "T": [60.0]}},
     replicates={"quick": 16, "full": 16},
     rates=[
-        Rate(metric="out_err", axis="N", kind="upper", predicted=-0.5, tolerance=0.1),
-        Rate(metric="loss_err", axis="N", kind="upper", predicted=-0.5, tolerance=0.1),
-        Rate(metric="param_err", axis="N", kind="upper", predicted=-0.5, tolerance=0.1),
+        Rate(metric="out_err", axis="N", kind="upper", predicted=-0.5, tolerance=0.1, log_power=(0.0, 0.5),
+             note="C_T N^-1/2 up to sqrt(log N), as stated"),
+        Rate(metric="loss_err", axis="N", kind="upper", predicted=-0.5, tolerance=0.1, log_power=(0.0, 0.5),
+             note="C_T N^-1/2 up to sqrt(log N), as stated"),
+        Rate(metric="param_err", axis="N", kind="upper", predicted=-0.5, tolerance=0.1, log_power=(0.0, 0.5),
+             note="C_T N^-1/2 up to sqrt(log N), as stated; measured N^-0.43 (full), the local exponent of "
+                  "N^-1/2 sqrt(log N) is -0.5 + 1/(2 ln N) = -0.41 at N = 256"),
     ],
     simulate=simulate,
     common_random_numbers=True,

@@ -5,7 +5,12 @@ Each step moves C^i by alpha N^{2 beta - 2} e_k N^{-beta} S^i_{k+1} with |e_k| <
 N T steps give the bound. In practice |e_k| = O(1), so the observed slope is about
 beta - 1 (a faster decay passes: the rate is an upper bound).
 
-Negative control: the learning rate without its N^(2 beta - 2) factor (moves stay O(1)).
+Negative control: the learning rate without its N^(2 beta - 2) factor (moves stay O(1),
+exponent -0.003 [-0.041, 0.036]): 0.05 from the band's edge <= -0.05, so it is caught when
+the claim runs alone (p = 0.03) but not under a Bonferroni level over many rates (a run
+of all 27 Lam and Agazzi rates needs p <= 0.0019). Tried and not used as well: the
+learning-rate exponent with its sign flipped (moves saturate through the clipping: curved
+sweep, exponent -0.04).
 Tried and not used: an update that omits the output's N^-beta, and an unscaled output;
 both give O(1) moves whose sweep over N = 64..1024 is too irregular (non-monotone,
 clipping-dominated) for the check to call a fail on the quick profile.
