@@ -535,3 +535,22 @@ def test_progress_on_a_non_terminal_is_one_line_per_period_with_counts_and_eta()
     for _ in range(10):
         p.update("toy.a", 10)
     assert quiet.getvalue() == ""                                  # at most one line per 30 s
+
+
+def test_a_run_whose_process_vanished_is_marked_died_by_the_next_run(tmp_path):
+    """--jobs 1 and a segfault (or kill -9): that run cannot mark itself; the next one does."""
+    import socket
+
+    from claimcheck.store import Store
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    store = Store(tmp_path / "store.sqlite")
+    store.start_run("old-run", "quick", 0, {"pid": gone.pid, "host": socket.gethostname()})
+    store.close()
+    claims = tmp_path / "claims"
+    claim_file(claims, "a", reps=20)
+    res = run(_opts(tmp_path, claims))
+    assert any("old-run" in m and "ended without finishing" in m for m in res.messages)
+    with sqlite3.connect(tmp_path / "store.sqlite") as db:
+        assert dict(db.execute("SELECT run_id, status FROM runs"))["old-run"] == "died"
