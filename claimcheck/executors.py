@@ -21,6 +21,7 @@ death into an error for every pending task.
 """
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import signal
@@ -230,10 +231,23 @@ def _limit_threads() -> None:
         os.environ.setdefault(var, "1")
 
 
+class _OneLine(logging.Filter):
+    """distributed logs a lost scheduler as ERROR with a traceback for every reconnect
+    attempt; the run reports it itself (tasks become "worker failed" rows, exit 3)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info:
+            exc = record.exc_info[1]
+            record.msg, record.args, record.exc_info, record.exc_text = (
+                f"{record.getMessage().strip() or 'connection problem'}: {type(exc).__name__}: {exc}".strip(), (), None, None)
+        return True
+
+
 class _DaskExecutor(Executor):
     def __init__(self, client):
         self.client = client
         self._inner = client.get_executor(pure=False)
+        logging.getLogger("distributed.client").addFilter(_OneLine())
 
     def submit(self, fn, /, *args, **kwargs):
         return self._inner.submit(fn, *args, **kwargs)

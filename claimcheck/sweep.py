@@ -15,7 +15,7 @@ import signal
 import threading
 import time
 import traceback
-from concurrent.futures import Future, as_completed
+from concurrent.futures import CancelledError, Future, as_completed
 from pathlib import Path
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping
@@ -363,6 +363,8 @@ def _failure_message(failure, task: Task) -> str:
         hint = " (out of memory?)" if code == -signal.SIGKILL else ""
         return f"worker died: {cause}{hint} while running {task.where()}"
     exc = failure.error
+    if isinstance(exc, CancelledError):
+        return f"worker failed: the task was cancelled (the Dask scheduler or its worker was lost) while running {task.where()}"
     return f"worker failed: {type(exc).__name__}: {exc} while running {task.where()}"
 
 

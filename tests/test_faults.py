@@ -554,3 +554,45 @@ def test_a_run_whose_process_vanished_is_marked_died_by_the_next_run(tmp_path):
     assert any("old-run" in m and "ended without finishing" in m for m in res.messages)
     with sqlite3.connect(tmp_path / "store.sqlite") as db:
         assert dict(db.execute("SELECT run_id, status FROM runs"))["old-run"] == "died"
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_killed_dask_scheduler_makes_the_run_incomplete_not_failed(tmp_path):
+    pytest.importorskip("distributed")
+    claims = tmp_path / "claims"
+    claim_file(claims, "slow", hook="time.sleep(0.02)", reps=100, batch=10)
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    quiet = dict(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    sched = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port",
+                              address.rsplit(":", 1)[1], "--no-dashboard"], **quiet)
+    worker = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1",
+                               "--no-dashboard"], **quiet)
+    try:
+        args = [a if a != "--jobs" else "--scheduler" for a in _cli(tmp_path, claims, "--mutants")]
+        args[args.index("--scheduler") + 1] = address
+        time.sleep(4)
+        proc = subprocess.Popen([sys.executable, "-m", "claimcheck.cli", *args], cwd=tmp_path, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        _wait_for(tmp_path / "store.sqlite")
+        deadline = time.time() + 60
+        while _ok_rows(tmp_path / "store.sqlite") < 50 and time.time() < deadline:
+            time.sleep(0.2)
+        sched.kill()                                       # the scheduler is lost mid-run
+        out, err = proc.communicate(timeout=120)
+    finally:
+        sched.kill()
+        worker.kill()
+    assert proc.returncode == 3, err
+    assert "Traceback" not in err
+    c = json.loads((tmp_path / "out" / "results.json").read_text())["claims"][0]
+    assert c["incomplete"] is True and "the Dask scheduler or its worker was lost" in c["reason"]
+    m = c["mutants"][0]
+    assert m["measured"] is False and m["caught"] is False and "MISSED" not in out
