@@ -58,7 +58,7 @@ def _err(message: str) -> None:
 
 def cmd_run(args) -> int:
     from .outputs import terminal_table, write_all
-    from .runner import EXIT_INCOMPLETE, EXIT_USAGE, OutputError, RunOptions, UsageError, locked, run
+    from .runner import EXIT_INCOMPLETE, EXIT_USAGE, OutputError, RunOptions, UsageError, locked, resolve, run
     from .store import StoreError, explain
 
     if args.timeout is not None and not args.timeout > 0:
@@ -68,6 +68,11 @@ def cmd_run(args) -> int:
                       jobs=args.jobs, mutants=args.mutants, out=Path(args.out), store=Path(args.store),
                       claims_dirs=_claims_dirs(args), strict=args.strict, progress=not args.no_progress,
                       artefacts=not args.no_artefacts, timeout=args.timeout)
+    try:
+        resolve(opts)     # usage errors first: nothing is locked, created or written for them
+    except (UnknownProfile, UsageError) as exc:
+        _err(str(exc))
+        return EXIT_USAGE
     try:
         with locked(opts, wait_message=lambda m: print(f"claimcheck: {m}", file=sys.stderr, flush=True)):
             try:
@@ -97,8 +102,16 @@ def _write_outputs(args, opts, result, write_all, terminal_table) -> int:
                 paths.append(build_report(out=opts.out, store=opts.store, document=result.document))
             except Exception as exc:  # noqa: BLE001 - the verdicts are written already
                 print(f"claimcheck: warning: HTML report failed: {type(exc).__name__}: {exc}", file=sys.stderr)
-    print(terminal_table(result.document))
+    print(terminal_table(result.document, store=opts.store))
     print("wrote " + ", ".join(str(p) for p in paths))
+    if args.github or os.environ.get("GITHUB_STEP_SUMMARY"):
+        from .outputs import github_annotations, write_github_summary
+
+        summary = write_github_summary(result.document)
+        for line in github_annotations(result.document):
+            print(line)
+        if summary is not None:
+            print(f"appended the summary to {summary}")
     for m in result.messages:
         print(f"claimcheck: {m}", file=sys.stderr)
     return result.exit_code
@@ -186,6 +199,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--no-progress", action="store_true")
     sp.add_argument("--no-html", action="store_true", help="skip the HTML report")
     sp.add_argument("--no-artefacts", action="store_true", help="skip the claims' figures")
+    sp.add_argument("--github", action="store_true",
+                    help="GitHub Actions: annotations for failed claims, summary.md into $GITHUB_STEP_SUMMARY "
+                         "(on by default when GITHUB_STEP_SUMMARY is set)")
     sp.add_argument("--timeout", type=float, metavar="SECONDS",
                     help="time limit per replicate (overrides the claims' timeout=); a replicate past it is an "
                          "error naming the claim, point and replicate, and the run exits 3")

@@ -36,6 +36,17 @@ def cmd_check_claim(args) -> int:
         for line in res.lines():
             print(line, file=sys.stdout if res.ok else sys.stderr)
         bad += not res.ok
+        if res.ok and args.smoke:
+            from .conformance import check_claim
+
+            for c in res.claims:
+                failures = check_claim(c)
+                for msg in failures:
+                    print(f"{f}: smoke: {msg}", file=sys.stderr)
+                if not failures:
+                    print(f"{f}: smoke: {c.id}: conforms (same seed same metrics, batch == single to round-off, "
+                          f"metrics present and finite at the smallest point for the claim and its mutants)")
+                bad += bool(failures)
     return 1 if bad else 0
 
 
@@ -91,6 +102,8 @@ def register(sub, common) -> None:
 
     sp = sub.add_parser("check-claim", help="validate claim files without running them")
     sp.add_argument("files", nargs="+", metavar="FILE")
+    sp.add_argument("--smoke", action="store_true",
+                    help="also run the conformance checks (claimcheck.conformance) at the smallest grid point")
     sp.set_defaults(func=cmd_check_claim)
 
     sp = sub.add_parser("calibrate", help="run a claim under many master seeds: false-fail rate, exponent spread")

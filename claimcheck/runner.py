@@ -118,9 +118,9 @@ def _writable_folder(folder: Path):
     yield
 
 
-def run(opts: RunOptions) -> RunResult:
-    t_start = time.time()
-    run_id = time.strftime("%Y%m%dT%H%M%S", time.gmtime(t_start)) + "-" + uuid.uuid4().hex[:6]
+def resolve(opts: RunOptions):
+    """(claims, chosen, load_errors) for the command line, or UsageError / UnknownProfile:
+    usage errors are found before anything is locked, created or written."""
     claims, load_errors = discover(list(opts.claims_dirs) if opts.claims_dirs else None)
     chosen, unmatched = select(claims, list(opts.patterns))
     if opts.patterns:  # a broken file matters to this run only if it could hold a chosen claim
@@ -132,8 +132,15 @@ def run(opts: RunOptions) -> RunResult:
     if not chosen and not load_errors:
         raise UsageError("no claims found: put claim files in ./claims, pass --claims-dir, "
                          "or install a package with `claimcheck.claims` entry points")
+    require_profile(chosen, opts.profile)
+    return claims, chosen, load_errors
+
+
+def run(opts: RunOptions) -> RunResult:
+    t_start = time.time()
+    run_id = time.strftime("%Y%m%dT%H%M%S", time.gmtime(t_start)) + "-" + uuid.uuid4().hex[:6]
+    claims, chosen, load_errors = resolve(opts)
     messages: list[str] = []
-    require_profile(chosen, opts.profile)  # a usage error, raised before anything is written
     with _writable_folder(Path(opts.out)):
         pass
 

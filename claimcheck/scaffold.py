@@ -160,6 +160,12 @@ def check_claim_object(c: Claim) -> tuple[list[str], list[str]]:
         for name, fn in c.reducers.items():
             _check_callable(errors, p + f"reducer {name!r}", fn, 2, "(outputs, point)")
     _check_callable(errors, p + "artefacts", c.artefacts, 1, "(ctx)")
+    from .report.math import unrenderable
+
+    texts = [("statement", c.statement), ("title", c.title)] + [(f"rate {r.label} note", r.note) for r in c.rates]
+    for where, text in texts:
+        for bad in unrenderable(text or ""):
+            warnings.append(p + f"{where}: math the report cannot render: {bad}")
     if not isinstance(c.replicates, int):
         extra = sorted(set(c.replicates) - set(c.grids))
         if extra:

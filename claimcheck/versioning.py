@@ -3,7 +3,7 @@
 A stored measurement is reused only while its claim version is unchanged, so the
 version must move whenever code that could change a measured number changes:
 
-- the claim file itself (minus its plan-only keywords, see :func:`without_plan_only`);
+- the claim file itself (its syntax tree, minus its plan-only keywords: :func:`without_plan_only`);
 - every module it imports, transitively, that is *project code*: a helper next to the
   claim (``claims/_mymodel.py``), the claim's own package (entry-point claims), and
   claimcheck's measuring code (``claimcheck.models``, ``claimcheck.metrics`` and the
@@ -41,7 +41,7 @@ MEASURING_MODULES = ("claimcheck.seeding", "claimcheck.sweep")
 # claimcheck packages a claim may import whose code is part of what it measures
 MEASURING_PACKAGES = ("claimcheck.models", "claimcheck.metrics")
 
-PLAN_ONLY_KEYWORDS = ("calibration", "replicates")
+PLAN_ONLY_KEYWORDS = ("calibration", "replicates", "timeout")
 
 
 # -- which modules are project code ---------------------------------------------------
@@ -204,50 +204,36 @@ def dependencies(claim: Claim) -> dict[str, Path]:
 
 # -- the hash ---------------------------------------------------------------------------
 def without_plan_only(source: str) -> str:
-    """The source with the values of ``calibration=`` and ``replicates=`` keywords blanked out.
+    """The claim file as the version sees it: its syntax tree (so comments and
+    formatting do not count; docstrings and code do) without the plan-only keywords
+    ``calibration=`` (any call) and ``replicates=`` / ``timeout=`` (of ``Claim(...)``).
 
-    Neither changes what a measurement is, so neither may change the claim's version:
+    None of them changes what a measurement is, so none may change the claim's version:
     the calibration record is written into a claim file after measuring it (``claimcheck
     calibrate``), and recording it must not invalidate the very measurements it
     summarises; raising the replicate count (what an inconclusive verdict asks for) must
     reuse the replicates already stored and compute only the new ones (replicate r's
-    seed does not depend on the count, and the analysis reads replicates 0..n-1 only).
-    Sources without such a keyword are returned unchanged."""
-    if not any(k in source for k in PLAN_ONLY_KEYWORDS):
-        return source
+    seed does not depend on the count, and the analysis reads replicates 0..n-1 only);
+    a time limit decides whether a measurement is made, never its value. A file that
+    does not parse is returned as it is."""
     try:
         tree = ast.parse(source)
     except SyntaxError:
         return source
 
-    def is_claim(call):  # Claim(...) or claimcheck.Claim(...): only its replicates= is plan-only
+    def is_claim(call):  # Claim(...) or claimcheck.Claim(...)
         f = call.func
         return (f.id if isinstance(f, ast.Name) else getattr(f, "attr", None)) == "Claim"
 
-    spans = [kw.value for node in ast.walk(tree) if isinstance(node, ast.Call)
-             for kw in node.keywords
-             if kw.arg == "calibration" or (kw.arg == "replicates" and is_claim(node))]
-    if not spans:
-        return source
-    lines = source.splitlines(keepends=True)
-    offsets = [0]
-    for line in lines:
-        offsets.append(offsets[-1] + len(line.encode()))
-    raw = source.encode()
+    class _Strip(ast.NodeTransformer):
+        def visit_Call(self, node):
+            self.generic_visit(node)
+            claim = is_claim(node)
+            node.keywords = [kw for kw in node.keywords
+                             if not (kw.arg == "calibration" or (claim and kw.arg in PLAN_ONLY_KEYWORDS))]
+            return node
 
-    def pos(lineno, col):  # ast columns are UTF-8 byte offsets
-        return offsets[lineno - 1] + col
-
-    out, last = [], 0
-    for v in sorted(spans, key=lambda v: (v.lineno, v.col_offset)):
-        a, b = pos(v.lineno, v.col_offset), pos(v.end_lineno, v.end_col_offset)
-        if a < last:
-            continue
-        out.append(raw[last:a])
-        out.append(b"...")
-        last = b
-    out.append(raw[last:])
-    return b"".join(out).decode()
+    return ast.dump(_Strip().visit(tree))
 
 
 def claim_version(claim: Claim) -> str:

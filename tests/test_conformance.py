@@ -66,3 +66,28 @@ def test_each_check_catches_its_defect(tmp_path, name, expected):
     assert errors == []
     failures = check_claim(claims[0])
     assert any(f.startswith(expected) for f in failures), failures
+
+
+def test_check_claim_smoke_runs_the_conformance_checks(tmp_path, capsys):
+    from claimcheck.cli import main
+
+    good = ROOT / "claims" / "classical_clt_mean.py"
+    assert main(["check-claim", "--smoke", str(good)]) == 0
+    assert "smoke: classical.clt-mean: conforms" in capsys.readouterr().out
+    body, fields, mutant = CASES["rng_unused"]
+    bad = tmp_path / "bad_rng.py"
+    bad.write_text(BASE.format(body=body, name="rng-unused", fields=fields, mutant=mutant))
+    assert main(["check-claim", "--smoke", str(bad)]) == 1
+    assert "check_replicates_differ" in capsys.readouterr().err
+
+
+def test_check_claim_warns_on_math_the_report_cannot_render(tmp_path, capsys):
+    from claimcheck.cli import main
+
+    body, fields, mutant = CASES["rng_unused"]
+    path = tmp_path / "bad_math.py"
+    path.write_text(BASE.format(body=body, name="math", fields=fields, mutant=mutant).replace(
+        'statement="s"', 'statement=r"err $\\\\frac{{1}{{N$ decays"'))
+    main(["check-claim", str(path)])
+    out = capsys.readouterr()
+    assert "math the report cannot render" in out.out + out.err, out

@@ -214,3 +214,12 @@ def test_check_claim_and_dask_workers_import_the_sibling_helper(tmp_path):
                              artefacts=False, scheduler=cl.scheduler_address)).document
     assert doc["claims"][0]["verdict"] == "pass", doc["claims"][0]["reason"]
     assert "_mymodel" in doc["claims"][0]["depends_on"]
+
+
+def test_a_time_limit_is_plan_only(tmp_path):
+    d = _claims_dir(tmp_path)
+    path = d / "helper_claim.py"
+    before = _version_of(path)
+    path.write_text(path.read_text().replace('    simulate=simulate,', '    timeout=30.0,\n    simulate=simulate,'))
+    assert "timeout=30.0" in path.read_text()
+    assert claim_version(load_file(path)[0][0]) == before
