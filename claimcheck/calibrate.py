@@ -19,11 +19,9 @@ does not depend on which other claims ran, so these rates are the run's rates.
 """
 from __future__ import annotations
 
-import ast
 import datetime as _dt
 import json
 import math
-import pprint
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -106,7 +104,7 @@ def _analyse_seed(c: Claim, store: Store, version: str, seed: int, profile: str,
 
 
 def summarize(c: Claim, per_seed: list[dict], profile: str, mutants: bool, level: float = 0.05) -> tuple[dict, dict]:
-    """(summary, record): the full statistics and the record to paste into `calibration=`."""
+    """(summary, record): the full statistics and the record `--record` stores beside the claim file."""
     K = len(per_seed)
     counts = {v: sum(d["verdict"] == v for d in per_seed) for v in (PASS, FAIL, INCONCLUSIVE, ERROR)}
     rates = {}
@@ -216,14 +214,6 @@ def write_json(doc: dict, out: Path) -> Path:
     path.write_text(json.dumps(doc, indent=1, default=str, allow_nan=False))
     return path
 
-
-def format_record(record: dict, indent: int = 4) -> str:
-    """``calibration={...}`` as Python source, continuation lines indented."""
-    body = pprint.pformat(record, sort_dicts=False, width=100 - indent)
-    pad = " " * (indent + len("calibration="))
-    return "calibration=" + body.replace("\n", "\n" + pad)
-
-
 def describe(doc: dict) -> str:
     s = doc["summary"]
     K = s["seeds"]
@@ -247,41 +237,3 @@ def describe(doc: dict) -> str:
     lines.append(f"  measured {t['computed']} replicate(s), reused {t['reused']} from the store; measuring took "
                  f"{t['measured_seconds']:.1f} s" + (f" (for all {together} claims together)" if together > 1 else ""))
     return "\n".join(lines)
-
-
-# -- writing the record into the claim file ------------------------------------------------
-
-def record_in_file(path: str | Path, claim_id: str, record: dict) -> None:
-    """Replace the value of ``calibration=`` in the ``Claim(id=claim_id, ...)`` call of a file.
-
-    The claim's version ignores this value, so stored measurements stay valid."""
-    path = Path(path)
-    source = path.read_text(encoding="utf-8")
-    tree = ast.parse(source)
-    target = None
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.Call):
-            continue
-        kws = {k.arg: k for k in node.keywords}
-        idk = kws.get("id")
-        if idk is not None and isinstance(idk.value, ast.Constant) and idk.value.value == claim_id:
-            if "calibration" not in kws:
-                raise CalibrationError(f"{path}: the Claim(id={claim_id!r}, ...) call has no `calibration=` "
-                                       f"keyword; add `calibration={{}},` to it first")
-            target = kws["calibration"]
-            break
-    if target is None:
-        raise CalibrationError(f"{path}: no Claim(id={claim_id!r}, ...) call with a literal id")
-    raw = source.encode()
-    lines = source.splitlines(keepends=True)
-    offsets = [0]
-    for line in lines:
-        offsets.append(offsets[-1] + len(line.encode()))
-    start = offsets[target.lineno - 1] + target.col_offset          # start of `calibration`
-    v = target.value
-    end = offsets[v.end_lineno - 1] + v.end_col_offset
-    indent = target.col_offset
-    new = format_record(record, indent).encode()
-    text = (raw[:start] + new + raw[end:]).decode()
-    ast.parse(text)  # never write a file that does not parse
-    path.write_text(text, encoding="utf-8")

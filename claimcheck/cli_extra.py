@@ -51,7 +51,8 @@ def cmd_check_claim(args) -> int:
 
 
 def cmd_calibrate(args) -> int:
-    from .calibrate import CalibrateOptions, CalibrationError, calibrate_claims, describe, format_record, record_in_file, write_json
+    from .calibrate import CalibrateOptions, CalibrationError, calibrate_claims, describe, write_json
+    from .calibration_records import save_record
     from .executors import SchedulerError
 
     opts = CalibrateOptions(patterns=args.ids, seeds=args.seeds, first_seed=args.first_seed, profile=args.profile,
@@ -72,14 +73,13 @@ def cmd_calibrate(args) -> int:
         print(f"  wrote {path}")
         if args.record:
             try:
-                record_in_file(doc["file"], doc["claim_id"], doc["record"])
-                print(f"  recorded the calibration in {doc['file']}")
-            except (CalibrationError, OSError, SyntaxError) as exc:
+                written = save_record(doc["file"], doc["claim_id"], doc["profile"], doc["record"], doc["claim_version"])
+                print(f"  recorded the calibration in {written}")
+            except (ValueError, OSError) as exc:
                 print(f"claimcheck: error: {exc}", file=sys.stderr)
                 return 2
         else:
-            print("  record for the claim (or re-run with --record to write it there):")
-            print("    " + format_record(doc["record"], 4))
+            print("  re-run with --record to store this record beside the claim file")
     if args.format == "json":
         print(json.dumps([d["record"] | {"claim_id": d["claim_id"]} for d in docs], indent=1))
     return 0
@@ -116,7 +116,8 @@ def register(sub, common) -> None:
     sp.add_argument("--scheduler", help="Dask scheduler address")
     sp.add_argument("--mutants", action="store_true", help="also measure how often each mutant is caught")
     sp.add_argument("--out", default="reports/calibration", help="folder for <id>-<profile>.json")
-    sp.add_argument("--record", action="store_true", help="write the record into the claim file's calibration=")
+    sp.add_argument("--record", action="store_true",
+                    help="write the record to <claim file>.calibration.json (keyed by claim id, profile, version)")
     sp.add_argument("--format", choices=["text", "json"], default="text")
     sp.add_argument("--no-progress", action="store_true")
     sp.set_defaults(func=cmd_calibrate)

@@ -339,6 +339,14 @@ def _strip_measurements(doc: dict) -> dict:
     return d
 
 
+def _calibration(c: Claim, profile: str, version: str) -> dict:
+    """The claim's calibration record at this profile, with whether it is current."""
+    from .calibration_records import status
+
+    state, record = status(c, profile, version)
+    return dict(record or {}, status=state) if record else {}
+
+
 def _claim_doc(c: Claim, version, opts, verdict, reason, results, rows, reused) -> dict:
     ok = [r for r in rows if r["status"] == "ok"]
     return {
@@ -349,7 +357,7 @@ def _claim_doc(c: Claim, version, opts, verdict, reason, results, rows, reused) 
         "seeding": ("numpy SeedSequence(entropy=master_seed, spawn_key=(hash(claim id), "
                     + ("0 [common random numbers across the grid]" if c.common_random_numbers else "hash(point)")
                     + ", replicate))"),
-        "params": dict(c.params), "calibration": dict(c.calibration), "level": c.level,
+        "params": dict(c.params), "calibration": _calibration(c, opts.profile, version), "level": c.level,
         "rates": [r.as_dict() for r in results],
         "mutants": [],
         "compute_seconds": float(sum(r["seconds"] or 0 for r in ok)),

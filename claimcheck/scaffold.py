@@ -23,7 +23,6 @@ from .claim import Claim, ClaimDefinitionError
 TEMPLATE = Path(__file__).parent / "templates" / "claim.py.tmpl"
 PAPER_KEY_RE = re.compile(r"^[a-z][a-z0-9]*$")
 CLAIM_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-CALIBRATION_KEYS = ("profile", "seeds", "false_fail_rate")
 
 
 class ScaffoldError(ValueError):
@@ -191,17 +190,24 @@ def check_claim_object(c: Claim) -> tuple[list[str], list[str]]:
         json.dumps(dict(c.params), default=str)
     except (TypeError, ValueError) as exc:
         errors.append(p + f"`params` cannot be recorded: {exc}")
+    from .calibration_records import status
+
     if not isinstance(c.calibration, dict):
-        errors.append(p + "`calibration` must be a dict (the record printed by `claimcheck calibrate`)")
+        errors.append(p + "`calibration` must be a dict (better: no calibration= at all, see claimcheck calibrate --record)")
     elif c.calibration:
-        missing = [k for k in CALIBRATION_KEYS if k not in c.calibration]
-        if missing:
-            errors.append(p + f"calibration record lacks {missing}; paste what `claimcheck calibrate {c.id}` prints")
-        ff = c.calibration.get("false_fail_rate")
+        warnings.append(p + "calibration numbers in the claim file: `claimcheck calibrate --record` now writes them to "
+                            "<claim file>.calibration.json; delete calibration= from the Claim")
+    state, record = status(c, "quick")
+    hint = f"run `claimcheck calibrate {c.id} --seeds 20 --mutants --record`"
+    if state == "missing":
+        warnings.append(p + f"not calibrated yet ({hint})")
+    elif state == "stale":
+        warnings.append(p + f"calibration record is stale: measured at claim version {record.get('claim_version')}, "
+                            f"the claim has changed since ({hint})")
+    elif record:
+        ff = record.get("false_fail_rate")
         if ff is not None and not (_is_number(ff) and 0 <= ff <= 1):
             errors.append(p + f"calibration false_fail_rate must be in [0, 1], got {ff!r}")
-    else:
-        warnings.append(p + f"not calibrated yet (run `claimcheck calibrate {c.id} --seeds 20`)")
     todo = [name for name in ("paper", "title", "statement") if "TODO" in getattr(c, name)]
     if todo:
         warnings.append(p + f"{', '.join(todo)} still contain TODO")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from claimcheck.calibrate import CalibrateOptions, calibrate_claims, format_record, wilson_upper
+from claimcheck.calibrate import CalibrateOptions, calibrate_claims, wilson_upper
 from claimcheck.cli import main
 from claimcheck.discovery import claim_version, load_file
 from claimcheck.scaffold import check_claim_file
@@ -31,7 +31,6 @@ claim = Claim(
     grids={{"quick": {{"N": {grid}}}}}, replicates={{"quick": {reps}}},
     rates=[Rate(metric="err", axis="N", kind="tight", predicted=-0.5, tolerance={tol})],
     simulate=simulate, mutants=[Mutant("too-slow", broken, "N^-0.3")], batch_size={reps},
-    calibration={{}},
 )
 '''
 
@@ -100,31 +99,40 @@ def test_a_check_that_is_too_strict_shows_a_high_false_fail_rate(tmp_path):
     assert doc["summary"]["false_fail_rate_upper95"] >= doc["summary"]["false_fail_rate"]
 
 
-def test_cli_writes_json_and_records_the_calibration_in_the_claim_file(tmp_path, capsys):
+def test_cli_writes_json_and_records_the_calibration_beside_the_claim_file(tmp_path, capsys):
+    from claimcheck.calibration_records import load_record, record_path, status
+
     folder = tmp_path / "claims"
     path = write(folder, "planted.rec")
+    source = path.read_text()
     [claim], _ = load_file(path)
     version_before = claim_version(claim)
     args = ["calibrate", "planted.rec", "--seeds", "3", "--claims-dir", str(folder), "--store", str(tmp_path / "s.sqlite"),
             "--out", str(tmp_path / "cal"), "--jobs", "1", "--no-progress"]
     assert main(args) == 0
     out = capsys.readouterr().out
-    assert "verdicts over 3 seeds" in out and "calibration={'profile': 'quick'" in out
+    assert "verdicts over 3 seeds" in out and "--record" in out
     doc = json.loads((tmp_path / "cal" / "planted.rec-quick.json").read_text())
     assert doc["claim_id"] == "planted.rec" and doc["master_seeds"] == [0, 1, 2] and len(doc["per_seed"]) == 3
+    assert status(claim) == ("missing", None)
 
     assert main(args + ["--record"]) == 0
-    assert "recorded the calibration in" in capsys.readouterr().out
-    text = path.read_text()
-    assert "'false_fail_rate': " in text and "calibration={}" not in text
+    assert f"recorded the calibration in {record_path(path)}" in capsys.readouterr().out
+    assert path.read_text() == source                        # the claim file is not edited
+    rec = load_record(claim, "quick")
+    assert rec["seeds"] == 3 and rec["claim_version"] == version_before and 0 <= rec["false_fail_rate"] <= 1
+    assert status(claim)[0] == "current"
     res = check_claim_file(path)
     assert res.ok, res.errors
-    assert res.claims[0].calibration["seeds"] == 3
-    # the record does not change the claim's version: its measurements stay valid
-    res.claims[0].module_file = str(path)
-    assert claim_version(res.claims[0]) == version_before
+    assert not any("calibrat" in w for w in res.warnings), res.warnings
+    assert claim_version(claim) == version_before
     assert main(args + ["--record"]) == 0
     assert "measured 0 replicate(s)" in capsys.readouterr().out
+    # a change to the claim makes the record stale, and check-claim says so
+    path.write_text(source.replace("def simulate(", "# a new model\ndef simulate(", 1).replace(
+        "np.exp(", "1.0 * np.exp(", 1))
+    res = check_claim_file(path)
+    assert any("calibration record is stale" in w for w in res.warnings), res.warnings
 
 
 def test_unknown_claim_is_a_one_line_error(tmp_path, capsys):
@@ -139,16 +147,9 @@ def test_wilson_upper_bound():
         assert wilson_upper(k, n) == pytest.approx(hi, rel=1e-9)
 
 
-def test_format_record_is_python():
-    rec = {"profile": "quick", "seeds": 20, "false_fail_rate": 0.0, "exponent_sd": {"a~N": 0.01}, "measured": "2026-01-01"}
-    text = format_record(rec)
-    ns = {}
-    exec(text, ns)
-    assert ns["calibration"] == rec
-
-
 @pytest.mark.parametrize("pattern", ["classical_*.py", "sirignano2020_*.py"])
 def test_shipped_claims_record_a_measured_calibration(pattern):
+    from claimcheck.calibration_records import status
     from conftest import ROOT
 
     files = sorted((ROOT / "claims").glob(pattern))
@@ -157,8 +158,10 @@ def test_shipped_claims_record_a_measured_calibration(pattern):
         res = check_claim_file(path)
         assert res.ok, res.errors
         for c in res.claims:
-            cal = c.calibration
-            assert cal.get("profile") == "quick" and cal.get("seeds", 0) >= 20, (c.id, cal)
+            assert not c.calibration, "calibration records live beside the claim file, not in it"
+            state, cal = status(c, "quick")
+            assert state == "current", (c.id, state)
+            assert cal.get("profile") == "quick" and cal.get("seeds", 0) >= 10, (c.id, cal)
             assert 0 <= cal["false_fail_rate"] <= 1 and "inconclusive_rate" in cal and "measured" in cal
             assert set(cal["exponent_sd"]) == {r.label for r in c.rates}
             assert cal["replicates"] == c.n_replicates("quick")  # calibrated at the shipped sweep size

@@ -33,7 +33,7 @@ def test_new_claim_validates_runs_passes_catches_its_mutant_and_is_reported(tmp_
     for field in ("id=", "paper=", "title=", "statement=", "source=", "grids=", "replicates=", "rates=",
                   "simulate=", "mutants=", "simulate_batch=", "common_random_numbers=", "batch_size=", "group_by=",
                   "params=",
-                  "reducers=", "artefacts=", "level=", "calibration="):
+                  "reducers=", "artefacts=", "level="):
         assert f"    {field}" in text, f"template does not show {field}"
 
     assert main(["check-claim", str(path)]) == 0
@@ -96,7 +96,6 @@ def claim_text(source='"paper"', grid="[1, 2, 4, 8]", simulate="simulate", calib
     (claim_text(grid="[1, 2]"), "only 2 value(s) of 'N' in grid 'quick' are fitted; a verdict needs >= 3"),
     (claim_text(grid="[0, 1, 2, 4]"), "must be positive (the fit is on log(N))"),
     (claim_text(grid="['a', 'b', 'c']"), "must hold finite numbers"),
-    (claim_text(calibration='{"seeds": 20}'), "calibration record lacks ['profile', 'false_fail_rate']"),
     (claim_text(calibration='{"profile": "quick", "seeds": 20, "false_fail_rate": 2}'), "false_fail_rate must be in [0, 1]"),
     (claim_text() + "\nclaim2 = Claim(**{k: getattr(claim, k) for k in ('id', 'paper', 'title', 'statement', 'source', "
                     "'grids', 'replicates', 'rates', 'simulate', 'mutants')})\n", "claim id 'bad.claim' is defined twice"),
