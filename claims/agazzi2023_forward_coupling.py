@@ -97,16 +97,6 @@ claim = Claim(
     source="reconstructed",
     power="Catches a t = 0 coupling error off N^-1/2 by ~0.15 (1/sqrt(N) recurrent scaling, unnested "
           "labels); tests only the initial forward pass, not training.",
-    calibration={'profile': 'quick',
-                 'seeds': 20,
-                 'replicates': 40,
-                 'false_fail_rate': 0.0,
-                 'false_fail_rate_upper95': 0.1192,
-                 'inconclusive_rate': 0.25,
-                 'exponent_sd': {'hid_err~N': 0.0229, 'out_err~N': 0.0264},
-                 'detectable_deviation': {'hid_err~N': 0.1617, 'out_err~N': 0.1467},
-                 'mutant_catch_rate': {'rec-sqrt': 0.95, 'unnested-labels': 1.0},
-                 'measured': '2026-11-22'},
     # Nref: width of the reference diagnostic (16 x the largest N it is compared at)
     grids={"quick": {"N": _N_QUICK, "Nref": [512]},
            "full": {"N": _N_FULL, "Nref": [2048]}},

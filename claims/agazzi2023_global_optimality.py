@@ -147,16 +147,6 @@ claim = Claim(
     power="Catches a loss floor that stays above 0.001 R_0 at the largest N (the degenerate init plateaus "
           "at 0.99, one global learning rate); it cannot tell 'reaches 0' from 'reaches R_inf(T) < 0.001', "
           "and no rate for the floor in N is tested.",
-    calibration={'profile': 'quick',
-                 'seeds': 20,
-                 'replicates': 6,
-                 'false_fail_rate': 0.0,
-                 'false_fail_rate_upper95': 0.1192,
-                 'inconclusive_rate': 0.0,
-                 'exponent_sd': {'rel_loss~N': 0.0001},
-                 'detectable_deviation': 0.0101,
-                 'mutant_catch_rate': {'degenerate': 0.95, 'global-lr': 1.0},
-                 'measured': '2026-11-22'},
     grids={"quick": {"N": [4, 8, 16, 32, 64, 128], "T": [500.0]},
            "full": {"N": [4, 8, 16, 64, 256, 1024], "T": [500.0]}},
     replicates={"quick": 12, "full": 16},

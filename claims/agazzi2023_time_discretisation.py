@@ -97,16 +97,6 @@ claim = Claim(
     power="Catches a GD-vs-flow error of order below 0.9 in eps (SGD's eps^1/2, an eps-independent W "
           "rate); the Richardson combination cancels an eps^2 term, so a scheme whose leading order is "
           "exactly 2 reads as 'faster' (passes).",
-    calibration={'profile': 'quick',
-                 'seeds': 20,
-                 'replicates': 8,
-                 'false_fail_rate': 0.0,
-                 'false_fail_rate_upper95': 0.1192,
-                 'inconclusive_rate': 0.1,
-                 'exponent_sd': {'out_err~inv_eps': 0.0023, 'param_err~inv_eps': 0.0042},
-                 'detectable_deviation': {'out_err~inv_eps': 0.2656, 'param_err~inv_eps': 0.2515},
-                 'mutant_catch_rate': {'sgd': 1.0, 'w-rate-fixed': 1.0},
-                 'measured': '2026-11-22'},
     grids={"quick": {"inv_eps": [4, 8, 16, 32], "ref_inv_eps": [256], "N": [256], "T": [4.0]},
            "full": {"inv_eps": [4, 8, 16, 32, 64], "ref_inv_eps": [512], "N": [512], "T": [4.0]}},
     replicates={"quick": 8, "full": 16},

@@ -133,16 +133,6 @@ claim = Claim(
     power="Catches a coupling error during GD to T = 60 (loss 0.04 R_0) that decays slower than N^-0.4 up to "
           "sqrt(log N) (e.g. unnested labels); the N-vs-2N reference tests the exponent, its constant rests on the "
           "nested-mean factor sqrt(2), checked against a 16x reference at N = 8, T = 10 only.",
-    calibration={'profile': 'quick',
-                 'seeds': 20,
-                 'replicates': 16,
-                 'false_fail_rate': 0.0,
-                 'false_fail_rate_upper95': 0.1192,
-                 'inconclusive_rate': 0.5,
-                 'exponent_sd': {'out_err~N': 0.0224, 'loss_err~N': 0.0383, 'param_err~N': 0.0241},
-                 'detectable_deviation': {'out_err~N': 0.1676, 'loss_err~N': 0.2312, 'param_err~N': 0.1576},
-                 'mutant_catch_rate': {'unnested-labels': 1.0},
-                 'measured': '2026-11-22'},
     grids={"quick": {"N": _N_QUICK, "Nmax": [_N_QUICK[-1]], "T": [60.0]},
            "full": {"N": _N_FULL, "Nmax": [_N_FULL[-1]], "T": [60.0]}},
     replicates={"quick": 16, "full": 16},

@@ -52,16 +52,6 @@ claim = Claim(
     power="Catches clipping that stays active with probability >= 0.05 at the largest N (unscaled output, "
           "C of sd sqrt(N)); with C of sd 4 it fires at small N (0.25 at N = 16), but it cannot tell a "
           "slow approach to 0 from a fast one.",
-    calibration={'profile': 'quick',
-                 'seeds': 20,
-                 'replicates': 24,
-                 'false_fail_rate': 0.0,
-                 'false_fail_rate_upper95': 0.1192,
-                 'inconclusive_rate': 0.0,
-                 'exponent_sd': {'clip_any~N': 0.0},
-                 'detectable_deviation': 0.05,
-                 'mutant_catch_rate': {'output-unscaled': 1.0, 'c-init-sqrt-n': 1.0},
-                 'measured': '2026-11-22'},
     grids={"quick": {"N": [16, 64, 256, 1024]},
            "full": {"N": [16, 64, 256, 1024, 4096]}},
     replicates={"quick": 96, "full": 300},

@@ -54,16 +54,6 @@ claim = Claim(
     power="Catches a contraction factor above 1/4 by more than ~0.12 in log(rho) (e.g. tanh units, whose "
           "slope 1 gives rho up to 1/2); does not catch a contraction faster than claimed nor a wrong "
           "initial gap constant.",
-    calibration={'profile': 'quick',
-                 'seeds': 20,
-                 'replicates': 100,
-                 'false_fail_rate': 0.0,
-                 'false_fail_rate_upper95': 0.1192,
-                 'inconclusive_rate': 0.0,
-                 'exponent_sd': {'gap_ratio~k': 0.0023},
-                 'detectable_deviation': 0.1244,
-                 'mutant_catch_rate': {'tanh-activation': 1.0},
-                 'measured': '2026-11-22'},
     grids={"quick": {"k": [1, 2, 3, 4, 5, 6, 7, 8]}, "full": {"k": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]}},
     replicates={"quick": 100, "full": 400},
     rates=[Rate(metric="gap_ratio", axis="k", kind="geometric", predicted=0.25, tolerance=0.1,

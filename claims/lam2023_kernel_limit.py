@@ -88,16 +88,6 @@ claim = Claim(
           "(e.g. an ODE with alpha doubled: 0.10 at N = 4096) or whose error grows with N; does not catch "
           "a wrong E[c^2] (the W-gradient part of K moves h_T by < 0.01) nor test the heuristic rate "
           "N^-1/4.",
-    calibration={'profile': 'quick',
-                 'seeds': 20,
-                 'replicates': 128,
-                 'false_fail_rate': 0.0,
-                 'false_fail_rate_upper95': 0.1192,
-                 'inconclusive_rate': 0.0,
-                 'exponent_sd': {'ode_err~N': 0.0209},
-                 'detectable_deviation': 0.0574,
-                 'mutant_catch_rate': {'output-unscaled': 1.0},
-                 'measured': '2026-11-22'},
     grids={"quick": {"N": [16, 64, 256, 1024, 4096]},
            "full": {"N": [16, 64, 256, 1024, 4096, 8192]}},   # N = 16384: ~40 min at 256 paths
     replicates={"quick": 64, "full": 128},

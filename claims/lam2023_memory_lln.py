@@ -53,16 +53,6 @@ claim = Claim(
     power="Catches a memory LLN rate off N^-1/2 by more than ~0.12 (a sqrt(N)-scaled memory, units sharing "
           "weights); does not catch an error in the limit recursion G that the finite-N memory shares "
           "(both use the same sigmoid and B law).",
-    calibration={'profile': 'quick',
-                 'seeds': 20,
-                 'replicates': 384,
-                 'false_fail_rate': 0.0,
-                 'false_fail_rate_upper95': 0.1192,
-                 'inconclusive_rate': 0.0,
-                 'exponent_sd': {'abs_err~N': 0.0085},
-                 'detectable_deviation': 0.1237,
-                 'mutant_catch_rate': {'sqrt-n-memory': 1.0, 'shared-weights': 1.0},
-                 'measured': '2026-11-22'},
     grids={"quick": {"N": [100, 400, 1600, 6400, 25600]},
            "full": {"N": [100, 400, 1600, 6400, 25600, 102400, 409600]}},
     replicates={"quick": 384, "full": 1600},

@@ -170,19 +170,6 @@ claim = Claim(
     power="Catches spreads off T^-1/2 / N^-1/2 by ~0.12 and paths whose time averages do not approach mu_p "
           "within 0.002 by N = 4096 (shared weights, frozen noise); does not catch a bias of every path's "
           "limit smaller than 0.002, nor test the rates the captions do not state.",
-    calibration={'profile': 'quick',
-                 'seeds': 20,
-                 'replicates': 128,
-                 'false_fail_rate': 0.0,
-                 'false_fail_rate_upper95': 0.1192,
-                 'inconclusive_rate': 0.0,
-                 'exponent_sd': {'data_sd1~T': 0.0193, 'param_sd1~N': 0.0101, 'dev1~N': 0.0, 'dev2~N': 0.0},
-                 'detectable_deviation': {'data_sd1~T': 0.1339,
-                                          'param_sd1~N': 0.1211,
-                                          'dev1~N': 0.001,
-                                          'dev2~N': 0.0011},
-                 'mutant_catch_rate': {'shared-weights': 1.0, 'frozen-noise': 1.0},
-                 'measured': '2026-11-22'},
     # four T per N group (each group's T fit has 2 residual dof; with 3 T values, 1 dof and a t
     # quantile of 12.7 left every group inconclusive at CI +-0.4). Quick, seed 0: data_sd1 is
     # borderline (N = 1024 group -0.481 [-0.562, -0.400], inconclusive); N = 1024 is kept because

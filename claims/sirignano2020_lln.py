@@ -16,8 +16,8 @@ sqrt(1 - N/N_ref), at most a 3% correction). Reduced over replicates by the RMS 
 gives E[err^2] ~ C/N).
 
 Mutants break the width-N net only; the reference stays the (correct) mean-field limit.
-Calibrated with `claimcheck calibrate sirignano2020.lln --seeds 20 --mutants` (see
-`calibration=` below and docs/adding-a-claim.md).
+Calibrated with `claimcheck calibrate sirignano2020.lln --seeds 20 --mutants --record` (the record
+is sirignano2020_lln.calibration.json beside this file; docs/adding-a-claim.md, section 8).
 """
 from claimcheck import Claim, Mutant, Rate
 from claimcheck.models import two_layer_meanfield as mf
@@ -82,14 +82,4 @@ claim = Claim(
                "width-N net's learning rate fixed at alpha/N_ref instead of alpha/N (still N*T steps): it is "
                "trained for time T*N/N_ref instead of T", simulate_batch=simulate_fixed_lr_batch),
     ],
-    calibration={'profile': 'quick',
-                 'seeds': 20,
-                 'replicates': 256,
-                 'false_fail_rate': 0.0,
-                 'false_fail_rate_upper95': 0.1192,
-                 'inconclusive_rate': 0.0,
-                 'exponent_sd': {'dist~N': 0.0172},
-                 'detectable_deviation': 0.1344,
-                 'mutant_catch_rate': {'ntk-output-scaling': 1.0, 'lr-not-scaled': 1.0},
-                 'measured': '2026-11-22'},
 )
