@@ -131,6 +131,8 @@ def cmd_show(args) -> int:
     store = Store(args.store) if Path(args.store).exists() else None
     for c in chosen:
         print(f"{c.id}: {c.title}\n  paper: {c.paper}\n  source: {c.source}\n  statement: {c.statement}")
+        if c.power:
+            print(f"  power: {c.power}")
         print(f"  file: {c.module_file}")
         print(f"  version: {claim_version(c)}" + (" (pinned by version=)" if c.version else ""))
         print("  depends on: " + ", ".join(dependencies(c)))

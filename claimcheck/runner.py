@@ -351,6 +351,7 @@ def _claim_doc(c: Claim, version, opts, verdict, reason, results, rows, reused) 
     ok = [r for r in rows if r["status"] == "ok"]
     return {
         "id": c.id, "paper": c.paper, "title": c.title, "statement": c.statement, "source": c.source,
+        "power": c.power,
         "version": version, "verdict": verdict, "reason": reason,
         "profile": opts.profile, "grid": {k: list(v) for k, v in c.grid(opts.profile).items()},
         "replicates": c.n_replicates(opts.profile), "master_seed": opts.seed,

@@ -44,7 +44,8 @@ CLAIMS = textwrap.dedent(r'''
         statement=r"For i.i.d. $X_i \sim N(0,1)$: $\mathbb{E}|\bar X_N| = \sqrt{2/\pi}\,N^{-1/2}$.",
         source="paper", grids={"quick": {"N": [16, 64, 256, 1024, 4096]}}, replicates={"quick": 200},
         rates=[Rate(metric="err", axis="N", kind="tight", predicted=-0.5, tolerance=0.15)],
-        simulate=tight, mutants=[Mutant("flat", flat, "sample size stuck at 16")], artefacts=figure)
+        simulate=tight, mutants=[Mutant("flat", flat, "sample size stuck at 16")], artefacts=figure,
+        power="Catches an exponent off by 0.15 or more; cannot see a constant factor.")
 
     # claim: 
     def two_axes(point, rng):
@@ -181,6 +182,7 @@ def test_claim_page_content(report):
     doc = next(c for c in report["document"]["claims"] if c["id"] == "demo.tight")
     assert "<math" in html and '<annotation encoding="application/x-tex">X_i \\sim N(0,1)</annotation>' in html
     assert "Read from the paper" in html
+    assert "<dt>Power</dt>" in html and "Catches an exponent off by 0.15 or more" in html
     assert "N</code> ∈ 16, 64, 256, 1024, 4096" in html and "200 per grid point" in html and "master seed 0" in html
     assert doc["rates"][0]["reason"] in html
     assert "This sweep would have detected" in html or "would have detected a deviation" in html
