@@ -303,29 +303,34 @@ def lam_run(tmp_path_factory):
                           store=tmp / "s.sqlite", out=tmp / "out", progress=False)).document
 
 
+@pytest.mark.slow
 def test_all_twelve_claims_present(lam_run):
     ids = {c["id"] for c in lam_run["claims"]}
     assert len(ids) == 12 and all(i.startswith("lam2023.") for i in ids)
     assert not lam_run["load_errors"]
 
 
+@pytest.mark.slow
 def test_every_lam_claim_passes(lam_run):
     bad = {c["id"]: c["reason"] for c in lam_run["claims"] if c["verdict"] != "pass"}
     assert not bad
 
 
+@pytest.mark.slow
 def test_every_lam_mutant_is_caught(lam_run):
     missed = {(c["id"], m["name"]): m["reason"] for c in lam_run["claims"] for m in c["mutants"] if not m["caught"]}
     assert not missed
     assert sum(len(c["mutants"]) for c in lam_run["claims"]) >= 10
 
 
+@pytest.mark.slow
 def test_exponents_and_cis_reported(lam_run):
     for c in lam_run["claims"]:
         for r in c["rates"]:
             assert r["measured"] is not None and r["ci_low"] <= r["measured"] <= r["ci_high"]
 
 
+@pytest.mark.slow
 def test_figures_written(lam_run):
     arts = {c["id"]: c["artefacts"] for c in lam_run["claims"]}
     assert any(a.endswith("fig2_5_time_averages.svg") for a in arts["lam2023.time-averages"])
