@@ -28,7 +28,7 @@ from .analyse import claim_verdict, judge_variant, mutant_caught
 from .claim import Claim, require_profile
 from .discovery import LoadError, claim_version, discover, select
 from .seeding import point_key
-from .store import Store, StoreError, explain
+from .store import Store, explain
 from .versioning import dependencies
 from .sweep import grid_points, is_infrastructure_error, measure
 from .verdict import ERROR, FAIL, INCONCLUSIVE, PASS

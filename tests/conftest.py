@@ -42,3 +42,18 @@ def toy_dir(tmp_path):
     d = tmp_path / "claims"
     write_toy(d)
     return d
+
+
+def run_opts(tmp_path: Path, claims_dir: Path, **kw):
+    """RunOptions for a test run: its own store and output folder under tmp_path, quiet."""
+    from claimcheck.runner import RunOptions
+
+    base = dict(claims_dirs=[claims_dir], store=tmp_path / "store.sqlite", out=tmp_path / "out", progress=False,
+                artefacts=False)
+    base.update(kw)
+    return RunOptions(**base)
+
+
+def stored_metrics(document: dict) -> dict:
+    """{(claim id, point, replicate): metrics} of a run document."""
+    return {(c["id"], m["point"], m["replicate"]): m["metrics"] for c in document["claims"] for m in c["measurements"]}

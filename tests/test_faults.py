@@ -11,8 +11,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import tempfile
-import textwrap
 import time
 from pathlib import Path
 

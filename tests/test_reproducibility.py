@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 from claimcheck.reproducibility import ROUNDOFF_ATOL, ROUNDOFF_RTOL, agree_to_roundoff
-from claimcheck.runner import RunOptions, run
+from claimcheck.runner import run
 from claimcheck.store import Store
 
-from conftest import write_toy
+from conftest import run_opts, stored_metrics, write_toy
 
 # simulate_batch stacks the replicates into one matrix product: the batch size changes
 # the BLAS call (a gemm of B rows instead of B gemvs), hence round-off only.
@@ -39,15 +39,6 @@ claim = Claim(
 '''
 
 
-def _opts(tmp_path, claims_dir, **kw):
-    base = dict(claims_dirs=[claims_dir], store=tmp_path / "store.sqlite", out=tmp_path / "out", progress=False,
-                artefacts=False)
-    base.update(kw)
-    return RunOptions(**base)
-
-
-def _metrics(document):
-    return {(c["id"], m["point"], m["replicate"]): m["metrics"] for c in document["claims"] for m in c["measurements"]}
 
 
 def _blas_toy(folder, batch):
@@ -57,10 +48,10 @@ def _blas_toy(folder, batch):
 def test_workers_1_and_2_are_bit_identical(tmp_path):
     d = tmp_path / "c"
     _blas_toy(d, batch=5)
-    a = run(_opts(tmp_path / "a", d, jobs=1))
-    b = run(_opts(tmp_path / "b", d, jobs=2))
-    assert len(_metrics(a.document)) == 100
-    assert _metrics(a.document) == _metrics(b.document)          # bit for bit
+    a = run(run_opts(tmp_path / "a", d, jobs=1))
+    b = run(run_opts(tmp_path / "b", d, jobs=2))
+    assert len(stored_metrics(a.document)) == 100
+    assert stored_metrics(a.document) == stored_metrics(b.document)          # bit for bit
     assert a.document["claims"][0]["rates"] == b.document["claims"][0]["rates"]
 
 
@@ -68,9 +59,9 @@ def test_batch_sizes_1_and_25_agree_to_roundoff(tmp_path):
     d1, d25 = tmp_path / "c1", tmp_path / "c25"
     _blas_toy(d1, batch=1)
     _blas_toy(d25, batch=25)
-    a = run(_opts(tmp_path / "a", d1, jobs=1))
-    b = run(_opts(tmp_path / "b", d25, jobs=2))
-    ma, mb = _metrics(a.document), _metrics(b.document)
+    a = run(run_opts(tmp_path / "a", d1, jobs=1))
+    b = run(run_opts(tmp_path / "b", d25, jobs=2))
+    ma, mb = stored_metrics(a.document), stored_metrics(b.document)
     assert ma.keys() == mb.keys() and len(ma) == 100
     assert all(agree_to_roundoff(ma[k], mb[k]) for k in ma)
     ra, rb = a.document["claims"][0]["rates"][0], b.document["claims"][0]["rates"][0]
@@ -82,10 +73,10 @@ def test_dask_localcluster_is_bit_identical_to_inline_and_pool(tmp_path):
     distributed = pytest.importorskip("distributed")
     d = tmp_path / "c"
     _blas_toy(d, batch=5)
-    inline = run(_opts(tmp_path / "i", d, jobs=1))
+    inline = run(run_opts(tmp_path / "i", d, jobs=1))
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cl:
-        remote = run(_opts(tmp_path / "d", d, scheduler=cl.scheduler_address))
-    assert _metrics(inline.document) == _metrics(remote.document)
+        remote = run(run_opts(tmp_path / "d", d, scheduler=cl.scheduler_address))
+    assert stored_metrics(inline.document) == stored_metrics(remote.document)
 
 
 def test_a_resumed_run_is_bit_identical(tmp_path):
@@ -93,16 +84,16 @@ def test_a_resumed_run_is_bit_identical(tmp_path):
     even a vectorised simulate_batch gives the same bits as an uninterrupted run."""
     d = tmp_path / "c"
     _blas_toy(d, batch=5)
-    full = run(_opts(tmp_path / "full", d, jobs=1))
+    full = run(run_opts(tmp_path / "full", d, jobs=1))
     # a partial store: drop half the rows, as an interrupted run leaves it
-    part = run(_opts(tmp_path / "part", d, jobs=1))
+    part = run(run_opts(tmp_path / "part", d, jobs=1))
     store = Store(tmp_path / "part" / "store.sqlite")
     store.db.execute("DELETE FROM measurements WHERE replicate % 2 = 1")
     store.db.commit()
     store.close()
-    resumed = run(_opts(tmp_path / "part", d, jobs=2))
+    resumed = run(run_opts(tmp_path / "part", d, jobs=2))
     assert resumed.computed == 48                       # replicates 1, 3, ..., 23 at 4 points
-    assert _metrics(full.document) == _metrics(part.document) == _metrics(resumed.document)
+    assert stored_metrics(full.document) == stored_metrics(part.document) == stored_metrics(resumed.document)
 
 
 def test_the_tolerance_is_round_off_not_more():

@@ -14,22 +14,13 @@ from claimcheck.cli import main
 from claimcheck.runner import RunOptions, run
 from claimcheck.store import Store
 
-from conftest import write_toy
+from conftest import run_opts, stored_metrics, write_toy
 
 
-def _opts(tmp_path, claims_dir, **kw):
-    base = dict(claims_dirs=[claims_dir], store=tmp_path / "store.sqlite", out=tmp_path / "out", progress=False,
-                artefacts=False)
-    base.update(kw)
-    return RunOptions(**base)
-
-
-def _metrics(document):
-    return {(c["id"], m["point"], m["replicate"]): m["metrics"] for c in document["claims"] for m in c["measurements"]}
 
 
 def test_toy_claim_passes_and_mutant_is_caught(tmp_path, toy_dir):
-    res = run(_opts(tmp_path, toy_dir, jobs=1, mutants=True))
+    res = run(run_opts(tmp_path, toy_dir, jobs=1, mutants=True))
     c = res.document["claims"][0]
     assert c["verdict"] == "pass", c["reason"]
     assert c["mutants"][0]["caught"] is True
@@ -40,9 +31,9 @@ def test_results_identical_whatever_workers_and_batches(tmp_path):
     d1, d2 = tmp_path / "c1", tmp_path / "c2"
     write_toy(d1, batch=1)
     write_toy(d2, batch=25)  # same claim id, different batching
-    a = run(_opts(tmp_path / "a", d1, jobs=1))
-    b = run(_opts(tmp_path / "b", d2, jobs=2))
-    ma, mb = _metrics(a.document), _metrics(b.document)
+    a = run(run_opts(tmp_path / "a", d1, jobs=1))
+    b = run(run_opts(tmp_path / "b", d2, jobs=2))
+    ma, mb = stored_metrics(a.document), stored_metrics(b.document)
     assert ma.keys() == mb.keys() and len(ma) == 5 * 200
     assert all(ma[k] == mb[k] for k in ma)  # bit-identical floats
     assert a.document["claims"][0]["rates"][0]["measured"] == b.document["claims"][0]["rates"][0]["measured"]
@@ -56,9 +47,9 @@ def test_grouping_by_replicate_gives_the_same_numbers_and_one_task_per_replicate
     d1, d2 = tmp_path / "c1", tmp_path / "c2"
     write_toy(d1, reps=20)
     path = write_toy(d2, reps=20, extra=" group_by='replicate',")
-    a = run(_opts(tmp_path / "a", d1, jobs=1))
-    b = run(_opts(tmp_path / "b", d2, jobs=2))
-    assert _metrics(a.document) == _metrics(b.document)      # bit-identical floats
+    a = run(run_opts(tmp_path / "a", d1, jobs=1))
+    b = run(run_opts(tmp_path / "b", d2, jobs=2))
+    assert stored_metrics(a.document) == stored_metrics(b.document)      # bit-identical floats
     claim = claims_in_module(load_module(path), str(path))[0]
     tasks = plan(claim, "v", "", "quick", 0)
     assert len(tasks) == 20 and all(len(t.replicates) == 1 and len(t.points) == 5 for t in tasks)
@@ -76,12 +67,12 @@ def test_raising_replicates_reuses_stored_ones_and_equals_a_fresh_run(tmp_path):
     d20, d50, d_changed = tmp_path / "c20", tmp_path / "c50", tmp_path / "changed"   # one claim, edited
     p20, p50 = write_toy(d20, reps=20), write_toy(d50, reps=50)
     store = tmp_path / "store.sqlite"
-    first = run(_opts(tmp_path / "a", d20, jobs=1, store=store))
+    first = run(run_opts(tmp_path / "a", d20, jobs=1, store=store))
     assert claim_version(load_file(p20)[0][0]) == claim_version(load_file(p50)[0][0])
-    more = run(_opts(tmp_path / "b", d50, jobs=1, store=store))
+    more = run(run_opts(tmp_path / "b", d50, jobs=1, store=store))
     assert first.computed == 5 * 20 and more.computed == 5 * 30
-    fresh = run(_opts(tmp_path / "fresh", d50, jobs=1))
-    assert _metrics(more.document) == _metrics(fresh.document)
+    fresh = run(run_opts(tmp_path / "fresh", d50, jobs=1))
+    assert stored_metrics(more.document) == stored_metrics(fresh.document)
     assert more.document["claims"][0]["rates"] == fresh.document["claims"][0]["rates"]
     # anything that changes what a measurement is still moves the version
     changed = write_toy(d_changed, reps=20)
@@ -90,16 +81,16 @@ def test_raising_replicates_reuses_stored_ones_and_equals_a_fresh_run(tmp_path):
 
 
 def test_different_master_seed_gives_different_numbers(tmp_path, toy_dir):
-    a = run(_opts(tmp_path, toy_dir, jobs=1, seed=1))
-    b = run(_opts(tmp_path, toy_dir, jobs=1, seed=2))
-    assert _metrics(a.document) != _metrics(b.document)
+    a = run(run_opts(tmp_path, toy_dir, jobs=1, seed=1))
+    b = run(run_opts(tmp_path, toy_dir, jobs=1, seed=2))
+    assert stored_metrics(a.document) != stored_metrics(b.document)
 
 
 def test_rerun_reuses_stored_measurements(tmp_path, toy_dir):
-    first = run(_opts(tmp_path, toy_dir, jobs=1))
-    again = run(_opts(tmp_path, toy_dir, jobs=1))
+    first = run(run_opts(tmp_path, toy_dir, jobs=1))
+    again = run(run_opts(tmp_path, toy_dir, jobs=1))
     assert first.computed == 1000 and again.computed == 0
-    assert _metrics(first.document) == _metrics(again.document)
+    assert stored_metrics(first.document) == stored_metrics(again.document)
 
 
 SLOW_CLAIM = '''
@@ -155,16 +146,16 @@ def test_killed_run_resumes_and_computes_only_missing(tmp_path, jobs):
     # and the resumed numbers (and verdict) equal a run from scratch
     fresh = run(RunOptions(claims_dirs=[claims], store=tmp_path / "fresh.sqlite", out=tmp_path / "out3", jobs=1,
                            progress=False, artefacts=False))
-    assert _metrics(res.document) == _metrics(fresh.document)
+    assert stored_metrics(res.document) == stored_metrics(fresh.document)
     assert res.document["claims"][0]["rates"] == fresh.document["claims"][0]["rates"]
 
 
 def test_dask_localcluster_matches_local(tmp_path, toy_dir):
     distributed = pytest.importorskip("distributed")
-    local = run(_opts(tmp_path / "l", toy_dir, jobs=1))
+    local = run(run_opts(tmp_path / "l", toy_dir, jobs=1))
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cl:
-        remote = run(_opts(tmp_path / "d", toy_dir, scheduler=cl.scheduler_address))
-    assert _metrics(local.document) == _metrics(remote.document)
+        remote = run(run_opts(tmp_path / "d", toy_dir, scheduler=cl.scheduler_address))
+    assert stored_metrics(local.document) == stored_metrics(remote.document)
     assert remote.document["claims"][0]["verdict"] == local.document["claims"][0]["verdict"]
 
 
@@ -257,7 +248,7 @@ def test_list_json(tmp_path, toy_dir, capsys):
 
 
 def test_outputs_written(tmp_path, toy_dir):
-    res = run(_opts(tmp_path, toy_dir, jobs=1, mutants=True))
+    res = run(run_opts(tmp_path, toy_dir, jobs=1, mutants=True))
     from claimcheck.outputs import write_all
     paths = write_all(res.document, tmp_path / "out")
     doc = json.loads(paths[0].read_text())
@@ -359,7 +350,7 @@ claim = Claim(
 def test_arrays_are_reduced_to_metrics_in_the_worker(tmp_path):
     claims = tmp_path / "claims"
     write_toy(claims, "reducer", body=REDUCER_CLAIM)
-    res = run(_opts(tmp_path, claims, jobs=1, mutants=True))
+    res = run(run_opts(tmp_path, claims, jobs=1, mutants=True))
     c = res.document["claims"][0]
     assert c["verdict"] == "pass", c["reason"]
     assert set(c["measurements"][0]["metrics"]) == {"w1"}  # the samples array is not stored
@@ -368,7 +359,7 @@ def test_arrays_are_reduced_to_metrics_in_the_worker(tmp_path):
 
 def test_show_prints_statement_and_last_result(tmp_path, toy_dir, capsys):
     store = tmp_path / "s.sqlite"
-    run(_opts(tmp_path, toy_dir, jobs=1, store=store))
+    run(run_opts(tmp_path, toy_dir, jobs=1, store=store))
     capsys.readouterr()
     assert main(["show", "toy.a", "--claims-dir", str(toy_dir), "--store", str(store)]) == 0
     out = capsys.readouterr().out
