@@ -382,3 +382,45 @@ def test_failed_claim_exits_non_zero_and_junit_records_failure(tmp_path, capsys)
 def conftest_toy(name):
     from conftest import TOY_CLAIM
     return TOY_CLAIM.format(name=name, reps=200, batch=8, extra="")
+
+
+MANY_RATES = '''
+import numpy as np
+from claimcheck import Claim, Mutant, Rate
+
+def simulate(point, rng):
+    return {{f"e{{i}}": float(point["N"]) ** -0.5 * np.exp(0.1 * rng.standard_normal()) for i in range(10)}}
+
+def broken(point, rng):
+    return {{f"e{{i}}": float(point["N"]) ** -0.1 * np.exp(0.1 * rng.standard_normal()) for i in range(10)}}
+
+claim = Claim(
+    id="toy.many", paper="toy", title="ten rates", statement="s", source="paper",
+    grids={{"quick": {{"N": [16, 64, 256, 1024]}}}}, replicates={{"quick": 16}},
+    rates=[Rate(metric=f"e{{i}}", axis="N", predicted=-0.5) for i in range(10)],
+    simulate=simulate, mutants=[Mutant("flat", broken)],
+)
+'''
+
+
+def test_a_claims_verdicts_and_mutants_do_not_depend_on_other_claims_in_the_run(tmp_path):
+    """Family-wise control is per claim (issue 11). A marginal mutant (N^-0.385 against
+    -0.5 +- 0.1: p = 0.018 at seed 0) is caught when its claim runs alone; adding a claim
+    with ten rates to the run must not change that (a run-wide Bonferroni over 11 rates,
+    level 0.0045, missed it), nor the claim's own p-values and verdict."""
+    from test_plugins import planted
+
+    alone, together = tmp_path / "alone", tmp_path / "together"
+    for d in (alone, together):
+        write_toy(d, name="marg", body=planted("toy.marg", mutant=-0.385))
+    write_toy(together, name="many", body=MANY_RATES.format())
+    a = run(run_opts(tmp_path / "a", alone, jobs=1, mutants=True)).document
+    b = run(run_opts(tmp_path / "b", together, jobs=1, mutants=True)).document
+    ca = next(c for c in a["claims"] if c["id"] == "toy.marg")
+    cb = next(c for c in b["claims"] if c["id"] == "toy.marg")
+    assert len(b["claims"]) == 2
+    assert 0.0045 < ca["mutants"][0]["rates"][0]["p_fail"] < 0.05 and ca["mutants"][0]["caught"]
+    assert [r["p_fail"] for r in ca["rates"]] == [r["p_fail"] for r in cb["rates"]]
+    assert ca["verdict"] == cb["verdict"] == "pass"
+    assert [(m["caught"], m["verdict"], [r["p_fail"] for r in m["rates"]]) for m in ca["mutants"]] == \
+           [(m["caught"], m["verdict"], [r["p_fail"] for r in m["rates"]]) for m in cb["mutants"]]
