@@ -147,7 +147,7 @@ def test_wilson_upper_bound():
         assert wilson_upper(k, n) == pytest.approx(hi, rel=1e-9)
 
 
-@pytest.mark.parametrize("pattern", ["classical_*.py", "sirignano2020_*.py"])
+@pytest.mark.parametrize("pattern", ["classical_*.py", "sirignano2020_*.py", "lam2023_*.py", "agazzi2023_*.py"])
 def test_shipped_claims_record_a_measured_calibration(pattern):
     from claimcheck.calibration_records import status
     from conftest import ROOT
