@@ -100,7 +100,7 @@ claim = Claim(
     # Nref: width of the reference diagnostic (16 x the largest N it is compared at)
     grids={"quick": {"N": _N_QUICK, "Nref": [512]},
            "full": {"N": _N_FULL, "Nref": [2048]}},
-    replicates={"quick": 40, "full": 48},
+    replicates={"quick": 64, "full": 48},
     rates=[
         Rate(metric="hid_err", axis="N", kind="tight", predicted=-0.5, tolerance=0.1,
              note="per-unit hidden-state error against the exact limit (zero field) on the same labels"),

@@ -50,7 +50,7 @@ claim = Claim(
           "N^(2 beta-2)); passes any faster decay, so the bound's tightness is not tested.",
     grids={"quick": {"N": [64, 128, 256, 512, 1024]},
            "full": {"N": [64, 256, 1024, 4096, 16384]}},
-    replicates={"quick": 256, "full": 512},
+    replicates={"quick": 512, "full": 512},
     rates=[Rate(metric="max_move", axis="N", kind="upper", predicted=CFG["beta"] - 1 + CFG["gamma"],
                 tolerance=0.1, note="observed slope expected near beta - 1 = -0.25")],
     simulate_batch=simulate_batch,
