@@ -30,13 +30,13 @@ from typing import Sequence
 
 from scipy import stats
 
-from .analyse import check_variant, claim_verdict, mutant_caught
+from .analyse import claim_verdict, judge_variant, mutant_caught
 from .claim import Claim
 from .claim import UnknownProfile, require_profile
 from .discovery import claim_version, discover, select
 from .store import Store
 from .sweep import measure
-from .verdict import ERROR, FAIL, INCONCLUSIVE, PASS, judge_claim
+from .verdict import ERROR, FAIL, INCONCLUSIVE, PASS
 
 DEFAULT_OUT = Path("reports") / "calibration"
 
@@ -86,8 +86,7 @@ def _round(x, nd=4):
 def _analyse_seed(c: Claim, store: Store, version: str, seed: int, profile: str, level: float,
                   mutants: bool) -> dict:
     rows = store.rows(version, "", seed)
-    results, err = check_variant(c, rows, profile)
-    judge_claim(results, level)
+    results, err = judge_variant(c, rows, profile, level=level)
     verdict, reason = claim_verdict(results, err)
     doc = {"seed": seed, "verdict": verdict, "reason": reason,
            "rates": [{"label": r.rate.label, "kind": r.rate.kind, "verdict": r.verdict, "measured": r.measured,
@@ -96,8 +95,7 @@ def _analyse_seed(c: Claim, store: Store, version: str, seed: int, profile: str,
            "mutants": {}}
     if mutants:
         for m in c.mutants:
-            mres, merr = check_variant(c, store.rows(version, m.name, seed), profile)
-            judge_claim(mres, level)
+            mres, merr = judge_variant(c, store.rows(version, m.name, seed), profile, level=level)
             caught, why = mutant_caught(c, m.name, mres, merr)
             doc["mutants"][m.name] = {"caught": caught, "reason": why}
     return doc

@@ -28,7 +28,7 @@ import signal
 import sys
 import threading
 import time
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Executor, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
@@ -39,19 +39,9 @@ class SchedulerError(RuntimeError):
 
 
 class InlineExecutor(Executor):
-    """Runs each task at submit time in this process (jobs=1: debugging, tests, and runs
-    too big for two workers' memory). sweep.execute does not submit to it: it runs the
-    tasks one by one itself, so each is stored as soon as it finishes."""
-
-    def submit(self, fn, /, *args, **kwargs):
-        fut: Future = Future()
-        try:
-            fut.set_result(fn(*args, **kwargs))
-        except BaseException as exc:  # noqa: BLE001
-            if isinstance(exc, KeyboardInterrupt):
-                raise
-            fut.set_exception(exc)
-        return fut
+    """In-process execution (jobs=1: debugging, tests, and runs too big for two workers'
+    memory). A marker: sweep.execute runs its tasks one by one itself, so each is stored
+    as soon as it finishes (submitting them all first would store nothing until the end)."""
 
 
 def _die_with_parent(parent_pid: int) -> None:

@@ -552,29 +552,6 @@ def judge_claim(results: Sequence[RateResult], level: float) -> None:
             r.reason += f"; but p={r.p_fail:.2g} does not survive Holm over the claim's {m} rates at {level:g}"
 
 
-def finalize(results: Sequence[RateResult], level: float, family_size: int | None = None,
-             bonferroni: bool = False) -> None:
-    """Deprecated (run-wide family): use :func:`judge_claim` per claim. Kept so callers
-    written against the old API still work; with one claim's results and no
-    ``family_size`` it is judge_claim."""
-    if family_size in (None, len(results)) and not bonferroni:
-        judge_claim(results, level)
-        return
-    cands = [r for r in results if r.verdict == FAIL]
-    m = family_size or len(results)
-    if not cands:
-        return
-    if bonferroni:
-        keep = [r.p_fail <= level / max(m, 1) for r in cands]
-    else:
-        ps = [r.p_fail for r in cands] + [1.0] * max(0, m - len(cands))
-        keep = holm(ps, level)[: len(cands)]
-    for r, ok in zip(cands, keep):
-        if not ok:
-            r.verdict = INCONCLUSIVE
-            r.reason += f"; but p={r.p_fail:.2g} does not survive the family-wise correction over {m} rates"
-
-
 def combine(verdicts: Sequence[str]) -> str:
     """A claim's verdict: its worst rate (error > fail > inconclusive > pass)."""
     return max(verdicts, key=lambda v: ORDER[v]) if verdicts else INCONCLUSIVE
