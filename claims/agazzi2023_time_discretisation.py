@@ -1,7 +1,8 @@
 """A3 (Agazzi, Lu, Mukherjee 2023): gradient descent with step eps is within O(eps) of
 the gradient flow (mean-field time t = k eps), at a fixed large width N.
 
-The network (diverse initialisation, N = 256 units, mean-field rates) is trained by
+The network (diverse initialisation, mean-field rates; N = 64 units at the quick profile, 512 at
+the full one: the statement is at a fixed width, any width) is trained by
 full-batch GD to the horizon T with step eps = 1/inv_eps and compared at the common times
 t = 1, ..., T with the same network (same labels) trained at the smallest step
 eps_ref = 1/ref_inv_eps.
@@ -15,6 +16,13 @@ divided by (1 - 3 eps_ref/eps), which cancels the second-order term: the leading
 C1 eps alone, one power law. The same combination of the parameters (4 theta_{eps/2} -
 theta_eps - 3 theta_ref) gives the parameter error. An order-p scheme gives G ~ eps^p for
 p != 2 (SGD's eps^1/2 fails the bound); the raw error is stored too (``out_err_raw``).
+
+The quick grid spans inv_eps 4..64 (four octaves) with 16 replicates at N = 64, because the
+SGD mutant is a noise, not a bias: its G is dominated by minibatch noise ~ eps^1/2, the
+correction 1/(1 - 3 eps_ref/eps) inflates it at small eps (read slope ~ -0.35), and its
+amplitude varies a lot between replicates (the minibatch choice is shared by all units).
+With inv_eps 4..32, 8 replicates and N = 256 it was caught in 6/10 calibration seeds (16
+replicates: 7/10); with this grid in 10/10, both mutants, at a third of the cost.
 """
 import numpy as np
 
@@ -97,9 +105,9 @@ claim = Claim(
     power="Catches a GD-vs-flow error of order below 0.9 in eps (SGD's eps^1/2, an eps-independent W "
           "rate); the Richardson combination cancels an eps^2 term, so a scheme whose leading order is "
           "exactly 2 reads as 'faster' (passes).",
-    grids={"quick": {"inv_eps": [4, 8, 16, 32], "ref_inv_eps": [256], "N": [256], "T": [4.0]},
+    grids={"quick": {"inv_eps": [4, 8, 16, 32, 64], "ref_inv_eps": [512], "N": [64], "T": [4.0]},
            "full": {"inv_eps": [4, 8, 16, 32, 64], "ref_inv_eps": [512], "N": [512], "T": [4.0]}},
-    replicates={"quick": 8, "full": 16},
+    replicates={"quick": 16, "full": 16},
     rates=[
         Rate(metric="out_err", axis="inv_eps", kind="upper", predicted=-1.0, tolerance=0.1,
              note="Richardson combination 4 g(eps/2) - g(eps), corrected by 1/(1 - 3 eps_ref/eps)"),
