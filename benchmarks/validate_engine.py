@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from claimcheck import planted
+from claimcheck.stats import planted
 
 
 def main(argv=None) -> int:

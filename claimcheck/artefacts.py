@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from .claim import Claim
-from .seeding import rng_for
+from .engine.seeding import rng_for
 
 
 @dataclass

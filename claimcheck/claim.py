@@ -203,7 +203,7 @@ class Claim:
     timeout (optional): seconds one replicate may take; a replicate past it is an
     error naming the claim, point and replicate (``claimcheck run --timeout`` overrides).
     version (optional): pins the claim version (asv-style override of the source hash,
-    see claimcheck.versioning): stored measurements are reused until the string changes.
+    see claimcheck.engine.versioning): stored measurements are reused until the string changes.
     """
 
     id: str

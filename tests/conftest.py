@@ -46,7 +46,7 @@ def toy_dir(tmp_path):
 
 def run_opts(tmp_path: Path, claims_dir: Path, **kw):
     """RunOptions for a test run: its own store and output folder under tmp_path, quiet."""
-    from claimcheck.runner import RunOptions
+    from claimcheck.commands.runner import RunOptions
 
     base = dict(claims_dirs=[claims_dir], store=tmp_path / "store.sqlite", out=tmp_path / "out", progress=False,
                 artefacts=False)

@@ -53,7 +53,7 @@ def every_outcome() -> dict:
                                                      "python": "3.11", "packages": {}},
                 "claims": claims, "load_errors": [{"path": "/repo/claims/broken_claim.py", "reason": "SyntaxError (line 3)"}],
                 "messages": []}
-    from claimcheck.runner import summarize
+    from claimcheck.report.outputs import summarize
     document["summary"] = summarize(document)
     return document
 
@@ -61,7 +61,7 @@ def every_outcome() -> dict:
 def toy_run_document(tmp_path: Path, mutants: bool = True) -> dict:
     from conftest import write_toy
 
-    from claimcheck.runner import RunOptions, run
+    from claimcheck.commands.runner import RunOptions, run
 
     claims = tmp_path / "claims"
     write_toy(claims, reps=40)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from claimcheck.claim import Rate
-from claimcheck.verdict import check_rate, judge_claim
+from claimcheck.stats.verdict import check_rate, judge_claim
 
 X = np.array([64.0, 256.0, 1024.0, 4096.0, 16384.0])
 

@@ -9,7 +9,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")   # see test_agazzi2023_model
 
 import pytest  # noqa: E402
 
-from claimcheck.runner import RunOptions, run  # noqa: E402
+from claimcheck.commands.runner import RunOptions, run  # noqa: E402
 
 pytestmark = pytest.mark.slow
 

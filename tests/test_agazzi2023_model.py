@@ -2,7 +2,7 @@
 import os
 
 # Small matrices: multi-threaded OpenBLAS only spins against the other processes of a shared
-# 2-core machine (the claim workers get the same setting from claimcheck.executors). Takes
+# 2-core machine (the claim workers get the same setting from claimcheck.engine.executors). Takes
 # effect only if numpy is not imported yet; an explicit setting wins.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
@@ -13,8 +13,8 @@ import pytest  # noqa: E402
 
 from claimcheck.models import agazzi2023 as m  # noqa: E402
 from claimcheck.models import agazzi2023_runs as runs  # noqa: E402
-from claimcheck.reproducibility import assert_roundoff_equal  # noqa: E402
-from claimcheck.seeding import rng_for  # noqa: E402
+from claimcheck.engine.reproducibility import assert_roundoff_equal  # noqa: E402
+from claimcheck.engine.seeding import rng_for  # noqa: E402
 
 
 def _fd_gradient(net, X, y, cfg, name, h=1e-6):
@@ -153,7 +153,7 @@ def test_sturmian_is_binary_with_the_rotation_frequency():
 
 
 def _claim(name):
-    from claimcheck.discovery import claims_in_module, load_module
+    from claimcheck.engine.discovery import claims_in_module, load_module
 
     path = Path(__file__).resolve().parents[1] / "claims" / f"agazzi2023_{name}.py"
     return claims_in_module(load_module(path), str(path))[0]

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from claimcheck.calibrate import CalibrateOptions, calibrate_claims, wilson_upper
-from claimcheck.cli import main
-from claimcheck.discovery import claim_version, load_file
-from claimcheck.scaffold import check_claim_file
+from claimcheck.commands.calibrate import CalibrateOptions, calibrate_claims, wilson_upper
+from claimcheck.commands.cli import main
+from claimcheck.engine.discovery import claim_version, load_file
+from claimcheck.commands.scaffold import check_claim_file
 
 NOISE = 0.2
 REPS = 30
@@ -70,7 +70,7 @@ def test_true_claim_exponent_spread_matches_theory_and_store_is_reused(tmp_path)
     # probability, averaging over whether chi2 widens the CI); the old "tolerance + CI half-width"
     # was failed only ~50% of the time (issue 11). With the fit's own se ~ sd_theory:
     from types import SimpleNamespace
-    from claimcheck.verdict import detect_multiplier
+    from claimcheck.stats.verdict import detect_multiplier
     k = detect_multiplier(SimpleNamespace(dof=len(GRID) - 2, n_replicates=REPS), 0.05)
     assert 2.8 < k < 5.0  # > z_0.975 + z_0.8 = 2.8: misfit widening and t quantiles cost power
     assert 0.7 * k * sd_theory < r["detectable_deviation_median"] - 0.1 < 1.4 * k * sd_theory
@@ -100,7 +100,7 @@ def test_a_check_that_is_too_strict_shows_a_high_false_fail_rate(tmp_path):
 
 
 def test_cli_writes_json_and_records_the_calibration_beside_the_claim_file(tmp_path, capsys):
-    from claimcheck.calibration_records import load_record, record_path, status
+    from claimcheck.stats.calibration_records import load_record, record_path, status
 
     folder = tmp_path / "claims"
     path = write(folder, "planted.rec")
@@ -149,7 +149,7 @@ def test_wilson_upper_bound():
 
 @pytest.mark.parametrize("pattern", ["classical_*.py", "sirignano2020_*.py", "lam2023_*.py", "agazzi2023_*.py"])
 def test_shipped_claims_record_a_measured_calibration(pattern):
-    from claimcheck.calibration_records import status
+    from claimcheck.stats.calibration_records import status
     from conftest import ROOT
 
     files = sorted((ROOT / "claims").glob(pattern))

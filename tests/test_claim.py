@@ -1,5 +1,5 @@
 """Two claims in one file must not share stored measurements."""
-from claimcheck.discovery import claim_version, load_file
+from claimcheck.engine.discovery import claim_version, load_file
 
 TWO = '''
 from claimcheck import Claim, Mutant, Rate

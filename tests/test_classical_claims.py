@@ -1,7 +1,7 @@
 """The calibration claims pass and every mutant is caught (the machinery can be trusted)."""
 import pytest
 
-from claimcheck.runner import RunOptions, run
+from claimcheck.commands.runner import RunOptions, run
 
 from conftest import ROOT
 

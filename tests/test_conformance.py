@@ -1,12 +1,12 @@
-"""Every shipped claim passes the conformance checks (claimcheck.conformance), and each
+"""Every shipped claim passes the conformance checks (claimcheck.commands.conformance), and each
 check catches the defect it is about."""
 import textwrap
 from pathlib import Path
 
 import pytest
 
-from claimcheck.conformance import check_claim
-from claimcheck.discovery import discover, load_file
+from claimcheck.commands.conformance import check_claim
+from claimcheck.engine.discovery import discover, load_file
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED, LOAD_ERRORS = discover([ROOT / "claims"], entry_points=False)
@@ -69,7 +69,7 @@ def test_each_check_catches_its_defect(tmp_path, name, expected):
 
 
 def test_check_claim_smoke_runs_the_conformance_checks(tmp_path, capsys):
-    from claimcheck.cli import main
+    from claimcheck.commands.cli import main
 
     good = ROOT / "claims" / "classical_clt_mean.py"
     assert main(["check-claim", "--smoke", str(good)]) == 0
@@ -82,7 +82,7 @@ def test_check_claim_smoke_runs_the_conformance_checks(tmp_path, capsys):
 
 
 def test_check_claim_warns_on_math_the_report_cannot_render(tmp_path, capsys):
-    from claimcheck.cli import main
+    from claimcheck.commands.cli import main
 
     body, fields, mutant = CASES["rng_unused"]
     path = tmp_path / "bad_math.py"

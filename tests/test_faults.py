@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from claimcheck.cli import main
-from claimcheck.runner import RunOptions, run
+from claimcheck.commands.cli import main
+from claimcheck.commands.runner import RunOptions, run
 
 from conftest import write_toy
 from test_runner import _processes_with_marker
@@ -70,7 +70,7 @@ def _ok_rows(store: Path) -> int:
 
 
 def _spawn(tmp_path, claims, *extra, jobs="2", env=None):
-    cmd = [sys.executable, "-m", "claimcheck.cli", *_cli(tmp_path, claims, *extra, jobs=jobs)]
+    cmd = [sys.executable, "-m", "claimcheck.commands.cli", *_cli(tmp_path, claims, *extra, jobs=jobs)]
     return subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True, env=env)
 
@@ -279,8 +279,8 @@ def test_store_with_a_corrupt_page_is_detected_at_open(tmp_path, capsys):
 
 
 def test_full_disk_while_storing_is_a_one_line_error_and_loses_nothing(tmp_path, capsys, monkeypatch):
-    import claimcheck.runner as runner_mod
-    from claimcheck.store import Store
+    import claimcheck.commands.runner as runner_mod
+    from claimcheck.engine.store import Store
 
     class FillingStore(Store):   # SQLITE_FULL after a few pages, as on a full disk
         def __init__(self, path, check=True):
@@ -302,7 +302,7 @@ def test_full_disk_while_storing_is_a_one_line_error_and_loses_nothing(tmp_path,
 
 
 def test_full_disk_while_writing_outputs_is_a_one_line_error(tmp_path, capsys, monkeypatch):
-    import claimcheck.outputs as outputs_mod
+    import claimcheck.report.outputs as outputs_mod
 
     def full(document, out):
         raise OSError(28, "No space left on device")
@@ -328,7 +328,7 @@ MOUNTS = pytest.mark.skipif(not (LINUX and _can_mount()), reason="needs root and
 
 
 def _run_in_namespace(tmp_path, setup: str, *args) -> subprocess.CompletedProcess:
-    cmd = " ".join([sys.executable, "-m", "claimcheck.cli", "run", *args, "--jobs", "1", "--no-progress",
+    cmd = " ".join([sys.executable, "-m", "claimcheck.commands.cli", "run", *args, "--jobs", "1", "--no-progress",
                     "--no-html", "--no-artefacts"])
     return subprocess.run(["unshare", "-m", "sh", "-c", f"{setup} && exec {cmd}"], cwd=tmp_path,
                           capture_output=True, text=True, timeout=120)
@@ -394,9 +394,9 @@ def test_failing_executor_futures_are_infrastructure_errors(tmp_path):
     exception; the claim is incomplete, not failed."""
     from concurrent.futures import Executor, Future
 
-    from claimcheck.discovery import discover
-    from claimcheck.runner import incompleteness
-    from claimcheck.sweep import execute, plan
+    from claimcheck.engine.discovery import discover
+    from claimcheck.commands.runner import incompleteness
+    from claimcheck.engine.sweep import execute, plan
 
     class LostScheduler(Executor):
         def submit(self, fn, /, *args, **kwargs):
@@ -439,7 +439,7 @@ def test_running_one_claim_keeps_the_other_claims_in_the_report(tmp_path, capsys
 # -- row 9: only entry-point claims, no ./claims ------------------------------------------------
 
 def test_entry_point_claims_without_a_claims_folder_are_not_an_error(tmp_path, monkeypatch):
-    import claimcheck.discovery as discovery
+    import claimcheck.engine.discovery as discovery
 
     elsewhere = tmp_path / "pkg"
     path = claim_file(elsewhere, "ep", reps=40)
@@ -518,7 +518,7 @@ def test_printed_output_goes_to_the_claims_log_not_the_table(tmp_path, capfd, jo
 def test_progress_on_a_non_terminal_is_one_line_per_period_with_counts_and_eta():
     import io
 
-    from claimcheck.sweep import Progress
+    from claimcheck.engine.sweep import Progress
 
     stream = io.StringIO()
     p = Progress({"toy.a": 100, "toy.b": 50}, True, "measuring", stream=stream, every=0.0)
@@ -539,7 +539,7 @@ def test_a_run_whose_process_vanished_is_marked_died_by_the_next_run(tmp_path):
     """--jobs 1 and a segfault (or kill -9): that run cannot mark itself; the next one does."""
     import socket
 
-    from claimcheck.store import Store
+    from claimcheck.engine.store import Store
 
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()
@@ -577,7 +577,7 @@ def test_killed_dask_scheduler_makes_the_run_incomplete_not_failed(tmp_path):
         args = [a if a != "--jobs" else "--scheduler" for a in _cli(tmp_path, claims, "--mutants")]
         args[args.index("--scheduler") + 1] = address
         time.sleep(4)
-        proc = subprocess.Popen([sys.executable, "-m", "claimcheck.cli", *args], cwd=tmp_path, stdout=subprocess.PIPE,
+        proc = subprocess.Popen([sys.executable, "-m", "claimcheck.commands.cli", *args], cwd=tmp_path, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
         _wait_for(tmp_path / "store.sqlite")
         deadline = time.time() + 60

@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from claimcheck.claim import Rate
-from claimcheck.fit import fit_rate, jackknife_log_cov, leave_one_out, reduce
-from claimcheck.verdict import holm
+from claimcheck.stats.fit import fit_rate, jackknife_log_cov, leave_one_out, reduce
+from claimcheck.stats.verdict import holm
 
 from synthetic import X, power_table, verdict_for
 
@@ -103,7 +103,7 @@ def test_sampling_floor_makes_it_inconclusive():
     rng = np.random.default_rng(2)
     tab = power_table(-0.5, 0.2, 100, rng)
     floor = np.full_like(tab, 0.5 * tab[-1].mean())
-    from claimcheck.verdict import check_rate
+    from claimcheck.stats.verdict import check_rate
     from synthetic import points
     rate = Rate(metric="err", axis="N", predicted=-0.5, floor_metric="floor")
     res = check_rate(rate, points(), tab, paired=False, floor_table=floor)
@@ -200,7 +200,7 @@ def test_holm_matches_definition(ps, level):
 
 def test_limit_trend_is_judged_in_the_worst_group():
     """A flat group must fail even if another group still approaches the target."""
-    from claimcheck.verdict import check_rate
+    from claimcheck.stats.verdict import check_rate
     rng = np.random.default_rng(11)
     pts, rows = [], []
     for B in (0.25, 0.9):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from claimcheck.outputs import write_junit
+from claimcheck.report.outputs import write_junit
 from run_documents import every_outcome, toy_run_document
 
 SCHEMAS = Path(__file__).parent / "schemas"

@@ -13,7 +13,7 @@ from claimcheck.metrics import w1_to_quantile
 from claimcheck.models import lam2023 as L
 from claimcheck.metrics import w1_to_cdf
 from claimcheck.models.lam2023_runs import network_function, trained_setup, untrained_setup
-from claimcheck.runner import RunOptions, run
+from claimcheck.commands.runner import RunOptions, run
 
 from conftest import ROOT
 

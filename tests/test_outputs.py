@@ -5,7 +5,7 @@ import json
 import threading
 from pathlib import Path
 
-from claimcheck.outputs import (counts, github_annotations, markdown_summary, terminal_table, write_all,
+from claimcheck.report.outputs import (counts, github_annotations, markdown_summary, terminal_table, write_all,
                                 write_github_summary, write_text_atomic)
 from run_documents import every_outcome, toy_run_document
 

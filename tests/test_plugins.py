@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from claimcheck import discovery
-from claimcheck.cli import main
-from claimcheck.runner import RunOptions, run
+from claimcheck.engine import discovery
+from claimcheck.commands.cli import main
+from claimcheck.commands.runner import RunOptions, run
 
 pytest_plugins = ["pytester"]
 
@@ -132,7 +132,7 @@ def test_entry_point_claim_from_installed_package_runs(installed, tmp_path, jobs
 def test_entry_point_claim_listed_by_the_cli_in_a_fresh_process(installed, tmp_path):
     name, root = installed({"planted": "{pkg}.claims"},  # a module: every module-level Claim in it
                            {"model.py": MODEL, "claims.py": PKG_CLAIMS})
-    out = subprocess.run([sys.executable, "-m", "claimcheck.cli", "list", "--format", "json",
+    out = subprocess.run([sys.executable, "-m", "claimcheck.commands.cli", "list", "--format", "json",
                           "--claims-dir", str(tmp_path / "none")],
                          capture_output=True, text=True, cwd=tmp_path, env=os.environ.copy(), timeout=120)
     listed = json.loads(out.stdout)
@@ -186,8 +186,8 @@ def test_plugin_is_inert_without_the_flag(claim_project):
     claim_project.makepyfile(test_no_import="""
         import sys
         def test_nothing_imported():
-            assert "claimcheck.discovery" not in sys.modules
-            assert "claimcheck.runner" not in sys.modules
+            assert "claimcheck.engine.discovery" not in sys.modules
+            assert "claimcheck.commands.runner" not in sys.modules
     """)
     res = claim_project.runpytest_subprocess("-p", "no:cacheprovider")
     res.assert_outcomes(passed=2)

@@ -12,11 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from claimcheck.cli import main
-from claimcheck.outputs import markdown_summary, write_all
+from claimcheck.commands.cli import main
+from claimcheck.report.outputs import markdown_summary, write_all
 from claimcheck.report import ReportError, build_report
 from claimcheck.report.math import render, unrenderable
-from claimcheck.runner import RunOptions, run
+from claimcheck.commands.runner import RunOptions, run
 
 CLAIMS = textwrap.dedent(r'''
     import numpy as np
@@ -236,7 +236,7 @@ def test_unrenderable_names_the_segments(text, bad):
 
 
 def test_every_shipped_statement_renders():
-    from claimcheck.discovery import discover
+    from claimcheck.engine.discovery import discover
     claims, errors = discover(None)
     assert claims and not errors
     for c in claims:
@@ -304,7 +304,7 @@ def test_report_command_from_store(report, tmp_path, capsys):
         assert cid in html
     assert report["document"]["run_id"] in html  # the latest run by default
     # an older run by prefix; the history then stops at that run
-    from claimcheck.store import Store
+    from claimcheck.engine.store import Store
     db = Store(report["store"])
     runs = [r["run_id"] for r in db.runs()]
     db.close()
@@ -327,7 +327,7 @@ def test_build_report_needs_a_store_or_document(tmp_path):
 def test_history_marks_verdict_changes(tmp_path):
     from claimcheck.report.history import claim_history, rate_series
     from claimcheck.report.plots import history_plot
-    from claimcheck.store import Store
+    from claimcheck.engine.store import Store
 
     db = Store(tmp_path / "h.sqlite")
     rate = {"label": "err~N", "metric": "err", "axis": "N", "kind": "tight", "predicted": -0.5, "tolerance": 0.1}

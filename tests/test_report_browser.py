@@ -120,10 +120,10 @@ def probe(page: Path) -> dict:
 def shipped_claims_document() -> dict:
     """A run document holding every shipped claim, none of them measured: enough to
     render each statement, title, rate note and verdict table through the templates."""
-    from claimcheck import provenance
-    from claimcheck.discovery import discover
-    from claimcheck.outputs import counts
-    from claimcheck.verdict import RateResult
+    from claimcheck.engine import provenance
+    from claimcheck.engine.discovery import discover
+    from claimcheck.report.outputs import counts
+    from claimcheck.stats.verdict import RateResult
 
     claims, errors = discover(None)
     assert claims and not errors, errors

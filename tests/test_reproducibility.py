@@ -1,4 +1,4 @@
-"""The reproducibility contract (claimcheck.reproducibility, README "Reproducibility").
+"""The reproducibility contract (claimcheck.engine.reproducibility, README "Reproducibility").
 
 Bit for bit on one machine across worker counts, executors and resumes; to round-off
 (ROUNDOFF_RTOL) across batch sizes, whose BLAS code paths differ.
@@ -6,9 +6,9 @@ Bit for bit on one machine across worker counts, executors and resumes; to round
 import numpy as np
 import pytest
 
-from claimcheck.reproducibility import ROUNDOFF_ATOL, ROUNDOFF_RTOL, agree_to_roundoff
-from claimcheck.runner import run
-from claimcheck.store import Store
+from claimcheck.engine.reproducibility import ROUNDOFF_ATOL, ROUNDOFF_RTOL, agree_to_roundoff
+from claimcheck.commands.runner import run
+from claimcheck.engine.store import Store
 
 from conftest import run_opts, stored_metrics, write_toy
 

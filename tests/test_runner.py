@@ -10,9 +10,9 @@ import time
 import numpy as np
 import pytest
 
-from claimcheck.cli import main
-from claimcheck.runner import RunOptions, run
-from claimcheck.store import Store
+from claimcheck.commands.cli import main
+from claimcheck.commands.runner import RunOptions, run
+from claimcheck.engine.store import Store
 
 from conftest import run_opts, stored_metrics, write_toy
 
@@ -40,9 +40,9 @@ def test_results_identical_whatever_workers_and_batches(tmp_path):
 
 
 def test_grouping_by_replicate_gives_the_same_numbers_and_one_task_per_replicate(tmp_path):
-    from claimcheck.discovery import claims_in_module, load_module
-    from claimcheck.seeding import point_key
-    from claimcheck.sweep import plan
+    from claimcheck.engine.discovery import claims_in_module, load_module
+    from claimcheck.engine.seeding import point_key
+    from claimcheck.engine.sweep import plan
 
     d1, d2 = tmp_path / "c1", tmp_path / "c2"
     write_toy(d1, reps=20)
@@ -62,7 +62,7 @@ def test_grouping_by_replicate_gives_the_same_numbers_and_one_task_per_replicate
 def test_raising_replicates_reuses_stored_ones_and_equals_a_fresh_run(tmp_path):
     """What an inconclusive verdict asks for ("need ~K replicates") must not recompute the
     replicates already stored: replicates= is plan-only, outside the claim's version."""
-    from claimcheck.discovery import claim_version, load_file
+    from claimcheck.engine.discovery import claim_version, load_file
 
     d20, d50, d_changed = tmp_path / "c20", tmp_path / "c50", tmp_path / "changed"   # one claim, edited
     p20, p50 = write_toy(d20, reps=20), write_toy(d50, reps=50)
@@ -130,7 +130,7 @@ def test_killed_run_resumes_and_computes_only_missing(tmp_path, jobs):
     claims = tmp_path / "claims"
     write_toy(claims, "slow", body=SLOW_CLAIM)
     store = tmp_path / "store.sqlite"
-    cmd = [sys.executable, "-m", "claimcheck.cli", "run", "--claims-dir", str(claims), "--store", str(store),
+    cmd = [sys.executable, "-m", "claimcheck.commands.cli", "run", "--claims-dir", str(claims), "--store", str(store),
            "--out", str(tmp_path / "out"), "--jobs", jobs, "--no-progress", "--no-html"]
     proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
@@ -249,7 +249,7 @@ def test_list_json(tmp_path, toy_dir, capsys):
 
 def test_outputs_written(tmp_path, toy_dir):
     res = run(run_opts(tmp_path, toy_dir, jobs=1, mutants=True))
-    from claimcheck.outputs import write_all
+    from claimcheck.report.outputs import write_all
     paths = write_all(res.document, tmp_path / "out")
     doc = json.loads(paths[0].read_text())
     c = doc["claims"][0]
@@ -267,7 +267,7 @@ def test_ctrl_c_keeps_what_was_measured_and_exits_3(tmp_path):
     """An interrupted run is incomplete (exit 3), not a failure (1) nor a shell's 130."""
     claims = tmp_path / "claims"
     write_toy(claims, "slow", body=SLOW_CLAIM.replace("time.sleep(0.01)", "time.sleep(0.05)"))
-    cmd = [sys.executable, "-m", "claimcheck.cli", "run", "--claims-dir", str(claims), "--jobs", "2", "--no-progress",
+    cmd = [sys.executable, "-m", "claimcheck.commands.cli", "run", "--claims-dir", str(claims), "--jobs", "2", "--no-progress",
            "--no-html"]
     # a background CI job may inherit SIGINT as ignored; a terminal's Ctrl-C reaches a default handler
     proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -305,7 +305,7 @@ def _processes_with_marker(marker: str) -> list[int]:
 def test_sigterm_to_the_parent_stops_its_workers_and_keeps_what_was_measured(tmp_path):
     claims = tmp_path / "claims"
     write_toy(claims, "slow", body=SLOW_CLAIM.replace("time.sleep(0.01)", "time.sleep(0.05)"))
-    cmd = [sys.executable, "-m", "claimcheck.cli", "run", "--claims-dir", str(claims), "--jobs", "2", "--no-progress",
+    cmd = [sys.executable, "-m", "claimcheck.commands.cli", "run", "--claims-dir", str(claims), "--jobs", "2", "--no-progress",
            "--no-html"]
     token = f"{os.getpid()}_{time.time_ns()}"
     env = dict(os.environ, CLAIMCHECK_TEST_MARKER=token)

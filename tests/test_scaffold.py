@@ -4,9 +4,9 @@ import textwrap
 
 import pytest
 
-from claimcheck.cli import main
-from claimcheck.runner import RunOptions, run
-from claimcheck.scaffold import ScaffoldError, check_claim_file, names, new_claim
+from claimcheck.commands.cli import main
+from claimcheck.commands.runner import RunOptions, run
+from claimcheck.commands.scaffold import ScaffoldError, check_claim_file, names, new_claim
 
 from conftest import ROOT
 

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from claimcheck.models import two_layer_meanfield as mf
-from claimcheck.runner import RunOptions, run
+from claimcheck.commands.runner import RunOptions, run
 
 from conftest import ROOT
 

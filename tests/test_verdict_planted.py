@@ -13,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from claimcheck.claim import ClaimDefinitionError, Rate
-from claimcheck.planted import FAMILIES, PAIRED, grid, judge, planted_table, run_cell
-from claimcheck.verdict import FAIL, PASS, check_rate, judge_claim
+from claimcheck.stats.planted import FAMILIES, PAIRED, grid, judge, planted_table, run_cell
+from claimcheck.stats.verdict import FAIL, PASS, check_rate, judge_claim
 
 TIGHT = Rate(metric="err", axis="N", kind="tight", predicted=-0.5, tolerance=0.1)
 
@@ -246,7 +246,7 @@ def test_band_is_owned_by_the_kind():
 
 
 def test_validate_engine_prints_every_table(capsys):
-    from claimcheck.cli import main
+    from claimcheck.commands.cli import main
     assert main(["validate-engine", "--quick", "--seeds", "6"]) == 0
     text = capsys.readouterr().out
     for head in ("coverage (with CI)", "false fail", "fail/pass at 0.3", "detectable (80%)",

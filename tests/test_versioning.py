@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from claimcheck import discovery, versioning
-from claimcheck.discovery import load_file
-from claimcheck.versioning import claim_version, dependencies
+from claimcheck.engine import discovery, versioning
+from claimcheck.engine.discovery import load_file
+from claimcheck.engine.versioning import claim_version, dependencies
 
 from test_plugins import installed  # noqa: F401 - the fixture that installs a claims package
 
@@ -63,7 +63,7 @@ def _cli(tmp_path, *args):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(Path(__file__).resolve().parents[1]),
                                                       os.environ.get("PYTHONPATH", "")]))
     quiet = ["--no-progress", "--no-html", "--no-artefacts"] if args[0] == "run" else []
-    return subprocess.run([sys.executable, "-m", "claimcheck.cli", *args, *quiet], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run([sys.executable, "-m", "claimcheck.commands.cli", *args, *quiet], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
 
 
 def _version_of(path):
@@ -90,7 +90,7 @@ def test_editing_a_sibling_helper_recomputes_every_row(tmp_path, jobs):
     (d / "_mymodel.py").write_text(textwrap.dedent(HELPER).replace("EXPONENT = -0.5", "EXPONENT = -0.2"))
     second = _cli(tmp_path, "run", "helper.*", "--claims-dir", str(d), "--jobs", jobs)
     assert second.returncode == 1, second.stdout + second.stderr   # the broken model fails
-    from claimcheck.store import Store
+    from claimcheck.engine.store import Store
     store = Store(tmp_path / "reports" / "claimcheck.sqlite")
     versions = {r[0] for r in store.db.execute("SELECT DISTINCT claim_version FROM measurements")}
     assert len(versions) == 2                                        # two versions, each fully measured
@@ -117,9 +117,9 @@ def test_editing_claimchecks_measuring_code_changes_the_version(tmp_path, monkey
     claims, _ = load_file(root / "claims" / "classical_w1_empirical.py")
     claim = claims[0]
     deps = dependencies(claim)
-    for name in ("claimcheck.metrics", "claimcheck.seeding", "claimcheck.sweep"):
+    for name in ("claimcheck.metrics", "claimcheck.engine.seeding", "claimcheck.engine.sweep"):
         assert name in deps, name
-    assert "claimcheck.verdict" not in deps and "claimcheck.report" not in deps   # analysis is not measurement
+    assert "claimcheck.stats.verdict" not in deps and "claimcheck.report" not in deps   # analysis is not measurement
     before = claim_version(claim)
     # edit a copy of metrics.py standing in for the installed one
     copy = tmp_path / "metrics.py"
@@ -175,7 +175,7 @@ def test_unknown_profile_is_a_usage_error_and_writes_nothing(tmp_path):
 
 
 def test_unknown_profile_in_calibrate_and_pytest_plugin(tmp_path, capsys):
-    from claimcheck.cli import main
+    from claimcheck.commands.cli import main
 
     d = _claims_dir(tmp_path)
     code = main(["calibrate", "helper.*", "--claims-dir", str(d), "--profile", "fulll", "--seeds", "2",
@@ -195,7 +195,7 @@ def test_replicates_must_name_every_profile(tmp_path):
 
 
 def test_provenance_records_the_numerical_libraries_and_blas():
-    from claimcheck import provenance
+    from claimcheck.engine import provenance
 
     p = provenance.collect()
     assert {"numpy", "scipy", "statsmodels", "pot"} <= set(p["packages"])
@@ -207,7 +207,7 @@ def test_check_claim_and_dask_workers_import_the_sibling_helper(tmp_path):
     res = _cli(tmp_path, "check-claim", str(d / "helper_claim.py"))
     assert res.returncode == 0, res.stdout + res.stderr
     distributed = pytest.importorskip("distributed")
-    from claimcheck.runner import RunOptions, run
+    from claimcheck.commands.runner import RunOptions, run
 
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cl:
         doc = run(RunOptions(claims_dirs=[d], store=tmp_path / "s.sqlite", out=tmp_path / "out", progress=False,

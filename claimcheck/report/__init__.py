@@ -23,8 +23,8 @@ def build_report(out, store=None, document: dict | None = None, run: str | None 
     into ``out``; history comes from ``store``. Returns the path of index.html."""
     # plots use matplotlib Figure objects and the SVG canvas directly (no pyplot), so
     # building a report never opens a window nor changes the caller's matplotlib backend
-    from ..outputs import markdown_summary, write_text_atomic
-    from ..store import Store
+    from .outputs import markdown_summary, write_text_atomic
+    from ..engine.store import Store
     from .data import fits_json, measurements_csv
     from .history import claim_history
     from .pages import claim_page, env, index_page, index_rows, page_name

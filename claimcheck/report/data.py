@@ -1,7 +1,7 @@
 """Per-point tables of a rate from the raw measurements, and the raw data files.
 
 The per-point statistic and its standard error are recomputed here with the same
-functions the fit uses (``claimcheck.fit``), so the plotted error bars are the
+functions the fit uses (``claimcheck.stats.fit``), so the plotted error bars are the
 noise the fit was told about.
 """
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from ..fit import jackknife_log_cov, jackknife_se, reduce
+from ..stats.fit import jackknife_log_cov, jackknife_se, reduce
 
 
 @dataclass

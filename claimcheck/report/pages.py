@@ -1,5 +1,5 @@
 """From a run document to page data (one dict per page) and HTML through the jinja2
-templates in ``claimcheck/templates``."""
+templates in ``claimcheck/report/templates``."""
 from __future__ import annotations
 
 import math
@@ -10,9 +10,9 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup, escape
 
-from .. import ratetext
-from ..outputs import checked, count_line, counts, family_text, measurement_counts, mutant_line
-from ..ratetext import SYMBOL, WORD, band, band_text, claimed_text, finite, measured_parts
+from ..stats import ratetext
+from .outputs import checked, count_line, counts, family_text, measurement_counts, mutant_line
+from ..stats.ratetext import SYMBOL, WORD, band, band_text, claimed_text, finite, measured_parts
 from . import plots
 from .data import csv_cell, durations, rate_points
 from .history import rate_series
@@ -22,7 +22,7 @@ IMAGE_SUFFIXES = {".svg", ".png", ".jpg", ".jpeg", ".gif", ".webp"}
 
 
 def env() -> jinja2.Environment:
-    e = jinja2.Environment(loader=jinja2.PackageLoader("claimcheck", "templates"),
+    e = jinja2.Environment(loader=jinja2.PackageLoader("claimcheck.report", "templates"),
                            autoescape=jinja2.select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
     # lenient undefined: documents rebuilt from older stores may lack optional keys
     e.globals.update(WORD=WORD, SYMBOL=SYMBOL, family_text=family_text)

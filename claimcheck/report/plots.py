@@ -14,7 +14,7 @@ from typing import Sequence
 import numpy as np
 from markupsafe import Markup, escape
 
-from ..ratetext import band as bands, band_text
+from ..stats.ratetext import band as bands, band_text
 from .data import PointStat
 
 MAX_REPLICATE_DOTS = 240          # per plot

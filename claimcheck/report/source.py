@@ -3,8 +3,8 @@ rebuilt from the results store (verdicts table + stored measurements)."""
 from __future__ import annotations
 
 
-from ..seeding import point_key
-from ..sweep import grid_points
+from ..engine.seeding import point_key
+from ..engine.sweep import grid_points
 
 
 class ReportError(Exception):
@@ -43,7 +43,7 @@ def _measurements(store, doc: dict, variant: str) -> list[dict]:
 
 def document_from_store(store, run: str | None = None) -> dict:
     """The run document (as ``claimcheck run`` returns it) of a stored run."""
-    from ..runner import summarize
+    from .outputs import summarize
 
     info = pick_run(store, run)
     prov = info["provenance"]

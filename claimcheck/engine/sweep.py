@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 
-from .claim import Claim
+from ..claim import Claim
 from .executors import InlineExecutor, stop_workers
 from .seeding import point_key, rng_for
 

@@ -56,7 +56,7 @@ import numpy as np
 from scipy import stats
 
 from . import pointci
-from .claim import Rate
+from ..claim import Rate
 from .fit import FitResult, fit_rate, jackknife_se, reduce
 
 PASS, FAIL, INCONCLUSIVE, ERROR = "pass", "fail", "inconclusive", "error"

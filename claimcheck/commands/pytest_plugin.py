@@ -54,8 +54,8 @@ def pytest_configure(config):
     if not _enabled(config):
         return
     config.addinivalue_line("markers", "claimcheck: a claim checked by simulation (added by --claimcheck)")
-    from .claim import UnknownProfile, require_profile
-    from .discovery import discover, select
+    from ..claim import UnknownProfile, require_profile
+    from ..engine.discovery import discover, select
 
     s = _settings(config)
     claims, errors = discover(s["dirs"])
@@ -139,7 +139,7 @@ class ClaimItem(pytest.Item):
         self.add_marker("claimcheck")
 
     def runtest(self):
-        from .outputs import rate_line
+        from ..report.outputs import rate_line
         from .runner import RunOptions, run
 
         s = self.settings

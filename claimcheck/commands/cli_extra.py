@@ -1,6 +1,6 @@
 """Subcommands for writing and calibrating claims: new, check-claim, calibrate, validate-engine.
 
-Registered by ``claimcheck.cli.build_parser`` (``register(sub, common)``).
+Registered by ``claimcheck.commands.cli.build_parser`` (``register(sub, common)``).
 """
 from __future__ import annotations
 
@@ -52,8 +52,8 @@ def cmd_check_claim(args) -> int:
 
 def cmd_calibrate(args) -> int:
     from .calibrate import CalibrateOptions, CalibrationError, calibrate_claims, describe, write_json
-    from .calibration_records import save_record
-    from .executors import SchedulerError
+    from ..stats.calibration_records import save_record
+    from ..engine.executors import SchedulerError
 
     opts = CalibrateOptions(patterns=args.ids, seeds=args.seeds, first_seed=args.first_seed, profile=args.profile,
                             jobs=args.jobs, scheduler=args.scheduler, mutants=args.mutants, store=Path(args.store),
@@ -86,7 +86,7 @@ def cmd_calibrate(args) -> int:
 
 
 def cmd_validate_engine(args) -> int:
-    from .planted import report
+    from ..stats.planted import report
 
     return report(args.seeds, quick=args.quick)
 
@@ -103,7 +103,7 @@ def register(sub, common) -> None:
     sp = sub.add_parser("check-claim", help="validate claim files without running them")
     sp.add_argument("files", nargs="+", metavar="FILE")
     sp.add_argument("--smoke", action="store_true",
-                    help="also run the conformance checks (claimcheck.conformance) at the smallest grid point")
+                    help="also run the conformance checks (claimcheck.commands.conformance) at the smallest grid point")
     sp.set_defaults(func=cmd_check_claim)
 
     sp = sub.add_parser("calibrate", help="run a claim under many master seeds: false-fail rate, exponent spread")

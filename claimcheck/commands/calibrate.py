@@ -30,13 +30,13 @@ from typing import Sequence
 
 from scipy import stats
 
-from .analyse import claim_verdict, judge_variant, mutant_caught
-from .claim import Claim
-from .claim import UnknownProfile, require_profile
-from .discovery import claim_version, discover, select
-from .store import Store
-from .sweep import measure
-from .verdict import ERROR, FAIL, INCONCLUSIVE, PASS
+from ..stats.analyse import claim_verdict, judge_variant, mutant_caught
+from ..claim import Claim
+from ..claim import UnknownProfile, require_profile
+from ..engine.discovery import claim_version, discover, select
+from ..engine.store import Store
+from ..engine.sweep import measure
+from ..stats.verdict import ERROR, FAIL, INCONCLUSIVE, PASS
 
 DEFAULT_OUT = Path("reports") / "calibration"
 

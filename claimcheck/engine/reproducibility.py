@@ -3,7 +3,7 @@
 1. **Bit for bit, on one machine**: the same claim version, master seed and grid point
    give the same stored numbers whatever the number of workers, the executor (inline,
    local process pool, Dask) or how often the run was interrupted and resumed. Every
-   replicate draws from its own ``SeedSequence`` (``claimcheck.seeding``) and runs the
+   replicate draws from its own ``SeedSequence`` (``claimcheck.engine.seeding``) and runs the
    same code on the same arrays, so nothing but the order of completion changes.
 2. **To round-off, across BLAS code paths**: a different batch size, a stack of nets
    trained as one array, a blocked instead of a dense product, another machine or

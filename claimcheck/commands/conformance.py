@@ -3,7 +3,7 @@
 
 - same seed, same metrics (bit for bit): a replicate depends on its rng only;
 - ``simulate_batch`` over several replicates equals ``simulate`` one at a time, to
-  round-off (the reproducibility contract, claimcheck.reproducibility);
+  round-off (the reproducibility contract, claimcheck.engine.reproducibility);
 - at the smallest grid point every rate's metric is present and finite (after the
   claim's reducers), for the claim and for each mutant;
 - two replicates differ in some metric (the rng is actually used).
@@ -19,10 +19,10 @@ from __future__ import annotations
 import math
 from typing import Any, Callable, Mapping
 
-from .claim import Claim
-from .reproducibility import agree_to_roundoff
-from .seeding import rng_for
-from .sweep import grid_points
+from ..claim import Claim
+from ..engine.reproducibility import agree_to_roundoff
+from ..engine.seeding import rng_for
+from ..engine.sweep import grid_points
 
 SMOKE_REPLICATES = 2
 DIFFER_REPLICATES = 8

@@ -7,7 +7,7 @@ version must move whenever code that could change a measured number changes:
 - every module it imports, transitively, that is *project code*: a helper next to the
   claim (``claims/_mymodel.py``), the claim's own package (entry-point claims), and
   claimcheck's measuring code (``claimcheck.models``, ``claimcheck.metrics`` and the
-  modules that make every measurement: ``claimcheck.seeding``, ``claimcheck.sweep``);
+  modules that make every measurement: ``claimcheck.engine.seeding``, ``claimcheck.engine.sweep``);
 - the claim's ``params`` and ``common_random_numbers``.
 
 The standard library and third-party distributions (numpy, scipy, ...) are not hashed:
@@ -34,10 +34,10 @@ from functools import lru_cache
 from pathlib import Path
 from types import ModuleType
 
-from .claim import Claim
+from ..claim import Claim
 
 # claimcheck modules that make every measurement, whatever the claim imports
-MEASURING_MODULES = ("claimcheck.seeding", "claimcheck.sweep")
+MEASURING_MODULES = ("claimcheck.engine.seeding", "claimcheck.engine.sweep")
 # claimcheck packages a claim may import whose code is part of what it measures
 MEASURING_PACKAGES = ("claimcheck.models", "claimcheck.metrics")
 

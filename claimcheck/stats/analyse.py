@@ -5,9 +5,9 @@ from typing import Sequence
 
 import numpy as np
 
-from .claim import Claim
-from .seeding import point_key
-from .sweep import grid_points
+from ..claim import Claim
+from ..engine.seeding import point_key
+from ..engine.sweep import grid_points
 from .verdict import ERROR, FAIL, INCONCLUSIVE, RateResult, check_rate, combine, judge_claim
 
 

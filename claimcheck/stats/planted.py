@@ -15,7 +15,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .claim import Rate
+from ..claim import Rate
 from .verdict import FAIL, PASS, check_rate, judge_claim
 
 FAMILIES = ("half-normal", "lognormal", "student-t", "pareto", "heteroscedastic", "paired")

@@ -18,7 +18,8 @@ import textwrap
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-from .ratetext import SYMBOL, WORD, claimed_text, measured_text, quantity, rate_line, secs
+from ..stats.ratetext import SYMBOL, WORD, claimed_text, measured_text, quantity, rate_line, secs
+from ..stats.verdict import ERROR, FAIL, INCONCLUSIVE, PASS
 
 __all__ = ["write_all", "write_json", "write_junit", "markdown_summary", "terminal_table", "counts",
            "github_annotations", "write_github_summary", "write_text_atomic", "rate_line"]
@@ -74,6 +75,21 @@ def checked(document: dict) -> list[dict]:
     """The claims this run checked; a report folder also shows other claims' latest
     stored results (``carried_over``), which this run's counts and CI files leave out."""
     return [c for c in document["claims"] if not c.get("carried_over")]
+
+
+def summarize(document: dict) -> dict:
+    """Counts over every claim in the document; ``incomplete`` claims are among the
+    errors, unmeasured mutants are neither caught nor missed."""
+    counts = {PASS: 0, FAIL: 0, INCONCLUSIVE: 0, ERROR: 0}
+    for c in document["claims"]:
+        counts[c["verdict"]] += 1
+    counts[ERROR] += len(document["load_errors"])
+    counts["incomplete"] = sum(bool(c.get("incomplete")) for c in document["claims"])
+    muts = [m for c in document["claims"] for m in c["mutants"]]
+    counts["mutants_caught"] = sum(bool(m["caught"]) for m in muts)
+    counts["mutants_missed"] = sum(not m["caught"] and m.get("measured", True) for m in muts)
+    counts["mutants_unmeasured"] = sum(not m.get("measured", True) for m in muts)
+    return counts
 
 
 def counts(document: dict) -> dict:
@@ -135,8 +151,8 @@ def measurement_counts(document: dict) -> dict | None:
     computed = document["provenance"].get("computed")  # absent in runs stored before it existed
     if not isinstance(computed, int):
         return None
-    from .seeding import point_key
-    from .sweep import grid_points
+    from ..engine.seeding import point_key
+    from ..engine.sweep import grid_points
 
     present = 0
     for c in checked(document):

@@ -23,15 +23,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
-from . import provenance
-from .analyse import claim_verdict, judge_variant, mutant_caught
-from .claim import Claim, require_profile
-from .discovery import LoadError, claim_version, discover, select
-from .seeding import point_key
-from .store import Store, explain
-from .versioning import dependencies
-from .sweep import grid_points, is_infrastructure_error, measure
-from .verdict import ERROR, FAIL, INCONCLUSIVE, PASS
+from ..engine import provenance
+from ..stats.analyse import claim_verdict, judge_variant, mutant_caught
+from ..claim import Claim, require_profile
+from ..engine.discovery import LoadError, claim_version, discover, select
+from ..engine.seeding import point_key
+from ..engine.store import Store, explain
+from ..engine.versioning import dependencies
+from ..engine.sweep import grid_points, is_infrastructure_error, measure
+from ..stats.verdict import ERROR, FAIL, INCONCLUSIVE
+from ..report.outputs import summarize
 
 DEFAULT_STORE = Path("reports") / "claimcheck.sqlite"
 
@@ -230,7 +231,7 @@ def _measure_and_analyse(opts, run_id, t_start, claims, chosen, load_errors, mes
     claim_docs.extend(_other_claims(store, claims, chosen, opts))
 
     if opts.artefacts and not interrupted:
-        from .artefacts import make_artefacts
+        from ..artefacts import make_artefacts
         for c, doc in zip(chosen, claim_docs):
             make_artefacts(c, doc, opts)
 
@@ -341,7 +342,7 @@ def _strip_measurements(doc: dict) -> dict:
 
 def _calibration(c: Claim, profile: str, version: str) -> dict:
     """The claim's calibration record at this profile, with whether it is current."""
-    from .calibration_records import status
+    from ..stats.calibration_records import status
 
     state, record = status(c, profile, version)
     return dict(record or {}, status=state) if record else {}
@@ -368,21 +369,6 @@ def _claim_doc(c: Claim, version, opts, verdict, reason, results, rows, reused) 
         "depends_on": {name: str(path) for name, path in dependencies(c).items()},
         "artefacts": [],
     }
-
-
-def summarize(document: dict) -> dict:
-    """Counts over every claim in the document; ``incomplete`` claims are among the
-    errors, unmeasured mutants are neither caught nor missed."""
-    counts = {PASS: 0, FAIL: 0, INCONCLUSIVE: 0, ERROR: 0}
-    for c in document["claims"]:
-        counts[c["verdict"]] += 1
-    counts[ERROR] += len(document["load_errors"])
-    counts["incomplete"] = sum(bool(c.get("incomplete")) for c in document["claims"])
-    muts = [m for c in document["claims"] for m in c["mutants"]]
-    counts["mutants_caught"] = sum(bool(m["caught"]) for m in muts)
-    counts["mutants_missed"] = sum(not m["caught"] and m.get("measured", True) for m in muts)
-    counts["mutants_unmeasured"] = sum(not m.get("measured", True) for m in muts)
-    return counts
 
 
 def exit_code(document: dict, strict: bool = False) -> int:

@@ -15,7 +15,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from .claim import Claim
+from ..claim import Claim
 
 SCHEMA = 1
 REQUIRED_KEYS = ("seeds", "false_fail_rate")
@@ -84,7 +84,7 @@ def status(claim: Claim, profile: str = "quick", version: str | None = None) -> 
     if measured_at is None:
         return "unversioned", rec
     if version is None:
-        from .versioning import claim_version
+        from ..engine.versioning import claim_version
 
         version = claim_version(claim)
     return ("current" if measured_at == version else "stale"), rec

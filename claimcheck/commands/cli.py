@@ -15,10 +15,10 @@ from pathlib import Path
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
-from . import __version__
-from .discovery import discover, select
-from .claim import UnknownProfile
-from .executors import SchedulerError
+from .. import __version__
+from ..engine.discovery import discover, select
+from ..claim import UnknownProfile
+from ..engine.executors import SchedulerError
 
 
 def _claims_dirs(args) -> list[Path] | None:
@@ -57,9 +57,9 @@ def _err(message: str) -> None:
 
 
 def cmd_run(args) -> int:
-    from .outputs import terminal_table, write_all
+    from ..report.outputs import terminal_table, write_all
     from .runner import EXIT_INCOMPLETE, EXIT_USAGE, OutputError, RunOptions, UsageError, locked, resolve, run
-    from .store import StoreError, explain
+    from ..engine.store import StoreError, explain
 
     if args.timeout is not None and not args.timeout > 0:
         _err(f"--timeout must be a positive number of seconds, got {args.timeout}")
@@ -94,7 +94,7 @@ def _write_outputs(args, opts, result, write_all, terminal_table) -> int:
     paths = write_all(result.document, opts.out)
     if not args.no_html:
         try:
-            from .report import build_report
+            from ..report import build_report
         except ImportError:
             build_report = None
         if build_report is not None:
@@ -105,7 +105,7 @@ def _write_outputs(args, opts, result, write_all, terminal_table) -> int:
     print(terminal_table(result.document, store=opts.store))
     print("wrote " + ", ".join(str(p) for p in paths))
     if args.github or os.environ.get("GITHUB_STEP_SUMMARY"):
-        from .outputs import github_annotations, write_github_summary
+        from ..report.outputs import github_annotations, write_github_summary
 
         summary = write_github_summary(result.document)
         for line in github_annotations(result.document):
@@ -118,10 +118,10 @@ def _write_outputs(args, opts, result, write_all, terminal_table) -> int:
 
 
 def cmd_show(args) -> int:
-    from .outputs import rate_line
-    from .store import Store
+    from ..report.outputs import rate_line
+    from ..engine.store import Store
 
-    from .versioning import claim_version, dependencies
+    from ..engine.versioning import claim_version, dependencies
 
     claims, _ = discover(_claims_dirs(args))
     chosen, _ = select(claims, [args.id])
@@ -156,7 +156,7 @@ def cmd_show(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from .report import ReportError, build_report
+    from ..report import ReportError, build_report
 
     from filelock import FileLock
 

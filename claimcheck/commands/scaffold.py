@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
-from .claim import Claim, ClaimDefinitionError
+from ..claim import Claim, ClaimDefinitionError
 
 TEMPLATE = Path(__file__).parent / "templates" / "claim.py.tmpl"
 PAPER_KEY_RE = re.compile(r"^[a-z][a-z0-9]*$")
@@ -103,7 +103,7 @@ class CheckResult:
 
 def _import_fresh(path: Path) -> ModuleType:
     """Import a file under a fresh module name (no cache: a re-check sees the edits)."""
-    from .discovery import _import_from_package, exec_file
+    from ..engine.discovery import _import_from_package, exec_file
 
     module = _import_from_package(path)  # files of an installed package keep their relative imports
     if module is not None:
@@ -140,8 +140,8 @@ def _is_number(v) -> bool:
 
 def check_claim_object(c: Claim) -> tuple[list[str], list[str]]:
     """(errors, warnings) for one Claim, beyond what Claim.validate() enforces."""
-    from .seeding import point_key
-    from .sweep import grid_points
+    from ..engine.seeding import point_key
+    from ..engine.sweep import grid_points
 
     errors: list[str] = []
     warnings: list[str] = []
@@ -159,7 +159,7 @@ def check_claim_object(c: Claim) -> tuple[list[str], list[str]]:
         for name, fn in c.reducers.items():
             _check_callable(errors, p + f"reducer {name!r}", fn, 2, "(outputs, point)")
     _check_callable(errors, p + "artefacts", c.artefacts, 1, "(ctx)")
-    from .report.math import unrenderable
+    from ..report.math import unrenderable
 
     texts = [("statement", c.statement), ("title", c.title)] + [(f"rate {r.label} note", r.note) for r in c.rates]
     for where, text in texts:
@@ -190,7 +190,7 @@ def check_claim_object(c: Claim) -> tuple[list[str], list[str]]:
         json.dumps(dict(c.params), default=str)
     except (TypeError, ValueError) as exc:
         errors.append(p + f"`params` cannot be recorded: {exc}")
-    from .calibration_records import status
+    from ..stats.calibration_records import status
 
     if not isinstance(c.calibration, dict):
         errors.append(p + "`calibration` must be a dict (better: no calibration= at all, see claimcheck calibrate --record)")
@@ -216,7 +216,7 @@ def check_claim_object(c: Claim) -> tuple[list[str], list[str]]:
 
 def check_claim_file(path: str | Path) -> CheckResult:
     """Validate a claim file without running it (see module docstring)."""
-    from .discovery import _one_line, claims_in_module, invalid_claim
+    from ..engine.discovery import _one_line, claims_in_module, invalid_claim
 
     path = Path(path)
     res = CheckResult(str(path))

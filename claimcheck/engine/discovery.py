@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
-from .claim import Claim, ClaimDefinitionError
+from ..claim import Claim, ClaimDefinitionError
 from .versioning import claim_version, without_plan_only as _without_plan_only  # noqa: F401 - re-exported
 
 ENTRY_POINT_GROUP = "claimcheck.claims"
