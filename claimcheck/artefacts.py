@@ -16,12 +16,13 @@ import numpy as np
 
 from .claim import Claim
 from .engine.seeding import rng_for
+from .stats.results import ClaimResult, pivot
 
 
 @dataclass
 class ArtefactContext:
     claim: Claim
-    result: dict          # the claim's entry in results.json (verdicts, measurements)
+    result: ClaimResult   # the claim's result (verdicts, measurements), read only
     profile: str
     master_seed: int
     outdir: Path
@@ -30,27 +31,13 @@ class ArtefactContext:
         return rng_for(self.claim.id + "#artefact", {"name": name}, 0, self.master_seed)
 
     def points(self) -> list[dict]:
-        seen, out = set(), []
-        for m in self.result["measurements"]:
-            if m["point"] not in seen:
-                seen.add(m["point"])
-                out.append(json.loads(m["point"]))
-        return out
+        return [json.loads(k) for k in dict.fromkeys(m.point for m in self.result.measurements)]
 
     def table(self, metric: str, variant: str = "") -> tuple[list[dict], np.ndarray]:
         """(points, points x replicates array) of a stored metric."""
-        rows = self.result["measurements"] if not variant else next(
-            m["measurements"] for m in self.result["mutants"] if m["name"] == variant)
-        pts: dict[str, dict[int, float]] = {}
-        for r in rows:
-            if r["status"] == "ok" and metric in (r["metrics"] or {}):
-                pts.setdefault(r["point"], {})[r["replicate"]] = r["metrics"][metric]
-        keys = list(pts)
-        n = max((max(v) + 1 for v in pts.values()), default=0)
-        arr = np.full((len(keys), n), np.nan)
-        for i, k in enumerate(keys):
-            for rep, val in pts[k].items():
-                arr[i, rep] = val
+        rows = self.result.measurements if not variant else next(
+            m.measurements for m in self.result.mutants if m.name == variant)
+        keys, arr = pivot(rows, metric)
         return [json.loads(k) for k in keys], arr
 
     def save_figure(self, fig, name: str) -> Path:
@@ -73,16 +60,15 @@ class ArtefactContext:
             writer.writerows(rows)
         return path
 
-    def metrics(self) -> set[str]:
-        return {k for r in self.result["measurements"] if r["metrics"] for k in r["metrics"]}
 
-
-def make_artefacts(claim: Claim, doc: dict, opts) -> None:
+def make_artefacts(claim: Claim, result: ClaimResult, opts) -> None:
+    """Run the claim's figure code; record the files written (and a broken figure's error)
+    on ``result``."""
     if claim.artefacts is None:
         return
     outdir = Path(opts.out) / "artefacts" / claim.id
     outdir.mkdir(parents=True, exist_ok=True)
-    ctx = ArtefactContext(claim, doc, opts.profile, opts.seed, outdir)
+    ctx = ArtefactContext(claim, result, opts.profile, opts.seed, outdir)
     try:
         import matplotlib
 
@@ -90,5 +76,5 @@ def make_artefacts(claim: Claim, doc: dict, opts) -> None:
         claim.artefacts(ctx)
     except Exception as exc:  # noqa: BLE001 - a broken figure must not cost the verdicts
         tb = traceback.extract_tb(exc.__traceback__)
-        doc["artefact_error"] = f"{type(exc).__name__}: {exc}" + (f" (line {tb[-1].lineno})" if tb else "")
-    doc["artefacts"] = sorted(str(p.relative_to(opts.out)) for p in outdir.rglob("*") if p.is_file())
+        result.artefact_error = f"{type(exc).__name__}: {exc}" + (f" (line {tb[-1].lineno})" if tb else "")
+    result.artefacts = sorted(str(p.relative_to(opts.out)) for p in outdir.rglob("*") if p.is_file())

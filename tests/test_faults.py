@@ -395,7 +395,7 @@ def test_failing_executor_futures_are_infrastructure_errors(tmp_path):
     from concurrent.futures import Executor, Future
 
     from claimcheck.engine.discovery import discover
-    from claimcheck.commands.runner import incompleteness
+    from claimcheck.stats.analyse import incompleteness
     from claimcheck.engine.sweep import execute, plan
 
     class LostScheduler(Executor):

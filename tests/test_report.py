@@ -328,6 +328,7 @@ def test_history_marks_verdict_changes(tmp_path):
     from claimcheck.report.history import claim_history, rate_series
     from claimcheck.report.plots import history_plot
     from claimcheck.engine.store import Store
+    from claimcheck.stats.results import RateResult
 
     db = Store(tmp_path / "h.sqlite")
     rate = {"label": "err~N", "metric": "err", "axis": "N", "kind": "tight", "predicted": -0.5, "tolerance": 0.1}
@@ -347,7 +348,7 @@ def test_history_marks_verdict_changes(tmp_path):
     assert [h["changed"] for h in hist] == [False, False, True, False]
     assert [h["claim_changed"] for h in hist] == [False, False, True, False]
     assert [h["run_id"] for h in claim_history(db, "x.y", "quick", upto="run1")] == ["run0", "run1"]
-    svg = str(history_plot(rate_series(hist, "err~N"), rate, "t"))
+    svg = str(history_plot(rate_series(hist, "err~N"), RateResult.from_json(rate), "t"))
     assert "→ fail" in svg and "claim changed" in svg and "<svg" in svg
     db.close()
 

@@ -123,13 +123,13 @@ def shipped_claims_document() -> dict:
     from claimcheck.engine import provenance
     from claimcheck.engine.discovery import discover
     from claimcheck.report.outputs import counts
-    from claimcheck.stats.verdict import RateResult
+    from claimcheck.stats.verdict import RateCheck
 
     claims, errors = discover(None)
     assert claims and not errors, errors
     docs = []
     for c in claims:
-        rates = [RateResult(rate=r, verdict="inconclusive", reason="not measured (browser test)").as_dict()
+        rates = [RateCheck(rate=r, verdict="inconclusive", reason="not measured (browser test)").as_dict()
                  for r in c.rates]
         docs.append({"id": c.id, "paper": c.paper, "title": c.title, "statement": c.statement, "source": c.source,
                      "version": "browser-test", "verdict": "inconclusive", "reason": "not measured (browser test)",

@@ -30,11 +30,11 @@ from typing import Sequence
 
 from scipy import stats
 
-from ..stats.analyse import claim_verdict, judge_variant, mutant_caught
+from ..stats.analyse import judge
 from ..claim import Claim
 from ..claim import UnknownProfile, require_profile
 from ..engine.discovery import claim_version, discover, select
-from ..engine.store import Store
+from ..engine.store import DEFAULT_STORE, Store
 from ..engine.sweep import measure
 from ..stats.verdict import ERROR, FAIL, INCONCLUSIVE, PASS
 
@@ -54,7 +54,7 @@ class CalibrateOptions:
     jobs: int | None = None
     scheduler: str | None = None
     mutants: bool = False
-    store: Path = Path("reports") / "claimcheck.sqlite"
+    store: Path = DEFAULT_STORE
     claims_dirs: Sequence[Path] | None = None
     out: Path = DEFAULT_OUT
     progress: bool = True
@@ -85,20 +85,15 @@ def _round(x, nd=4):
 
 def _analyse_seed(c: Claim, store: Store, version: str, seed: int, profile: str, level: float,
                   mutants: bool) -> dict:
-    rows = store.rows(version, "", seed)
-    results, err = judge_variant(c, rows, profile, level=level)
-    verdict, reason = claim_verdict(results, err)
-    doc = {"seed": seed, "verdict": verdict, "reason": reason,
-           "rates": [{"label": r.rate.label, "kind": r.rate.kind, "verdict": r.verdict, "measured": r.measured,
-                      "ci_low": r.ci_low, "ci_high": r.ci_high, "detectable_deviation": r.detectable,
-                      "replicates_needed": r.replicates_needed} for r in results],
-           "mutants": {}}
-    if mutants:
-        for m in c.mutants:
-            mres, merr = judge_variant(c, store.rows(version, m.name, seed), profile, level=level)
-            caught, why = mutant_caught(c, m.name, mres, merr)
-            doc["mutants"][m.name] = {"caught": caught, "reason": why}
-    return doc
+    """One seed's result (judged exactly as ``claimcheck run`` judges it), reduced to what
+    the calibration summary reads."""
+    res = judge(c, store.rows(version, "", seed), profile, seed, version=version, level=level,
+                mutant_rows={m.name: store.rows(version, m.name, seed) for m in c.mutants} if mutants else None)
+    return {"seed": seed, "verdict": res.verdict, "reason": res.reason,
+            "rates": [{"label": r.label, "kind": r.kind, "verdict": r.verdict, "measured": r.measured,
+                       "ci_low": r.ci_low, "ci_high": r.ci_high, "detectable_deviation": r.detectable_deviation,
+                       "replicates_needed": r.replicates_needed} for r in res.rates],
+            "mutants": {m.name: {"caught": m.caught, "reason": m.reason} for m in res.mutants}}
 
 
 def summarize(c: Claim, per_seed: list[dict], profile: str, mutants: bool, level: float = 0.05) -> tuple[dict, dict]:

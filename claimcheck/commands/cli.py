@@ -19,6 +19,7 @@ from .. import __version__
 from ..engine.discovery import discover, select
 from ..claim import UnknownProfile
 from ..engine.executors import SchedulerError
+from ..engine.store import DEFAULT_STORE
 
 
 def _claims_dirs(args) -> list[Path] | None:
@@ -91,7 +92,7 @@ def cmd_run(args) -> int:
 
 
 def _write_outputs(args, opts, result, write_all, terminal_table) -> int:
-    paths = write_all(result.document, opts.out)
+    paths = write_all(result.results, opts.out)
     if not args.no_html:
         try:
             from ..report import build_report
@@ -99,16 +100,16 @@ def _write_outputs(args, opts, result, write_all, terminal_table) -> int:
             build_report = None
         if build_report is not None:
             try:
-                paths.append(build_report(out=opts.out, store=opts.store, document=result.document))
+                paths.append(build_report(out=opts.out, store=opts.store, document=result.results))
             except Exception as exc:  # noqa: BLE001 - the verdicts are written already
                 print(f"claimcheck: warning: HTML report failed: {type(exc).__name__}: {exc}", file=sys.stderr)
-    print(terminal_table(result.document, store=opts.store))
+    print(terminal_table(result.results, store=opts.store))
     print("wrote " + ", ".join(str(p) for p in paths))
     if args.github or os.environ.get("GITHUB_STEP_SUMMARY"):
         from ..report.outputs import github_annotations, write_github_summary
 
-        summary = write_github_summary(result.document)
-        for line in github_annotations(result.document):
+        summary = write_github_summary(result.results)
+        for line in github_annotations(result.results):
             print(line)
         if summary is not None:
             print(f"appended the summary to {summary}")
@@ -120,6 +121,7 @@ def _write_outputs(args, opts, result, write_all, terminal_table) -> int:
 def cmd_show(args) -> int:
     from ..report.outputs import rate_line
     from ..engine.store import Store
+    from ..stats.results import ClaimResult
 
     from ..engine.versioning import claim_version, dependencies
 
@@ -144,12 +146,12 @@ def cmd_show(args) -> int:
         print("  mutants: " + ", ".join(f"{m.name} ({m.description})" for m in c.mutants))
         last = store.last_verdict(c.id) if store else None
         if last:
-            res = last["result"]
-            print(f"  last result (run {last['run_id']}, {last['profile']}): {res['verdict']}: {res['reason']}")
-            for r in res["rates"]:
-                print(f"    {rate_line(r)} -> {r['verdict']}")
-            for m in res.get("mutants", []):
-                print(f"    mutant {m['name']}: {'caught' if m['caught'] else 'missed'}")
+            res = ClaimResult.from_json(last["result"])
+            print(f"  last result (run {last['run_id']}, {last['profile']}): {res.verdict}: {res.reason}")
+            for r in res.rates:
+                print(f"    {rate_line(r)} -> {r.verdict}")
+            for m in res.mutants:
+                print(f"    mutant {m.name}: {'caught' if m.caught else 'missed'}")
         else:
             print("  no stored results")
     return 0
@@ -178,7 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     def common(sp):
         sp.add_argument("--claims-dir", action="append", help="folder of claim files (default ./claims; repeatable)")
-        sp.add_argument("--store", default="reports/claimcheck.sqlite", help="results database")
+        sp.add_argument("--store", default=str(DEFAULT_STORE), help="results database")
 
     sp = sub.add_parser("list", help="list claims")
     common(sp)

@@ -146,30 +146,30 @@ class ClaimItem(pytest.Item):
         result = run(RunOptions(patterns=[self.claim_id], profile=s["profile"], seed=s["seed"], jobs=s["jobs"],
                                 mutants=s["mutants"], store=s["store"], claims_dirs=s["dirs"] or None,
                                 progress=False, artefacts=False, out=s["store"].parent))
-        docs = [c for c in result.document["claims"] if c["id"] == self.claim_id]
-        if not docs:
+        found = [c for c in result.results.claims if c.id == self.claim_id]
+        if not found:
             raise ClaimFailed(f"claim {self.claim_id} was not run: "
-                              + "; ".join(result.messages + [e["reason"] for e in result.document["load_errors"]]))
-        doc = docs[0]
-        self.user_properties.append(("verdict", doc["verdict"]))
-        for r in doc["rates"]:
-            self.user_properties.append((r["label"], rate_line(r)))
-        details = [f"{self.claim_id}: {doc['verdict'].upper()} ({s['profile']} profile, master seed {s['seed']})"]
-        details += [f"  {rate_line(r)} -> {r['verdict']}: {r['reason']}" for r in doc["rates"]]
-        missed = [m for m in doc["mutants"] if not m["caught"]]
-        details += [f"  mutant {m['name']}: {'caught' if m['caught'] else 'MISSED: ' + m['reason']}" for m in doc["mutants"]]
+                              + "; ".join(result.messages + [e.reason for e in result.results.load_errors]))
+        res = found[0]
+        self.user_properties.append(("verdict", res.verdict))
+        for r in res.rates:
+            self.user_properties.append((r.label, rate_line(r)))
+        details = [f"{self.claim_id}: {res.verdict.upper()} ({s['profile']} profile, master seed {s['seed']})"]
+        details += [f"  {rate_line(r)} -> {r.verdict}: {r.reason}" for r in res.rates]
+        missed = [m for m in res.mutants if not m.caught]
+        details += [f"  mutant {m.name}: {'caught' if m.caught else 'MISSED: ' + m.reason}" for m in res.mutants]
         text = "\n".join(details)
-        if doc["verdict"] in ("fail", "error"):
-            raise ClaimFailed(f"{doc['reason']}\n{text}")
+        if res.verdict in ("fail", "error"):
+            raise ClaimFailed(f"{res.reason}\n{text}")
         if missed:
-            raise ClaimFailed(f"mutant(s) not caught: {', '.join(m['name'] for m in missed)}\n{text}")
-        if doc["verdict"] == "inconclusive":
+            raise ClaimFailed(f"mutant(s) not caught: {', '.join(m.name for m in missed)}\n{text}")
+        if res.verdict == "inconclusive":
             how = s["inconclusive"]
             if how == "fail":
-                raise ClaimFailed(f"{doc['reason']}\n{text}")
+                raise ClaimFailed(f"{res.reason}\n{text}")
             if how == "xfail":
-                pytest.xfail(doc["reason"])
-            pytest.skip(doc["reason"])
+                pytest.xfail(res.reason)
+            pytest.skip(res.reason)
 
     def repr_failure(self, excinfo, style=None):
         if isinstance(excinfo.value, ClaimFailed):
@@ -200,6 +200,8 @@ class ClaimLoadErrorItem(pytest.Item):
 
 
 def _settings(config) -> dict:
+    from ..engine.store import DEFAULT_STORE
+
     root = Path(str(config.rootpath))
     dirs = config.getoption("claimcheck_dir")
     if dirs:
@@ -210,9 +212,9 @@ def _settings(config) -> dict:
     if store:
         store = Path(store)
     elif getattr(config, "cache", None) is not None:
-        store = Path(config.cache.mkdir("claimcheck")) / "claimcheck.sqlite"
+        store = Path(config.cache.mkdir("claimcheck")) / DEFAULT_STORE.name
     else:
-        store = root / "reports" / "claimcheck.sqlite"
+        store = root / DEFAULT_STORE
     ids = [p.strip() for v in (config.getoption("claimcheck_ids") or []) for p in v.split(",") if p.strip()]
     return {"dirs": dirs, "store": store, "ids": ids, "profile": config.getoption("claimcheck_profile"),
             "seed": config.getoption("claimcheck_seed"), "mutants": config.getoption("claimcheck_mutants"),

@@ -16,6 +16,8 @@ import time
 from pathlib import Path
 from typing import Iterable
 
+DEFAULT_STORE = Path("reports") / "claimcheck.sqlite"   # the one default, for every command
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS measurements (
     claim_version TEXT NOT NULL,
@@ -165,6 +167,8 @@ class Store:
 
     @_storage_errors
     def put_verdict(self, run_id: str, claim_id: str, version: str | None, result: dict) -> None:
+        """Store a claim's result: ``ClaimResult.to_json(measurements=False)`` (the rows
+        themselves are in the measurements table)."""
         self.db.execute("INSERT OR REPLACE INTO verdicts VALUES (?,?,?,?)",
                         (run_id, claim_id, version, json.dumps(result, default=str)))
         self.db.commit()

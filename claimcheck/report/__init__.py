@@ -7,20 +7,25 @@ no network); the only links are relative (claim figures in ``OUT/artefacts/``, r
 so the folder works from ``file://`` and from any static server.
 
     from claimcheck.report import build_report
-    build_report(out="reports/latest", store="reports/claimcheck.sqlite", document=result.document)
+    build_report(out="reports/latest", store=DEFAULT_STORE, document=outcome.results)
 """
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .source import ReportError, document_from_store
+
+if TYPE_CHECKING:
+    from ..stats.results import RunResult
 
 __all__ = ["build_report", "ReportError"]
 
 
-def build_report(out, store=None, document: dict | None = None, run: str | None = None) -> Path:
-    """Write the report of ``document`` (or of stored run ``run``, default the latest)
-    into ``out``; history comes from ``store``. Returns the path of index.html."""
+def build_report(out, store=None, document: "RunResult | dict | None" = None, run: str | None = None) -> Path:
+    """Write the report of ``document`` (a RunResult or its JSON form; or of stored run
+    ``run``, default the latest) into ``out``; history comes from ``store``. Returns the
+    path of index.html."""
     # plots use matplotlib Figure objects and the SVG canvas directly (no pyplot), so
     # building a report never opens a window nor changes the caller's matplotlib backend
     from .outputs import markdown_summary, write_text_atomic
@@ -28,6 +33,7 @@ def build_report(out, store=None, document: dict | None = None, run: str | None 
     from .data import fits_json, measurements_csv
     from .history import claim_history
     from .pages import claim_page, env, index_page, index_rows, page_name
+    from ..stats.results import as_run
 
     out = Path(out)
     db = None
@@ -43,8 +49,8 @@ def build_report(out, store=None, document: dict | None = None, run: str | None 
             if db is None:
                 raise ReportError("a report of a stored run needs the results store")
             document = document_from_store(db, run)
-        histories = {c["id"]: claim_history(db, c["id"], document["profile"], upto=document["run_id"])
-                     for c in document["claims"]}
+        document = as_run(document)
+        histories = {c.id: claim_history(db, c.id, document.profile, upto=document.run_id) for c in document.claims}
     finally:
         if db is not None and db is not store:
             db.close()
@@ -53,14 +59,14 @@ def build_report(out, store=None, document: dict | None = None, run: str | None 
     (out / "claims").mkdir(parents=True, exist_ok=True)
     (out / "data").mkdir(parents=True, exist_ok=True)
     rows = index_rows(document, histories)
-    ids = [c["id"] for c in document["claims"]]
-    for i, doc in enumerate(document["claims"]):
-        name = page_name(doc["id"])
+    ids = [c.id for c in document.claims]
+    for i, doc in enumerate(document.claims):
+        name = page_name(doc.id)
         write_text_atomic(out / "data" / f"{name}.csv", measurements_csv(doc))
         write_text_atomic(out / "data" / f"{name}.json", fits_json(doc, document))
         nav = {"prev": f"{page_name(ids[i - 1])}.html" if i else None,
                "next": f"{page_name(ids[i + 1])}.html" if i + 1 < len(ids) else None}
-        page = claim_page(doc, document, histories[doc["id"]], out, nav)
+        page = claim_page(doc, document, histories[doc.id], out, nav)
         write_text_atomic(out / "claims" / f"{name}.html", e.get_template("claim.html").render(**page))
     _remove_stale(out, {page_name(i) for i in ids})
     index = out / "index.html"

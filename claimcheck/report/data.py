@@ -16,6 +16,7 @@ import numpy as np
 from scipy import stats
 
 from ..stats.fit import jackknife_log_cov, jackknife_se, reduce
+from ..stats.results import ClaimResult, Measurement, RateResult, RunResult
 
 
 @dataclass
@@ -36,20 +37,16 @@ def parse_point(key: str) -> dict:
         return {}
 
 
-def ok_rows(measurements: list[dict]) -> list[dict]:
-    return [m for m in measurements if m["status"] == "ok" and m["metrics"]]
-
-
-def rate_points(measurements: list[dict], rate: dict, level: float = 0.05) -> list[PointStat]:
+def rate_points(measurements: list[Measurement], rate: RateResult, level: float = 0.05) -> list[PointStat]:
     """One PointStat per grid point that has values of the rate's metric, sorted by group, x."""
-    metric, axis, statistic = rate["metric"], rate["axis"], rate["statistic"]
+    metric, axis, statistic = rate.metric, rate.axis, rate.statistic
     per: dict[str, list[float]] = {}
-    for m in ok_rows(measurements):
-        v = m["metrics"].get(metric)
+    for m in measurements:
+        v = m.metrics[metric] if m.status == "ok" and m.metrics and metric in m.metrics else None
         if isinstance(v, (int, float)) and math.isfinite(v):
-            per.setdefault(m["point"], []).append(float(v))
-    fit_x = set(rate["fit"]["x"]) if rate["fit"] else set()
-    lim_x = set(rate["limit"]["x"]) if rate["limit"] else set()
+            per.setdefault(m.point, []).append(float(v))
+    fit_x = set(rate.fit["x"]) if rate.fit else set()
+    lim_x = set(rate.limit["x"]) if rate.limit else set()
     q = float(stats.norm.ppf(1 - level / 2))
     out = []
     for key, vals in per.items():
@@ -60,7 +57,7 @@ def rate_points(measurements: list[dict], rate: dict, level: float = 0.05) -> li
         group = ";".join(f"{k}={p[k]}" for k in sorted(p) if k != axis)
         arr = np.asarray(vals)
         s = reduce(arr, statistic)
-        if rate["kind"] == "limit":
+        if rate.kind == "limit":
             se = jackknife_se(arr, statistic)
             lo, hi = s - q * se, s + q * se
         elif s > 0:
@@ -76,26 +73,21 @@ def rate_points(measurements: list[dict], rate: dict, level: float = 0.05) -> li
     return out
 
 
-def measurements_csv(doc: dict) -> str:
+def measurements_csv(doc: ClaimResult) -> str:
     """Every replicate of the claim and its mutants: variant ("" = the claim itself),
     grid axes, replicate, status, metrics, seconds, error."""
-    variants = [("", doc["measurements"])] + [(m["name"], m["measurements"]) for m in doc["mutants"]]
-    axes = list(doc["grid"])
-    metrics: list[str] = []
-    for _, rows in variants:
-        for r in rows:
-            for k in (r["metrics"] or {}):
-                if k not in metrics:
-                    metrics.append(k)
+    variants = [("", doc.measurements)] + [(m.name, m.measurements) for m in doc.mutants]
+    axes = list(doc.grid)
+    metrics = list(dict.fromkeys(k for _, rows in variants for r in rows for k in (r.metrics or {})))
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["variant", *axes, "replicate", "status", *metrics, "seconds", "error"])
     for name, rows in variants:
         for r in rows:
-            p = parse_point(r["point"])
-            ms = r["metrics"] or {}
-            w.writerow([name, *(p.get(a, "") for a in axes), r["replicate"], r["status"],
-                        *(csv_cell(ms.get(k)) for k in metrics), csv_cell(r["seconds"]), r["error"] or ""])
+            p = parse_point(r.point)
+            ms = r.metrics or {}
+            w.writerow([name, *(p[a] if a in p else "" for a in axes), r.replicate, r.status,
+                        *(csv_cell(ms[k] if k in ms else None) for k in metrics), csv_cell(r.seconds), r.error or ""])
     return buf.getvalue()
 
 
@@ -109,27 +101,27 @@ def csv_cell(v) -> str:
     return json.dumps(v)
 
 
-def fits_json(doc: dict, document: dict) -> str:
+def fits_json(doc: ClaimResult, run: RunResult) -> str:
     """The claim's result without raw measurements (those are in the CSV), plus run context."""
-    d = {k: v for k, v in doc.items() if k != "measurements"}
-    d["mutants"] = [{k: v for k, v in m.items() if k != "measurements"} for m in doc["mutants"]]
-    d["run"] = {k: document[k] for k in ("run_id", "profile", "master_seed", "level", "family_wise")}
-    d["provenance"] = document["provenance"]
+    d = doc.to_json(measurements=False)
+    d["run"] = {k: getattr(run, k) for k in ("run_id", "profile", "master_seed", "level", "family_wise")}
+    d["provenance"] = run.provenance
     return json.dumps(d, indent=1, default=str)
 
 
-def durations(measurements: list[dict], axes: list[str]) -> list[dict]:
+def durations(measurements: list[Measurement], axes: list[str]) -> list[dict]:
     """Per grid point: replicates ok / failed, total and mean seconds per replicate."""
     per: dict[str, dict] = {}
     for m in measurements:
-        d = per.setdefault(m["point"], {"ok": 0, "failed": 0, "seconds": 0.0})
-        d["ok" if m["status"] == "ok" else "failed"] += 1
-        d["seconds"] += float(m["seconds"] or 0.0)
+        d = per.setdefault(m.point, {"ok": 0, "failed": 0, "seconds": 0.0})
+        d["ok" if m.status == "ok" else "failed"] += 1
+        d["seconds"] += float(m.seconds or 0.0)
     rows = []
     for key, d in per.items():
         p = parse_point(key)
         n = d["ok"] + d["failed"]
-        rows.append({"point": ", ".join(f"{a}={p.get(a)}" for a in axes if a in p) or key, "sort": [p.get(a) for a in axes],
+        rows.append({"point": ", ".join(f"{a}={p[a]}" for a in axes if a in p) or key,
+                     "sort": [p[a] if a in p else None for a in axes],
                      **d, "per_rep": d["seconds"] / n if n else 0.0})
     try:
         rows.sort(key=lambda r: r["sort"])

@@ -11,7 +11,8 @@ import jinja2
 from markupsafe import Markup, escape
 
 from ..stats import ratetext
-from .outputs import checked, count_line, counts, family_text, measurement_counts, mutant_line
+from .outputs import count_line, counts, family_text, measurement_counts, mutant_line
+from ..stats.results import ClaimResult, MutantResult, RateResult, RunResult, as_run
 from ..stats.ratetext import SYMBOL, WORD, band, band_text, claimed_text, finite, measured_parts
 from . import plots
 from .data import csv_cell, durations, rate_points
@@ -35,29 +36,31 @@ def breakable(claim_id: str) -> Markup:
     return Markup(re.sub(r"([._-])", r"\1<wbr>", str(escape(claim_id))))
 
 
-def execution(prov: dict, doc: dict) -> list[str]:
+def execution(run: RunResult, doc: ClaimResult) -> list[str]:
     """How the run executed, as phrases (only the ones that are known)."""
+    prov = run.provenance
     parts = []
     if prov["scheduler"]:
         parts.append(f"Dask scheduler {prov['scheduler']}")
     elif prov["jobs"]:
         parts.append(f"{prov['jobs']} local job(s)" if prov["jobs"] > 1 else "in-process (1 job)")
-    if finite(prov.get("wall_time")):  # absent when the run did not finish
-        parts.append(f"run wall time {secs(prov['wall_time'])}")
-    parts.append(f"this claim's replicates took {secs(doc['compute_seconds'])} of compute"
-                 + (f" ({doc['reused_measurements']} measurement(s) reused from the store)"
-                    if doc["reused_measurements"] else ""))
+    if finite(run.wall_time):  # absent when the run did not finish
+        parts.append(f"run wall time {secs(run.wall_time)}")
+    parts.append(f"this claim's replicates took {secs(doc.compute_seconds)} of compute"
+                 + (f" ({doc.reused_measurements} measurement(s) reused from the store)"
+                    if doc.reused_measurements else ""))
     return parts
 
 
-def run_timing(document: dict) -> dict:
+def run_timing(run: RunResult | dict) -> dict:
     """What the index header says about time: the run's wall time, and, since a run that
     reused stored measurements spent its wall time on analysis only, how much was
     measured now, how much reused, and the compute time of all the replicates it rests on."""
-    rows = [m for c in checked(document) for m in c["measurements"] + [x for mu in c["mutants"] for x in mu["measurements"]]]
-    k = measurement_counts(document) or {"computed": None, "reused": None}
-    return {"wall": document["provenance"].get("wall_time"), "computed": k["computed"], "reused": k["reused"],
-            "compute": float(sum(m["seconds"] or 0.0 for m in rows)), "replicates": len(rows),
+    run = as_run(run)
+    rows = [m for c in run.checked for m in c.all_measurements()]
+    k = measurement_counts(run) or {"computed": None, "reused": None}
+    return {"wall": run.wall_time, "computed": k["computed"], "reused": k["reused"],
+            "compute": float(sum(m.seconds or 0.0 for m in rows)), "replicates": len(rows),
             "analysis_only": k["computed"] == 0 and bool(rows)}
 
 
@@ -73,25 +76,20 @@ def page_name(claim_id: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "_", claim_id)
 
 
-def paper_key(doc: dict) -> str:
-    """Short name of the paper for filtering: the claim id's prefix."""
-    return doc["id"].split(".")[0]
-
-
 # -- numbers as text ------------------------------------------------------------------
 
 predicted_text = claimed_text
 measured_text = measured_parts
 
 
-def ci_bar(r: dict, width: int = 120, height: int = 18) -> dict | None:
+def ci_bar(r: RateResult, width: int = 120, height: int = 18) -> dict | None:
     """Geometry of the small CI-against-band graphic in the index (drawn by the template)."""
-    m, lo, hi = r["measured"], r["ci_low"], r["ci_high"]
+    m, lo, hi = r.measured, r.ci_low, r.ci_high
     if m is None or lo is None or hi is None or not all(math.isfinite(v) for v in (m, lo, hi)):
         return None
-    if r["kind"] == "geometric":  # drawn in rho, as the text shows it
+    if r.kind == "geometric":  # drawn in rho, as the text shows it
         m, lo, hi = math.exp(m), math.exp(lo), math.exp(hi)
-        blo, bhi, pred = 0.0, math.exp(band(r)[1]), r["predicted"]
+        blo, bhi, pred = 0.0, math.exp(band(r)[1]), r.predicted
     else:
         blo, bhi, pred = band(r)
     finite = [v for v in (blo, bhi, pred, lo, hi, m) if v is not None and math.isfinite(v)]
@@ -119,41 +117,41 @@ VERDICT_WORDS = {
 }
 
 
-def verdict_words(r: dict, level: float) -> str:
-    d = r["detectable_deviation"]
+def verdict_words(r: RateResult, level: float) -> str:
+    d = r.detectable_deviation
     detect = (f": this sweep would have detected a deviation of about {d:.2g} from the claimed value"
               if isinstance(d, (int, float)) and math.isfinite(d) else "")
-    need = f" (about {r['replicates_needed']} replicates would be needed)" if r["replicates_needed"] else ""
-    return VERDICT_WORDS[r["verdict"]].format(pct=f"{100 * (1 - level):.0f}%", detect=detect, need=need)
+    need = f" (about {r.replicates_needed} replicates would be needed)" if r.replicates_needed else ""
+    return VERDICT_WORDS[r.verdict].format(pct=f"{100 * (1 - level):.0f}%", detect=detect, need=need)
 
 
 # -- page data ---------------------------------------------------------------------------
 
-def index_rows(document: dict, histories: dict[str, list[dict]]) -> list[dict]:
+def index_rows(run: RunResult, histories: dict[str, list[dict]]) -> list[dict]:
     rows = []
-    for c in document["claims"]:
+    for c in run.claims:
         rates = []
-        for r in c["rates"]:
+        for r in c.rates:
             val, ci = measured_text(r)
-            rates.append({"label": r["label"], "kind": r["kind"], "verdict": r["verdict"], "predicted": predicted_text(r),
+            rates.append({"label": r.label, "kind": r.kind, "verdict": r.verdict, "predicted": predicted_text(r),
                           "measured": val, "ci": ci, "bar": ci_bar(r)})
-        muts = c["mutants"]
-        caught = sum(bool(m["caught"]) for m in muts)
-        rows.append({"id": c["id"], "href": f"claims/{page_name(c['id'])}.html", "title": c["title"],
-                     "paper": c["paper"], "paper_key": paper_key(c), "source": c["source"], "verdict": c["verdict"],
-                     "reason": c["reason"], "rates": rates, "mutants": f"{caught}/{len(muts)}" if muts else "–",
-                     "mutants_missed": len(muts) - caught, "seconds": c["compute_seconds"],
-                     "from_run": c["from_run"] if c.get("carried_over") else None,
-                     "recent": [h["verdict"] for h in histories[c["id"]]][-10:]})
+        muts = c.mutants
+        caught = sum(bool(m.caught) for m in muts)
+        rows.append({"id": c.id, "href": f"claims/{page_name(c.id)}.html", "title": c.title,
+                     "paper": c.paper, "paper_key": c.paper_key, "source": c.source, "verdict": c.verdict,
+                     "reason": c.reason, "rates": rates, "mutants": f"{caught}/{len(muts)}" if muts else "–",
+                     "mutants_missed": len(muts) - caught, "seconds": c.compute_seconds,
+                     "from_run": c.from_run if c.carried_over else None,
+                     "recent": [h["verdict"] for h in histories[c.id]][-10:]})
     return rows
 
 
-def _mutant_note(m: dict, mr: dict) -> str:
+def _mutant_note(m: MutantResult, mr: RateResult) -> str:
     """What the forest plot says next to a mutant: this rate's verdict and whether the mutant was caught."""
-    here = WORD[mr["verdict"]]
-    if mr["verdict"] == "fail":
-        return f"{here}: caught" if m["caught"] else f"{here}"
-    return f"{here} here; caught by another rate" if m["caught"] else f"{here}: NOT caught"
+    here = WORD[mr.verdict]
+    if mr.verdict == "fail":
+        return f"{here}: caught" if m.caught else f"{here}"
+    return f"{here} here; caught by another rate" if m.caught else f"{here}: NOT caught"
 
 
 def _safe(plot, *args):
@@ -164,21 +162,21 @@ def _safe(plot, *args):
         return Markup(f'<p class="muted small">plot failed: {escape(type(exc).__name__)}: {escape(str(exc)[:200])}</p>')
 
 
-def claim_page(doc: dict, document: dict, history: list[dict], out: Path, nav: dict) -> dict:
-    level = doc["level"] or document["level"]
-    salt = page_name(doc["id"])
+def claim_page(doc: ClaimResult, document: RunResult, history: list[dict], out: Path, nav: dict) -> dict:
+    level = doc.level or document.level
+    salt = page_name(doc.id)
     rates = []
-    for i, r in enumerate(doc["rates"]):
-        pts = rate_points(doc["measurements"], r, level)
-        mut_rows = [{"label": "claim", "measured": r["measured"], "lo": r["ci_low"], "hi": r["ci_high"],
-                     "verdict": r["verdict"], "note": WORD[r["verdict"]]}]
-        for m in doc["mutants"]:
-            mr = next((x for x in m["rates"] if x["label"] == r["label"]), None)
+    for i, r in enumerate(doc.rates):
+        pts = rate_points(doc.measurements, r, level)
+        mut_rows = [{"label": "claim", "measured": r.measured, "lo": r.ci_low, "hi": r.ci_high,
+                     "verdict": r.verdict, "note": WORD[r.verdict]}]
+        for m in doc.mutants:
+            mr = next((x for x in m.rates if x.label == r.label), None)
             if mr is not None:
-                mut_rows.append({"label": m["name"], "measured": mr["measured"], "lo": mr["ci_low"],
-                                 "hi": mr["ci_high"], "verdict": mr["verdict"], "note": _mutant_note(m, mr)})
+                mut_rows.append({"label": m.name, "measured": mr.measured, "lo": mr.ci_low,
+                                 "hi": mr.ci_high, "verdict": mr.verdict, "note": _mutant_note(m, mr)})
         val, ci = measured_text(r)
-        fit = r["fit"] or {}
+        fit = r.fit or {}
         rates.append({
             "r": r, "anchor": f"rate-{i + 1}", "predicted": predicted_text(r), "measured": val, "ci": ci,
             "band": band_text(r), "words": verdict_words(r, level),
@@ -186,45 +184,45 @@ def claim_page(doc: dict, document: dict, history: list[dict], out: Path, nav: d
             "local": _safe(plots.local_slopes_plot, r, f"{salt}-{i}-local", level),
             "resid": _safe(plots.residuals_plot, r, f"{salt}-{i}-resid"),
             "forest": _safe(plots.forest_plot, mut_rows, r, f"{salt}-{i}-forest"),
-            "history": _safe(plots.history_plot, rate_series(history, r["label"]), r, f"{salt}-{i}-hist"),
-            "n_history": len(rate_series(history, r["label"])),
+            "history": _safe(plots.history_plot, rate_series(history, r.label), r, f"{salt}-{i}-hist"),
+            "n_history": len(rate_series(history, r.label)),
             "fit": fit, "points": pts, "subsampled": sum(p.values.size for p in pts) > plots.MAX_REPLICATE_DOTS,
         })
     artefacts = []
-    for p in doc["artefacts"]:
+    for p in doc.artefacts:
         path = out / p
         suffix = Path(p).suffix.lower()
         artefacts.append({"name": Path(p).name, "href": "../" + p, "exists": path.exists(),
                           "image": suffix in IMAGE_SUFFIXES,
                           "size": path.stat().st_size if path.exists() else 0})
-    errors = [m for m in doc["measurements"] if m["status"] != "ok"]
-    axes = list(doc["grid"])
+    errors = [m for m in doc.measurements if m.status != "ok"]
+    axes = list(doc.grid)
     return {
         "c": doc, "document": document, "level": level, "nav": nav,
-        "statement": render(doc["statement"]), "rates": rates,
-        "mutants": doc["mutants"], "artefacts": artefacts,
-        "errors": errors[:5], "n_errors": len(errors), "durations": durations(doc["measurements"], axes),
+        "statement": render(doc.statement), "rates": rates,
+        "mutants": doc.mutants, "artefacts": artefacts,
+        "errors": errors[:5], "n_errors": len(errors), "durations": durations(doc.measurements, axes),
         "history": list(reversed(history))[:30], "n_history": len(history),
-        "data_csv": f"../data/{page_name(doc['id'])}.csv", "data_json": f"../data/{page_name(doc['id'])}.json",
-        "csv_name": f"{page_name(doc['id'])}.csv",
+        "data_csv": f"../data/{page_name(doc.id)}.csv", "data_json": f"../data/{page_name(doc.id)}.json",
+        "csv_name": f"{page_name(doc.id)}.csv",
         "results_json": "../results.json" if (out / "results.json").exists() else None,
-        "prov": document["provenance"], "snippet": refit_snippet(doc),
-        "execution": execution(document["provenance"], doc),
+        "prov": document.provenance, "snippet": refit_snippet(doc),
+        "execution": execution(document, doc),
         "generated": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
     }
 
 
-def index_page(document: dict, rows: list[dict], out: Path) -> dict:
-    prov = document["provenance"]
+def index_page(document: RunResult, rows: list[dict], out: Path) -> dict:
     papers = {}
-    for c in document["claims"]:
-        papers.setdefault(paper_key(c), c["paper"])
-    git = prov["git"]
+    for c in document.claims:
+        papers.setdefault(c.paper_key, c.paper)
+    git = document.provenance["git"]
     return {
         "document": document, "rows": rows, "s": counts(document), "mutant_line": mutant_line(document),
         "count_line": count_line(document), "papers": sorted(papers.items()),
-        "prov": prov, "commit": (git["commit"] or "")[:10] + ("+dirty" if git.get("dirty") else ""),  # no 'dirty' outside git
-        "started": document["run_id"][:15], "timing": run_timing(document),
+        "prov": document.provenance,
+        "commit": (git["commit"] or "")[:10] + ("+dirty" if "dirty" in git and git["dirty"] else ""),  # no 'dirty' outside git
+        "started": document.run_id[:15], "timing": run_timing(document),
         "files": [f for f in ("results.json", "junit.xml", "summary.md") if (out / f).exists()],
         "generated": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
     }
@@ -234,22 +232,23 @@ STAT_EXPR = {"mean": "np.mean(v)", "rms": "np.sqrt(np.mean(np.square(v)))", "sd"
              "abs_mean": "abs(np.mean(v))", "median": "np.median(v)"}
 
 
-def refit_snippet(doc: dict) -> str | None:
+def refit_snippet(doc: ClaimResult) -> str | None:
     """A few lines of numpy that re-fit the first exponent-type rate from the CSV."""
-    r = next((r for r in doc["rates"] if r["kind"] != "limit"), None)
+    r = next((r for r in doc.rates if r.kind != "limit"), None)
     if r is None:
         return None
-    geometric = r["kind"] == "geometric"
-    others = {a: v[0] for a, v in doc["grid"].items() if a != r["axis"] and v}
+    geometric = r.kind == "geometric"
+    others = {a: v[0] for a, v in doc.grid.items() if a != r.axis and v}
     keep = "".join(f" and row[{a!r}] == {csv_cell(v)!r}" for a, v in others.items())
     return "\n".join([
         "import csv, collections, numpy as np",
         "by = collections.defaultdict(list)",
-        f"for row in csv.DictReader(open({page_name(doc['id']) + '.csv'!r})):",
+        f"for row in csv.DictReader(open({page_name(doc.id) + '.csv'!r})):",
         f"    if row['variant'] == '' and row['status'] == 'ok'{keep}:" + ("  # one value of the other axes" if others else ""),
-        f"        by[float(row[{r['axis']!r}])].append(float(row[{r['metric']!r}]))",
+        f"        by[float(row[{r.axis!r}])].append(float(row[{r.metric!r}]))",
         "x = np.array(sorted(by))",
-        f"s = np.array([{STAT_EXPR.get(r['statistic'], 'np.mean(v)')} for v in (np.array(by[k]) for k in x)])",
+        f"s = np.array([{STAT_EXPR[r.statistic] if r.statistic in STAT_EXPR else 'np.mean(v)'} "
+        "for v in (np.array(by[k]) for k in x)])",
         f"slope = np.polyfit({'x' if geometric else 'np.log(x)'}, np.log(s), 1)[0]" + ("  # log(rho)" if geometric else ""),
         "print('exponent (unweighted least squares):', slope)" if not geometric else "print('rho:', np.exp(slope))",
     ])

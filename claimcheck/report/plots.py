@@ -16,6 +16,7 @@ from markupsafe import Markup, escape
 
 from ..stats.ratetext import band as bands, band_text
 from .data import PointStat
+from ..stats.results import RateResult
 
 MAX_REPLICATE_DOTS = 240          # per plot
 BLUE, ORANGE, GREY = "#0072B2", "#E69F00", "#8a8a8a"
@@ -96,17 +97,17 @@ def _subsample(n: int, k: int) -> np.ndarray:
     return np.arange(n) if n <= k else np.unique(np.linspace(0, n - 1, k).round().astype(int))
 
 
-def _unit(rate: dict) -> str:
-    u = rate["unit"]
+def _unit(rate: RateResult) -> str:
+    u = rate.unit
     return f" [{u}]" if u else ""
 
 
-def rate_plot(points: Sequence[PointStat], rate: dict, salt: str, level: float = 0.05) -> Markup | None:
+def rate_plot(points: Sequence[PointStat], rate: RateResult, salt: str, level: float = 0.05) -> Markup | None:
     """Metric against the axis: replicates, statistic with CI, the fit with its CI band,
     and the claim's slope drawn through the data."""
     if not points:
         return None
-    kind, fit = rate["kind"], rate["fit"]
+    kind, fit = rate.kind, rate.fit
     logx = kind != "geometric"
     logy = kind != "limit"
     fig, ax = _figure(4.8, 3.4)
@@ -116,7 +117,7 @@ def rate_plot(points: Sequence[PointStat], rate: dict, salt: str, level: float =
     groups = sorted({p.group for p in points})
     colour = {g: GROUP_COLOURS[i % len(GROUP_COLOURS)] for i, g in enumerate(groups)}
     pct = f"{100 * (1 - level):.0f}%"
-    stat_name = f"{rate['statistic']}({rate['metric']})"
+    stat_name = f"{rate.statistic}({rate.metric})"
 
     # replicate values (subsampled), with a little horizontal jitter
     per_point = max(3, MAX_REPLICATE_DOTS // len(points))
@@ -156,7 +157,7 @@ def rate_plot(points: Sequence[PointStat], rate: dict, salt: str, level: float =
 
     lo_b, hi_b, pred = bands(rate)
     if kind == "limit":
-        target, tol = rate["predicted"], rate["tolerance"]
+        target, tol = rate.predicted, rate.tolerance
         ax.axhspan(target - tol, target + tol, color=ORANGE, alpha=0.15, lw=0, label=f"allowed: {target:g} ± {tol:g}")
         ax.axhline(target, color=ORANGE, ls="--", lw=1.2, label=f"claimed limit {target:g}")
     elif fit:
@@ -181,7 +182,7 @@ def rate_plot(points: Sequence[PointStat], rate: dict, salt: str, level: float =
                             color=FIT, alpha=0.12, lw=0, zorder=2, label=(f"{pct} CI of the slope" if i == 0 else None))
             if i == 0 and pred is not None:
                 if kind == "geometric":
-                    text = f"claimed ρ = {rate['predicted']:g} (log ρ = {pred:+.3g})"
+                    text = f"claimed ρ = {rate.predicted:g} (log ρ = {pred:+.3g})"
                 else:
                     text = f"{'heuristic' if kind == 'converges' else 'claimed'} slope {pred:+.3g}"
                 ax.plot(xx, np.exp(yc + pred * d), color=ORANGE, ls="--", lw=1.5, zorder=3, label=text)
@@ -197,14 +198,14 @@ def rate_plot(points: Sequence[PointStat], rate: dict, salt: str, level: float =
     if hidden:
         ax.text(0.98, 0.97, f"{hidden} replicate value(s) ≤ 0 not shown on the log axis", transform=ax.transAxes,
                 ha="right", va="top", fontsize=8, color="#555")
-    ax.set_xlabel(f"{rate['axis']}" + (" (log scale)" if logx else ""), fontsize=11)
+    ax.set_xlabel(f"{rate.axis}" + (" (log scale)" if logx else ""), fontsize=11)
     ax.set_ylabel(f"{stat_name}{_unit(rate)}" + (" (log scale)" if logy else ""), fontsize=11)
     ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.16), ncol=1, fontsize=LEGEND_PT, frameon=False)
-    return to_svg(fig, salt, f"{rate['metric']} against {rate['axis']}")
+    return to_svg(fig, salt, f"{rate.metric} against {rate.axis}")
 
 
-def local_slopes_plot(rate: dict, salt: str, level: float = 0.05) -> Markup | None:
-    fit = rate["fit"]
+def local_slopes_plot(rate: RateResult, salt: str, level: float = 0.05) -> Markup | None:
+    fit = rate.fit
     if not fit or not fit["local_slopes"]:
         return None
     from scipy import stats
@@ -215,12 +216,12 @@ def local_slopes_plot(rate: dict, salt: str, level: float = 0.05) -> Markup | No
     ax.set_xscale("log" if logx else "linear")
     lo_b, hi_b, pred = bands(rate)
     ax.axhspan(fit["ci_low"], fit["ci_high"], color=FIT, alpha=0.12, lw=0, label="CI of the fitted slope")
-    if rate["kind"] == "tight":
+    if rate.kind == "tight":
         ax.axhspan(lo_b, hi_b, color=ORANGE, alpha=0.12, lw=0, label=f"allowed {band_text(rate)}")
     elif math.isfinite(hi_b):
         ax.axhline(hi_b, color=ORANGE, ls=":", lw=1.2, label=f"allowed {band_text(rate)}")
     if pred is not None:
-        ax.axhline(pred, color=ORANGE, ls="--", lw=1.2, label="claimed" if rate["kind"] != "converges" else "heuristic")
+        ax.axhline(pred, color=ORANGE, ls="--", lw=1.2, label="claimed" if rate.kind != "converges" else "heuristic")
     groups = sorted({s["group"] for s in fit["local_slopes"]})
     for i, g in enumerate(groups):
         ls = [s for s in fit["local_slopes"] if s["group"] == g]
@@ -228,15 +229,15 @@ def local_slopes_plot(rate: dict, salt: str, level: float = 0.05) -> Markup | No
         ax.errorbar(mid, [s["slope"] for s in ls], yerr=[q * s["se"] for s in ls], fmt="o-", ms=4, lw=1,
                     capsize=2.5, color=GROUP_COLOURS[i % len(GROUP_COLOURS)], zorder=3,
                     label=("local slope ± CI" if len(groups) == 1 else g))
-    ax.set_xlabel(f"{rate['axis']}, midpoint of neighbours" + (" (log scale)" if logx else ""), fontsize=11)
-    what = "log(stat)" if not logx else "log(stat) / d log " + rate["axis"]
-    ax.set_ylabel(f"local slope d {what}" if logx else f"local slope d {what} / d {rate['axis']}", fontsize=11)
+    ax.set_xlabel(f"{rate.axis}, midpoint of neighbours" + (" (log scale)" if logx else ""), fontsize=11)
+    what = "log(stat)" if not logx else "log(stat) / d log " + rate.axis
+    ax.set_ylabel(f"local slope d {what}" if logx else f"local slope d {what} / d {rate.axis}", fontsize=11)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.24), ncol=2, fontsize=LEGEND_PT, frameon=False)
-    return to_svg(fig, salt, f"local slopes of {rate['metric']} between neighbouring {rate['axis']}")
+    return to_svg(fig, salt, f"local slopes of {rate.metric} between neighbouring {rate.axis}")
 
 
-def residuals_plot(rate: dict, salt: str) -> Markup | None:
-    fit = rate["fit"]
+def residuals_plot(rate: RateResult, salt: str) -> Markup | None:
+    fit = rate.fit
     if not fit or not fit["residuals"]:
         return None
     logx = not fit["loglinear"]
@@ -252,10 +253,10 @@ def residuals_plot(rate: dict, salt: str) -> Markup | None:
     if fit["curvature"]:
         note += f"; curvature p = {fit['curvature']['p']:.2g}"
     ax.text(0.02, 0.97, note, transform=ax.transAxes, va="top", fontsize=8.5, color="#333")
-    ax.set_xlabel(f"{rate['axis']}" + (" (log scale)" if logx else ""), fontsize=11)
+    ax.set_xlabel(f"{rate.axis}" + (" (log scale)" if logx else ""), fontsize=11)
     ax.set_ylabel("residual (noise s.d. units)", fontsize=11)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.24), ncol=2, fontsize=LEGEND_PT, frameon=False)
-    return to_svg(fig, salt, f"fit residuals of {rate['metric']}")
+    return to_svg(fig, salt, f"fit residuals of {rate.metric}")
 
 
 def _verdict_marker(ax, x, y, xerr, verdict, **kw):
@@ -263,7 +264,7 @@ def _verdict_marker(ax, x, y, xerr, verdict, **kw):
     ax.errorbar([x], [y], xerr=xerr, fmt=m, ms=6.5, color=c, capsize=3, lw=1.3, **kw)
 
 
-def forest_plot(rows: list[dict], rate: dict, salt: str) -> Markup | None:
+def forest_plot(rows: list[dict], rate: RateResult, salt: str) -> Markup | None:
     """Measured exponent (or limit value) of the claim and each mutant against the allowed band.
 
     rows: {label, measured, lo, hi, verdict, note}"""
@@ -295,14 +296,14 @@ def forest_plot(rows: list[dict], rate: dict, salt: str) -> Markup | None:
     ax.set_yticks(range(n))
     ax.set_yticklabels([r["label"] for r in rows][::-1], fontsize=11)
     ax.set_ylim(-0.6, n - 0.4)
-    what = {"limit": f"{rate['statistic']}({rate['metric']}) at the largest {rate['axis']}",
-            "geometric": f"fitted log(rho) of {rate['metric']} per unit {rate['axis']}"}.get(
-        rate["kind"], f"fitted exponent of {rate['metric']} in {rate['axis']}")
+    what = (f"{rate.statistic}({rate.metric}) at the largest {rate.axis}" if rate.kind == "limit"
+            else f"fitted log(rho) of {rate.metric} per unit {rate.axis}" if rate.kind == "geometric"
+            else f"fitted exponent of {rate.metric} in {rate.axis}")
     ax.set_xlabel(what + " (shaded: allowed by the claim)", fontsize=11)
-    return to_svg(fig, salt, f"measured {rate['metric']} exponent of the claim and its mutants")
+    return to_svg(fig, salt, f"measured {rate.metric} exponent of the claim and its mutants")
 
 
-def history_plot(points: list[dict], rate: dict, salt: str) -> Markup | None:
+def history_plot(points: list[dict], rate: RateResult, salt: str) -> Markup | None:
     """Measured exponent with CI per past run (oldest left); vertical lines where the
     verdict changed (solid) or the claim's code changed (dotted)."""
     pts = [p for p in points if p["measured"] is not None and math.isfinite(p["measured"])]
@@ -340,8 +341,8 @@ def history_plot(points: list[dict], rate: dict, salt: str) -> Markup | None:
     ax.set_xticklabels([pts[i]["tick"] for i in ticks], fontsize=8)
     ax.set_xlim(-0.6, len(pts) - 0.4)
     ax.set_xlabel("run (date, commit), oldest left", fontsize=11)
-    ylab = {"limit": f"{rate['metric']} at the largest {rate['axis']}", "geometric": "fitted log(rho)"}.get(
-        rate["kind"], f"fitted exponent in {rate['axis']}")
+    ylab = (f"{rate.metric} at the largest {rate.axis}" if rate.kind == "limit"
+            else "fitted log(rho)" if rate.kind == "geometric" else f"fitted exponent in {rate.axis}")
     ax.set_ylabel(ylab, fontsize=11)
     ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=4, fontsize=LEGEND_PT, frameon=False)
-    return to_svg(fig, salt, f"history of the measured {rate['metric']} exponent")
+    return to_svg(fig, salt, f"history of the measured {rate.metric} exponent")

@@ -1,10 +1,11 @@
-"""Where a report's run document comes from: the one a run just produced, or a run
-rebuilt from the results store (verdicts table + stored measurements)."""
+"""Where a report's results come from: the ones a run just produced, or a run rebuilt
+from the results store (verdicts table + stored measurements)."""
 from __future__ import annotations
 
 
 from ..engine.seeding import point_key
 from ..engine.sweep import grid_points
+from ..stats.results import ClaimResult, Measurement, RunResult
 
 
 class ReportError(Exception):
@@ -32,36 +33,32 @@ def _verdict_rows(store, run_id: str) -> list[tuple[str, dict]]:
     return store.run_verdicts(run_id)
 
 
-def _measurements(store, doc: dict, variant: str) -> list[dict]:
-    keys = {point_key(p) for p in grid_points(doc["grid"])}
-    n_rep = int(doc["replicates"])
-    rows = store.rows(doc["version"], variant, doc["master_seed"])
-    return [{"point": r["point_key"], "replicate": r["replicate"], "status": r["status"], "metrics": r["metrics"],
-             "error": r["error"], "seconds": r["seconds"]}
-            for r in rows if r["point_key"] in keys and (not n_rep or r["replicate"] < n_rep)]
+def _measurements(store, c: ClaimResult, variant: str) -> list[Measurement]:
+    keys = {point_key(p) for p in grid_points(c.grid)}
+    n_rep = int(c.replicates)
+    rows = store.rows(c.version, variant, c.master_seed)
+    return [Measurement.from_row(r) for r in rows
+            if r["point_key"] in keys and (not n_rep or r["replicate"] < n_rep)]
 
 
-def document_from_store(store, run: str | None = None) -> dict:
-    """The run document (as ``claimcheck run`` returns it) of a stored run."""
+def document_from_store(store, run: str | None = None) -> RunResult:
+    """The results (as ``claimcheck run`` produced them) of a stored run."""
     from .outputs import summarize
 
     info = pick_run(store, run)
-    prov = info["provenance"]
     claims = []
     for _, doc in _verdict_rows(store, info["run_id"]):
-        doc["measurements"] = _measurements(store, doc, "")
-        for m in doc["mutants"]:
-            m["measurements"] = _measurements(store, doc, m["name"])
-        claims.append(doc)
-    levels = {c["level"] for c in claims}
+        c = ClaimResult.from_json(doc)
+        c.measurements = _measurements(store, c, "")
+        for m in c.mutants:
+            m.measurements = _measurements(store, c, m.name)
+        claims.append(c)
+    levels = {c.level for c in claims}
     level = levels.pop() if len(levels) == 1 else 0.05
-    family = sum(len(c["rates"]) for c in claims)
-    document = {
-        "schema": 1, "run_id": info["run_id"], "profile": info["profile"], "master_seed": info["master_seed"],
-        "level": level, "family_size": family,
-        "family_wise": f"fails confirmed by Holm-Bonferroni over {family} rate(s) at level {level:g}",
-        "interrupted": info["status"] == "interrupted", "provenance": prov, "claims": claims,
-        "load_errors": [], "messages": [], "from_store": True,
-    }
-    document["summary"] = summarize(document)
-    return document
+    family = sum(len(c.rates) for c in claims)
+    result = RunResult(
+        run_id=info["run_id"], profile=info["profile"], master_seed=info["master_seed"], level=level,
+        family_size=family, family_wise=f"fails confirmed by Holm-Bonferroni over {family} rate(s) at level {level:g}",
+        interrupted=info["status"] == "interrupted", provenance=info["provenance"], claims=claims, from_store=True)
+    result.summary = summarize(result)
+    return result

@@ -1,4 +1,8 @@
-"""From stored measurements to a claim's result: rate checks, mutants, verdict."""
+"""From stored measurements to a claim's result: rate checks, mutants, verdict.
+
+:func:`judge` is the one way a :class:`~claimcheck.stats.results.ClaimResult` is made,
+for ``claimcheck run``, ``claimcheck calibrate`` (once per master seed) and the pytest
+plugin (through run)."""
 from __future__ import annotations
 
 from typing import Sequence
@@ -7,8 +11,10 @@ import numpy as np
 
 from ..claim import Claim
 from ..engine.seeding import point_key
-from ..engine.sweep import grid_points
-from .verdict import ERROR, FAIL, INCONCLUSIVE, RateResult, check_rate, combine, judge_claim
+from ..engine.sweep import grid_points, is_infrastructure_error
+from ..engine.versioning import dependencies
+from .results import ClaimResult, Measurement, MutantResult, pivot
+from .verdict import ERROR, FAIL, INCONCLUSIVE, RateCheck, check_rate, combine, judge_claim
 
 
 class MeasurementError(Exception):
@@ -41,20 +47,13 @@ def measurement_table(claim: Claim, rows: Sequence[dict], profile: str):
         if errs:
             raise MeasurementError(f"{len(missing)} measurement(s) failed; first: {errs[0]['error']}")
         raise MeasurementError(f"{len(missing)} measurement(s) missing (run interrupted?)")
-    tables = {}
-    for m in sorted(metrics):
-        tab = np.full((len(points), n_rep), np.nan)
-        for i, p in enumerate(points):
-            got = by_key[point_key(p)]
-            for rep in range(n_rep):
-                if m in got[rep]:
-                    tab[i, rep] = got[rep][m]
-        tables[m] = tab
-    return points, tables
+    keys = [point_key(p) for p in points]
+    ok = [Measurement.from_row(r) for r in rows if r["status"] == "ok" and r["replicate"] < n_rep]
+    return points, {m: pivot(ok, m, keys, n_rep)[1] for m in sorted(metrics)}
 
 
 def judge_variant(claim: Claim, rows: Sequence[dict], profile: str,
-                  level: float | None = None) -> tuple[list[RateResult], str | None]:
+                  level: float | None = None) -> tuple[list[RateCheck], str | None]:
     """The claim's (or one mutant's) rate results, fails confirmed by Holm over this
     claim's rates at ``level`` (default the claim's own): independent of any other claim."""
     results, err = check_variant(claim, rows, profile, level=level)
@@ -63,7 +62,7 @@ def judge_variant(claim: Claim, rows: Sequence[dict], profile: str,
 
 
 def check_variant(claim: Claim, rows: Sequence[dict], profile: str,
-                  level: float | None = None) -> tuple[list[RateResult], str | None]:
+                  level: float | None = None) -> tuple[list[RateCheck], str | None]:
     """Provisional rate results (before the claim's family-wise correction), or an error."""
     try:
         points, tables = measurement_table(claim, rows, profile)
@@ -72,12 +71,12 @@ def check_variant(claim: Claim, rows: Sequence[dict], profile: str,
     results = []
     for rate in claim.rates:
         if rate.metric not in tables or np.isnan(tables[rate.metric]).any():
-            results.append(RateResult(rate, ERROR, f"metric {rate.metric!r} was not returned by simulate for every replicate"))
+            results.append(RateCheck(rate, ERROR, f"metric {rate.metric!r} was not returned by simulate for every replicate"))
             continue
         floor = None
         if rate.floor_metric:
             if rate.floor_metric not in tables:
-                results.append(RateResult(rate, ERROR, f"floor metric {rate.floor_metric!r} was not returned by simulate"))
+                results.append(RateCheck(rate, ERROR, f"floor metric {rate.floor_metric!r} was not returned by simulate"))
                 continue
             floor = tables[rate.floor_metric]
         results.append(check_rate(rate, points, tables[rate.metric], paired=claim.common_random_numbers,
@@ -85,7 +84,7 @@ def check_variant(claim: Claim, rows: Sequence[dict], profile: str,
     return results, None
 
 
-def mutant_caught(claim: Claim, mutant_name: str, results: Sequence[RateResult], error: str | None) -> tuple[bool, str]:
+def mutant_caught(claim: Claim, mutant_name: str, results: Sequence[RateCheck], error: str | None) -> tuple[bool, str]:
     """A mutant is caught when the rates it targets (or any rate) fail on it."""
     if error:
         return False, f"error: {error}"
@@ -103,7 +102,7 @@ def mutant_caught(claim: Claim, mutant_name: str, results: Sequence[RateResult],
     return False, f"check did not fail ({worst}): " + "; ".join(f"{r.rate.label}: {r.verdict}, {r.reason}" for r in others)
 
 
-def claim_verdict(results: Sequence[RateResult], error: str | None) -> tuple[str, str]:
+def claim_verdict(results: Sequence[RateCheck], error: str | None) -> tuple[str, str]:
     if error:
         return ERROR, error
     v = combine([r.verdict for r in results])
@@ -114,3 +113,86 @@ def claim_verdict(results: Sequence[RateResult], error: str | None) -> tuple[str
     elif v == FAIL:
         reason = "failed: " + reason
     return v, reason
+
+
+def incompleteness(c: Claim, rows, profile: str, interrupted: bool) -> str:
+    """Why a variant's sweep lacks measurements for infrastructure reasons (missing
+    rows, timeouts, dead workers), or "" when every planned measurement was made (or
+    failed in the simulation itself, which is the claim's error, not ours)."""
+    n_rep = c.n_replicates(profile)
+    ok = {(r["point_key"], r["replicate"]) for r in rows if r["status"] == "ok"}
+    errors = {(r["point_key"], r["replicate"]): r["error"] for r in rows if r["status"] != "ok"}
+    missing, infra = 0, []
+    for p in grid_points(c.grid(profile)):
+        pk = point_key(p)
+        for rep in range(n_rep):
+            if (pk, rep) in ok:
+                continue
+            err = errors.get((pk, rep))
+            if err is None:
+                missing += 1
+            elif is_infrastructure_error(err):
+                infra.append(err)
+            else:
+                return ""   # the simulation broke: the claim's own error decides
+    if not missing and not infra:
+        return ""
+    total = len(grid_points(c.grid(profile))) * n_rep
+    parts = []
+    if missing:
+        parts.append(f"{missing} of {total} measurements missing" + (" (run interrupted)" if interrupted else ""))
+    if infra:
+        parts.append(f"{len(infra)} could not be made; first: {infra[0]}")
+    return "; ".join(parts) + "; run again to resume"
+
+
+def _calibration(c: Claim, profile: str, version: str | None) -> dict:
+    """The claim's calibration record at this profile, with whether it is current."""
+    from .calibration_records import status
+
+    state, record = status(c, profile, version)
+    return dict(record or {}, status=state) if record else {}
+
+
+def _seeding(c: Claim) -> str:
+    return ("numpy SeedSequence(entropy=master_seed, spawn_key=(hash(claim id), "
+            + ("0 [common random numbers across the grid]" if c.common_random_numbers else "hash(point)")
+            + ", replicate))")
+
+
+def judge(claim: Claim, rows: Sequence[dict], profile: str, master_seed: int, *, version: str | None = None,
+          level: float | None = None, mutant_rows: dict[str, Sequence[dict]] | None = None,
+          interrupted: bool = False) -> ClaimResult:
+    """The claim's result from its stored measurements (``rows``; ``mutant_rows`` per
+    mutant that ran): each rate checked, fails confirmed by Holm over the claim's own
+    rates at ``level`` (default the claim's), each mutant judged the same way. A sweep
+    that lacks measurements for infrastructure reasons is an incomplete error (never a
+    verdict on the claim), a mutant then "not measured"."""
+    lvl = level or claim.level
+    checks, err = judge_variant(claim, rows, profile, level=lvl)
+    verdict, reason = claim_verdict(checks, err)
+    gap = incompleteness(claim, rows, profile, interrupted)
+    if gap:   # a measurement that could not be made is never a verdict on the claim
+        verdict, reason = ERROR, f"incomplete: {gap}"
+    mutants = []
+    for m in claim.mutants if mutant_rows is not None else ():
+        mrows = mutant_rows[m.name]
+        mchecks, merr = judge_variant(claim, mrows, profile, level=lvl)
+        caught, why = mutant_caught(claim, m.name, mchecks, merr)
+        mgap = incompleteness(claim, mrows, profile, interrupted)
+        if mgap:
+            caught, why = False, f"not measured: {mgap}"
+        mutants.append(MutantResult(
+            name=m.name, description=m.description, caught=caught, reason=why, measured=not mgap,
+            verdict=ERROR if mgap else claim_verdict(mchecks, merr)[0], rates=[r.result() for r in mchecks],
+            measurements=[Measurement.from_row(r) for r in mrows]))
+    return ClaimResult(
+        id=claim.id, paper=claim.paper, title=claim.title, statement=claim.statement, source=claim.source,
+        power=claim.power, version=version, verdict=verdict, reason=reason, profile=profile,
+        grid={k: list(v) for k, v in claim.grid(profile).items()}, replicates=claim.n_replicates(profile),
+        master_seed=master_seed, seeding=_seeding(claim), params=dict(claim.params),
+        calibration=_calibration(claim, profile, version), level=claim.level,
+        rates=[r.result() for r in checks], mutants=mutants,
+        compute_seconds=float(sum(r["seconds"] or 0 for r in rows if r["status"] == "ok")),
+        measurements=[Measurement.from_row(r) for r in rows], file=claim.module_file,
+        depends_on={name: str(path) for name, path in dependencies(claim).items()}, incomplete=bool(gap))

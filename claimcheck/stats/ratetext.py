@@ -4,12 +4,13 @@ CI, verdict words and symbols, numbers and durations.
 The terminal table, summary.md, junit.xml and the HTML report all say "what was
 claimed, what was measured"; computing the band once keeps them from disagreeing
 (they did: the band was computed in verdict.py and again in the report's plots).
-Input is a rate dict as ``RateResult.as_dict`` writes it (``kind``, ``predicted``,
-``tolerance``; for limits ``predicted`` is the target).
+Input is a :class:`~claimcheck.stats.results.RateResult` or its JSON form (``kind``,
+``predicted``, ``tolerance``; for limits ``predicted`` is the target).
 """
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 WORD = {"pass": "PASS", "fail": "FAIL", "inconclusive": "INCONCLUSIVE", "error": "ERROR"}
 SYMBOL = {"pass": "✓", "fail": "✗", "inconclusive": "?", "error": "!"}
@@ -37,6 +38,11 @@ def secs(x, missing: str = "-") -> str:
     return f"{x / 3600:.1f} h"
 
 
+def _json(rate) -> dict:
+    """A rate result's JSON form (the texts below read its keys)."""
+    return rate if isinstance(rate, Mapping) else rate.to_json()
+
+
 def _tolerance(rate: dict) -> float:
     return rate["tolerance"] or 0.0  # None for kinds that have none (converges)
 
@@ -47,6 +53,7 @@ def band(rate: dict) -> tuple[float, float, float | None]:
     itself (limit). ``centre`` is the claimed value (None when the claim states none).
     A result that records the band its verdict used (``"band"``, e.g. widened for a log
     factor) is shown with that band."""
+    rate = _json(rate)
     kind, pred, tol = rate["kind"], rate["predicted"], _tolerance(rate)
     used = rate.get("band")  # new: the band a verdict used
     if kind != "limit" and isinstance(used, (list, tuple)) and len(used) == 2 and all(
@@ -68,6 +75,7 @@ def band(rate: dict) -> tuple[float, float, float | None]:
 
 def claimed_text(rate: dict) -> str:
     """What a rate claims, with its tolerance: '-0.5 ± 0.1', '≤ -1 (+0.05)', '→ 0 ± 0.01'."""
+    rate = _json(rate)
     k, pred, tol = rate["kind"], rate["predicted"], _tolerance(rate)
     if k == "limit":
         return f"→ {pred:g} ± {tol:g}"
@@ -82,6 +90,7 @@ def claimed_text(rate: dict) -> str:
 
 def band_text(rate: dict) -> str:
     """The allowed range as an interval, in the units of ``band``: '[-0.6, -0.4]', '≤ -0.95'."""
+    rate = _json(rate)
     lo, hi, _ = band(rate)
     k = rate["kind"]
     if k == "limit":
@@ -95,6 +104,7 @@ def band_text(rate: dict) -> str:
 
 def quantity(rate: dict) -> str:
     """What the measured number is: 'exponent in N', 'rho per k', 'mean(err) at the largest N'."""
+    rate = _json(rate)
     k, axis = rate["kind"], rate["axis"]
     if k == "limit":
         return f"{rate['statistic']}({rate['metric']}) at the largest {axis}"
@@ -105,6 +115,7 @@ def quantity(rate: dict) -> str:
 
 def measured_parts(rate: dict) -> tuple[str, str]:
     """(measured value, CI) as text; geometric rates as rho, limits with 4 significant digits."""
+    rate = _json(rate)
     if rate["kind"] == "geometric" and "measured_rho" in rate:
         lo, hi = rate["rho_ci"]
         return f"ρ = {rate['measured_rho']:.3g}", f"[{lo:.3g}, {hi:.3g}]"
@@ -121,6 +132,7 @@ def measured_text(rate: dict) -> str:
 def rate_line(rate: dict) -> str:
     """One compact line (``claimcheck show``, pytest items): label, kind and claimed value,
     measured value with CI. The terminal table adds the band: see ``outputs.terminal_table``."""
+    rate = _json(rate)
     r = rate
     if r["kind"] == "limit":
         return (f"{r['label']}: limit -> {num(r['predicted'], '{:g}')}, measured {num(r['measured'], '{:.4g}')} "

@@ -58,6 +58,7 @@ from scipy import stats
 from . import pointci
 from ..claim import Rate
 from .fit import FitResult, fit_rate, jackknife_se, reduce
+from .results import RateResult
 
 PASS, FAIL, INCONCLUSIVE, ERROR = "pass", "fail", "inconclusive", "error"
 ORDER = {ERROR: 3, FAIL: 2, INCONCLUSIVE: 1, PASS: 0}
@@ -69,7 +70,10 @@ def _finite(v):
 
 
 @dataclass
-class RateResult:
+class RateCheck:
+    """A rate under the verdict rules: the claim's ``Rate``, the live ``FitResult`` and the
+    verdict as it is being decided (Holm may still turn a fail inconclusive). What a run
+    keeps is its value, :meth:`result` (a :class:`~claimcheck.stats.results.RateResult`)."""
     rate: Rate
     verdict: str
     reason: str
@@ -87,9 +91,8 @@ class RateResult:
     groups: list[dict] | None = None     # per-group verdicts when the grid has other axes
     group: str | None = None             # the group this result is about ("" for one group)
 
-    @property
-    def candidate_fail(self) -> bool:
-        return self.verdict == FAIL
+    def result(self) -> RateResult:
+        return RateResult.from_json(self.as_dict())
 
     def as_dict(self) -> dict:
         r = self.rate
@@ -147,15 +150,15 @@ def _bad_values(rate: Rate, x: np.ndarray, tab: np.ndarray) -> str | None:
 
 
 def check_rate(rate: Rate, points: Sequence[dict], table: np.ndarray, *, paired: bool,
-               level: float = 0.05, floor_table: np.ndarray | None = None) -> RateResult:
+               level: float = 0.05, floor_table: np.ndarray | None = None) -> RateCheck:
     """One rate's verdict at the claim's level (fails are confirmed by judge_claim)."""
     try:
         x, groups, tab, floor, others = rate_table(rate, points, np.asarray(table, float), floor_table)
     except Exception as exc:  # noqa: BLE001
-        return RateResult(rate, ERROR, f"cannot arrange data: {exc}")
+        return RateCheck(rate, ERROR, f"cannot arrange data: {exc}")
     bad = _bad_values(rate, x, tab)
     if bad:
-        return RateResult(rate, ERROR, bad)
+        return RateCheck(rate, ERROR, bad)
     if groups is None:
         return _check_group(rate, x, tab, floor, paired, level, others, "")
     labels = sorted(set(groups))
@@ -167,7 +170,7 @@ def check_rate(rate: Rate, points: Sequence[dict], table: np.ndarray, *, paired:
     return _combine_groups(rate, per, level, x, tab, groups, paired, others)
 
 
-def _combine_groups(rate, per: list[RateResult], level, x, tab, groups, paired, others) -> RateResult:
+def _combine_groups(rate, per: list[RateCheck], level, x, tab, groups, paired, others) -> RateCheck:
     """Every group must pass; one group failing (at level / groups) fails the rate."""
     G = len(per)
     summary = [{"group": r.group, "verdict": r.verdict, "measured": r.measured, "ci_low": r.ci_low,
@@ -179,7 +182,7 @@ def _combine_groups(rate, per: list[RateResult], level, x, tab, groups, paired, 
         lead = max(per, key=lambda r: r.detectable or 0.0)
     else:
         lead = next(r for r in per if r.verdict == worst_v)
-    out = RateResult(rate, worst_v, f"[{lead.group}] {lead.reason}", measured=lead.measured, ci_low=lead.ci_low,
+    out = RateCheck(rate, worst_v, f"[{lead.group}] {lead.reason}", measured=lead.measured, ci_low=lead.ci_low,
                      ci_high=lead.ci_high, detectable=max((r.detectable for r in per if r.detectable is not None),
                                                          default=None),
                      limit=lead.limit, replicates_needed=max((r.replicates_needed for r in per
@@ -201,13 +204,13 @@ def _combine_groups(rate, per: list[RateResult], level, x, tab, groups, paired, 
     return out
 
 
-def _check_group(rate: Rate, x, tab, floor, paired, level, others, group, pass_level=None) -> RateResult:
+def _check_group(rate: Rate, x, tab, floor, paired, level, others, group, pass_level=None) -> RateCheck:
     """One group's verdict; fails are tested at ``level``, passes at ``pass_level``."""
     pass_level = pass_level or level
     n_rep = tab.shape[1]
     nx = len(set(x.tolist()))
     if nx < 3:
-        return RateResult(rate, INCONCLUSIVE, f"only {nx} values of {rate.axis} to fit; need >= 3", group=group)
+        return RateCheck(rate, INCONCLUSIVE, f"only {nx} values of {rate.axis} to fit; need >= 3", group=group)
     if rate.kind == "limit":
         return _check_limit(rate, x, tab, level, pass_level, group)
 
@@ -219,7 +222,7 @@ def _check_group(rate: Rate, x, tab, floor, paired, level, others, group, pass_l
     if np.any(~(snr >= 3)):
         i = int(np.nanargmin(np.where(np.isfinite(snr), snr, np.inf)))
         need = int(math.ceil(n_rep * (3 / max(snr[i], 0.3)) ** 2))
-        return RateResult(rate, INCONCLUSIVE,
+        return RateCheck(rate, INCONCLUSIVE,
                           f"at the Monte-Carlo noise floor: {rate.statistic}({rate.metric}) = {S[i]:.3g} +- {se[i]:.2g} "
                           f"at {rate.axis}={x[i]:g} (signal/noise {snr[i]:.2g} < 3); ~{need} replicates bring it to 3",
                           replicates_needed=need, group=group)
@@ -227,7 +230,7 @@ def _check_group(rate: Rate, x, tab, floor, paired, level, others, group, pass_l
         F = np.array([reduce(row, rate.statistic) for row in floor])
         last = x == x.max()
         if np.any(S[last] < 3 * F[last]):
-            return RateResult(rate, INCONCLUSIVE,
+            return RateCheck(rate, INCONCLUSIVE,
                               f"signal within 3x of the sampling floor at {rate.axis}={x.max():g} "
                               f"({S[last].min():.3g} vs floor {F[last].max():.3g}); use a larger reference sample",
                               group=group)
@@ -235,7 +238,7 @@ def _check_group(rate: Rate, x, tab, floor, paired, level, others, group, pass_l
         fit = fit_rate(x, tab, rate.statistic, paired=paired, loglinear=(rate.kind == "geometric"),
                        level=pass_level, other_axes=others)
     except Exception as exc:  # noqa: BLE001
-        return RateResult(rate, ERROR, f"fit failed: {exc}", group=group)
+        return RateCheck(rate, ERROR, f"fit failed: {exc}", group=group)
     res = _judge_exponent(rate, fit, level, pass_level, n_rep)
     res.group = group
     if rate.kind == "converges":
@@ -272,14 +275,14 @@ def _local_inside(fit: FitResult, lo: float, hi: float, level: float) -> bool:
                             for s in sl)
 
 
-def _judge_exponent(rate: Rate, fit: FitResult, level: float, pass_level: float, n_rep: int) -> RateResult:
+def _judge_exponent(rate: Rate, fit: FitResult, level: float, pass_level: float, n_rep: int) -> RateCheck:
     lo, hi = rate.spec.band(rate, fit.log_shift)
     b, se = fit.slope, fit.se
     qp = fit.quantile(pass_level)
     cl, ch = b - qp * se, b + qp * se
     p_fail = min(1.0, 2 * min(fit.p_above(hi), fit.p_below(lo) if math.isfinite(lo) else 1.0))
     detect = float(detect_multiplier(fit, level) * noise_se(fit) + (rate.tolerance if rate.kind != "converges" else 0.0))
-    res = RateResult(rate, INCONCLUSIVE, "", measured=b, ci_low=cl, ci_high=ch, p_fail=p_fail, fit=fit,
+    res = RateCheck(rate, INCONCLUSIVE, "", measured=b, ci_low=cl, ci_high=ch, p_fail=p_fail, fit=fit,
                      detectable=detect, band=(lo, hi), band_text=rate.spec.band_text(rate, fit.log_shift))
     what = rate.spec.parameter
     band_txt = res.band_text if rate.kind != "converges" else "< 0"
@@ -441,7 +444,7 @@ def _value_test(est: pointci.PointEstimate, lo: float, hi: float, level: float, 
     return p_equiv, p_fail, (p_out_hi <= p_out_lo)
 
 
-def _check_limit(rate: Rate, x, tab, level: float, pass_level: float, group: str) -> RateResult:
+def _check_limit(rate: Rate, x, tab, level: float, pass_level: float, group: str) -> RateCheck:
     lo, hi = rate.spec.value_band(rate)
     xs, ests = _estimates(rate, x, tab)
     last, first = ests[-1], ests[0]
@@ -452,7 +455,7 @@ def _check_limit(rate: Rate, x, tab, level: float, pass_level: float, group: str
     info = {"axis_max": float(xs[-1]), "value": float(last.value), "se": float(last.se), "ci": [float(cl), float(ch)],
             "band": [lo, hi], "values": [float(e.value) for e in ests], "x": [float(v) for v in xs],
             "interval": last.method, "group": group, "value_at_smallest": float(first.value)}
-    res = RateResult(rate, INCONCLUSIVE, "", measured=float(last.value), ci_low=float(cl), ci_high=float(ch),
+    res = RateCheck(rate, INCONCLUSIVE, "", measured=float(last.value), ci_low=float(cl), ci_high=float(ch),
                      limit=info, detectable=float(rate.tolerance + (q + q80) * se_det), band=(lo, hi),
                      band_text=rate.spec.band_text(rate), group=group)
     txt = (f"{rate.statistic}({rate.metric}) at {rate.axis}={xs[-1]:g} is {last.value:.4g}, "
@@ -485,7 +488,7 @@ def _check_limit(rate: Rate, x, tab, level: float, pass_level: float, group: str
     return res
 
 
-def _judge_converges_value(res: RateResult, rate: Rate, x, tab, level: float, pass_level: float) -> None:
+def _judge_converges_value(res: RateCheck, rate: Rate, x, tab, level: float, pass_level: float) -> None:
     """converges also needs the statistic at the largest scale below ``below``: two
     tests (exponent < 0, value <= below), each able to fail the rate (Bonferroni: 2 p)."""
     if rate.below is None:
@@ -536,7 +539,7 @@ def holm(pvalues: Sequence[float], level: float) -> list[bool]:
     return reject
 
 
-def judge_claim(results: Sequence[RateResult], level: float) -> None:
+def judge_claim(results: Sequence[RateCheck], level: float) -> None:
     """Confirm the provisional fails of ONE claim's rates (or one mutant's) by Holm at
     the claim's ``level`` over that claim's rates (in place). Never pass the results of
     several claims: a claim's verdict must not depend on which other claims ran."""

@@ -8,11 +8,12 @@
   var paper = document.getElementById("f-paper"), text = document.getElementById("f-text");
   var checks = Array.prototype.slice.call(box.querySelectorAll("input[type=checkbox]"));
   var count = document.getElementById("f-count");
-  var params = new URLSearchParams(window.location.search);
-  if (params.get("paper")) paper.value = params.get("paper");
-  if (params.get("q")) text.value = params.get("q");
-  if (params.get("verdict")) {
-    var want = params.get("verdict").split(",");
+  var params = {};  // the query as an object (the first value of a repeated key, as URLSearchParams.get)
+  new URLSearchParams(window.location.search).forEach(function (v, k) { if (!(k in params)) params[k] = v; });
+  if (params.paper) paper.value = params.paper;
+  if (params.q) text.value = params.q;
+  if (params.verdict) {
+    var want = params.verdict.split(",");
     checks.forEach(function (c) { c.checked = want.indexOf(c.value) >= 0; });
   }
   function apply() {
