@@ -396,10 +396,10 @@ def write_github_summary(run: RunResult | dict, path=None) -> Path | None:
 
 def write_all(run: RunResult | dict, out: Path) -> list[Path]:
     """results.json (``to_json()``), junit.xml and summary.md of a run."""
-    run = as_run(run)
     out = Path(out)
     paths = [out / "results.json", out / "junit.xml", out / "summary.md"]
-    write_json(run, paths[0])
+    write_json(run, paths[0])   # a document given as JSON is written as given
+    run = as_run(run)
     write_junit(run, paths[1])
     write_text_atomic(paths[2], markdown_summary(run))
     return paths

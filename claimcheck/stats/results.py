@@ -99,12 +99,10 @@ class RateResult:
     axis: str = ""
     kind: str = "tight"
     statistic: str = "mean"
-    predicted: float | None = None
+    predicted: float | None = None       # the target, for a limit
     tolerance: float | None = None
-    label: str = ""
-    verdict: str = "error"
-    reason: str = ""
     heuristic: float | None = None
+    label: str = ""
     describe: str = ""
     unit: str | None = ""
     note: str | None = ""
@@ -115,6 +113,8 @@ class RateResult:
     measured: float | None = None
     ci_low: float | None = None
     ci_high: float | None = None
+    verdict: str = "error"
+    reason: str = ""
     p_fail: float | None = None
     detectable_deviation: float | None = None
     detectable_power: float | None = None
