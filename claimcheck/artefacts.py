@@ -61,14 +61,15 @@ class ArtefactContext:
         return path
 
 
-def make_artefacts(claim: Claim, result: ClaimResult, opts) -> None:
-    """Run the claim's figure code; record the files written (and a broken figure's error)
-    on ``result``."""
+def make_artefacts(claim: Claim, result: ClaimResult, opts) -> tuple[list[str], str | None]:
+    """Run the claim's figure code on its (read-only) result: (the files written, relative
+    to ``opts.out``; a broken figure's error or None). Without figure code: ([], None)."""
     if claim.artefacts is None:
-        return
+        return [], None
     outdir = Path(opts.out) / "artefacts" / claim.id
     outdir.mkdir(parents=True, exist_ok=True)
     ctx = ArtefactContext(claim, result, opts.profile, opts.seed, outdir)
+    error = None
     try:
         import matplotlib
 
@@ -76,5 +77,5 @@ def make_artefacts(claim: Claim, result: ClaimResult, opts) -> None:
         claim.artefacts(ctx)
     except Exception as exc:  # noqa: BLE001 - a broken figure must not cost the verdicts
         tb = traceback.extract_tb(exc.__traceback__)
-        result.artefact_error = f"{type(exc).__name__}: {exc}" + (f" (line {tb[-1].lineno})" if tb else "")
-    result.artefacts = sorted(str(p.relative_to(opts.out)) for p in outdir.rglob("*") if p.is_file())
+        error = f"{type(exc).__name__}: {exc}" + (f" (line {tb[-1].lineno})" if tb else "")
+    return sorted(str(p.relative_to(opts.out)) for p in outdir.rglob("*") if p.is_file()), error

@@ -208,7 +208,7 @@ def _measure_and_analyse(opts, run_id, t_start, claims, chosen, load_errors, mes
     if opts.artefacts and not interrupted:
         from ..artefacts import make_artefacts
         for c, res in zip(chosen, results):
-            make_artefacts(c, res, opts)
+            res.artefacts, res.artefact_error = make_artefacts(c, res, opts)
 
     wall = time.time() - t_start
     prov["wall_time"] = wall
