@@ -57,19 +57,36 @@ def _is_scalar(v) -> bool:
     return np.ndim(v) == 0
 
 
+def _references(claim: Claim, variant: str | None, point, reps: range, one_by_one: bool) -> list | None:
+    """The replicates' references, as the engine computes them (fresh generators),
+    in one call or replicate by replicate."""
+    fn, _ = claim.reference_of(variant)
+    if fn is None:
+        return None
+    rpoint = claim.reference_point(point)
+    if one_by_one:
+        return [list(fn(rpoint, [g]))[0] for g in _rngs(claim, point, reps)]
+    return list(fn(rpoint, _rngs(claim, point, reps)))
+
+
 def _batch(claim: Claim, variant: str | None, point, reps: range) -> list[dict]:
     simulate, simulate_batch = claim.variant(variant)
     rngs = _rngs(claim, point, reps)
+    refs = _references(claim, variant, point, reps, one_by_one=simulate_batch is None)
     if simulate_batch is not None:
-        outs = list(simulate_batch(point, rngs))
+        outs = list(simulate_batch(point, rngs) if refs is None else simulate_batch(point, rngs, refs))
     else:
-        outs = [simulate(point, g) for g in rngs]
+        outs = [simulate(point, g) if refs is None else simulate(point, g, ref)
+                for g, ref in zip(rngs, refs or [None] * len(rngs))]
     return [_scalars(claim, o, point) for o in outs]
 
 
 def _single(claim: Claim, variant: str | None, point, reps: range) -> list[dict]:
     simulate, _ = claim.variant(variant)
-    return [_scalars(claim, simulate(point, g), point) for g in _rngs(claim, point, reps)]
+    refs = _references(claim, variant, point, reps, one_by_one=True)
+    rngs = _rngs(claim, point, reps)
+    return [_scalars(claim, simulate(point, g) if refs is None else simulate(point, g, ref), point)
+            for g, ref in zip(rngs, refs or [None] * len(rngs))]
 
 
 def _fail(claim: Claim, what: str) -> None:
