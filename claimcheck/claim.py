@@ -174,11 +174,12 @@ MAX_AUTO_BATCH = 64
 
 
 def auto_batch_size(n_replicates: int) -> int:
-    """Replicates per task when a claim sets no ``batch_size``: a quarter of the
-    replicates (at least 4 tasks per grid point or replicate group, so both workers stay
-    busy), at most MAX_AUTO_BATCH (a vectorised model gains little beyond that and its
+    """Replicates per task when a claim sets no ``batch_size``: the replicates of a point in
+    equal batches, at least two (a point splits over two workers) and at most
+    MAX_AUTO_BATCH replicates each (a vectorised model gains little beyond that, and its
     arrays grow with the batch). Numbers depend on the batch only to round-off."""
-    return max(1, min(MAX_AUTO_BATCH, math.ceil(int(n_replicates) / 4)))
+    n = int(n_replicates)
+    return max(1, math.ceil(n / max(2, math.ceil(n / MAX_AUTO_BATCH))))
 
 
 def require_profile(claims: Sequence["Claim"], profile: str) -> None:

@@ -97,7 +97,7 @@ def test_one_batched_simulate_with_partial_mutants():
 
 def test_execution_knobs_default_to_automatic():
     c = Claim(**_fields(replicates={"quick": 256}))
-    assert c.batch_size is None and c.batch("quick") == 64 and c.grouping == "point"
+    assert c.batch_size is None and c.batch("quick") == 64 and Claim(**_fields(replicates=10)).batch("quick") == 5 and c.grouping == "point"
     with_ref = Claim(**_fields(reference=lambda point, rngs: [0.0] * len(rngs), common_random_numbers=True))
     assert with_ref.grouping == "replicate" and with_ref.reference_axes == ()
     assert Claim(**_fields(batch_size=5)).batch("quick") == 5

@@ -54,19 +54,19 @@ def _claim(folder, reps=12):
     return c
 
 
-def test_auto_batch_size_is_a_quarter_of_the_replicates_capped():
-    assert [auto_batch_size(n) for n in (2, 16, 64, 256, 1000)] == [1, 4, 16, 64, 64]
+def test_auto_batch_size_splits_a_point_in_equal_batches_of_at_most_64():
+    assert [auto_batch_size(n) for n in (2, 4, 10, 16, 64, 200, 256, 1000)] == [1, 2, 5, 8, 32, 50, 64, 63]
 
 
 def test_a_reference_under_crn_groups_a_batch_of_replicates_over_every_point(tmp_path):
     c = _claim(tmp_path / "c")
-    assert c.grouping == "replicate" and c.reference_axes == ("N_ref",) and c.batch("quick") == 3
+    assert c.grouping == "replicate" and c.reference_axes == ("N_ref",) and c.batch("quick") == 6
     tasks = sweep.plan(c, "v", "", "quick", 0)
-    assert len(tasks) == 4 and all(len(t.points) == 4 and len(t.replicates) == 3 for t in tasks)
+    assert len(tasks) == 2 and all(len(t.points) == 4 and len(t.replicates) == 6 for t in tasks)
     # a stored pair is computed with its batch-mates but not returned
     done = {(sweep.point_key({"N": 16, "N_ref": 2048}), 0)}
     first = sweep.plan(c, "v", "", "quick", 0, done)[0]
-    assert first.size == 11 and first.drop == ((sweep.point_key({"N": 16, "N_ref": 2048}), 0),)
+    assert first.size == 23 and first.drop == ((sweep.point_key({"N": 16, "N_ref": 2048}), 0),)
 
 
 def test_the_reference_is_computed_once_per_replicate_and_worker(tmp_path):
