@@ -3,7 +3,9 @@
 
 - same seed, same metrics (bit for bit): a replicate depends on its rng only;
 - ``simulate_batch`` over several replicates equals ``simulate`` one at a time, to
-  round-off (the reproducibility contract, claimcheck.engine.reproducibility);
+  round-off (the reproducibility contract, claimcheck.engine.reproducibility); with a
+  ``reference``, the references are computed in one call for the batch and one by one
+  for the single runs, as the engine does;
 - at the smallest grid point every rate's metric is present and finite (after the
   claim's reducers), for the claim and for each mutant;
 - two replicates differ in some metric (the rng is actually used).
@@ -93,23 +95,10 @@ def _fail(claim: Claim, what: str) -> None:
     raise ConformanceError(f"claim {claim.id}: {what}")
 
 
-def _clear_memos(claim: Claim) -> None:
-    """Drop a claim module's memo caches (references computed once per replicate), so a
-    repeated call recomputes instead of returning the memo."""
-    import sys
-
-    mod = sys.modules.get(getattr(claim.simulate, "__module__", "") or "")
-    for name in ("clear_memo", "clear_cache"):
-        fn = getattr(mod, name, None)
-        if callable(fn):
-            fn()
-
-
 def check_same_seed_same_metrics(claim: Claim, profile: str = "quick") -> None:
     point = smallest_point(claim, profile)
     reps = range(SMOKE_REPLICATES)
     a = _batch(claim, None, point, reps)
-    _clear_memos(claim)
     b = _batch(claim, None, point, reps)
     if a != b:
         _fail(claim, f"the same seeds gave different metrics at {point}: {a} vs {b}")
@@ -173,5 +162,4 @@ def check_claim(claim: Claim, profile: str = "quick") -> list[str]:
             failures.append(f"{check.__name__}: {exc}")
         except Exception as exc:  # noqa: BLE001 - the claim's own code raised
             failures.append(f"{check.__name__}: claim {claim.id}: {type(exc).__name__}: {exc}")
-    _clear_memos(claim)
     return failures

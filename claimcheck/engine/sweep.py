@@ -171,6 +171,8 @@ class BadReturn(TypeError):
 def _require_dict(out: Any, fn: Callable | None = None) -> None:
     if not isinstance(out, Mapping):
         hint = " (a missing `return`?)" if out is None else ""
+        while hasattr(fn, "func"):   # functools.partial(simulate, flag=...): name the function itself
+            fn = fn.func
         code = getattr(fn, "__code__", None)
         who = (f"simulate ({getattr(fn, '__name__', '?')} at {code.co_filename.rsplit('/', 1)[-1]}:{code.co_firstlineno})"
                if code else "simulate")
@@ -256,14 +258,30 @@ def _run_task(task: Task) -> list[dict]:
 
 
 # References of recent replicates, per worker process (claim.reference): LRU, so that a
-# mutant sharing the claim's reference in the same worker does not recompute it.
-_REFERENCES: "OrderedDict[tuple, Any]" = OrderedDict()
-REFERENCE_CACHE_SIZE = 32
+# mutant sharing the claim's reference in the same worker does not recompute it. Bounded
+# by the bytes of the arrays it holds; the current task's references always stay.
+_REFERENCES: "OrderedDict[tuple, tuple[Any, int]]" = OrderedDict()
+REFERENCE_CACHE_BYTES = 256 * 2 ** 20
 reference_calls = 0   # how many replicates' references this process computed (tests read it)
 
 
 def clear_references() -> None:
     _REFERENCES.clear()
+
+
+def _nbytes(obj, depth: int = 0) -> int:
+    """Approximate memory of a reference: its numpy arrays, through containers and objects."""
+    if isinstance(obj, np.ndarray):
+        return obj.nbytes
+    if depth > 4:
+        return 64
+    if isinstance(obj, Mapping):
+        return 64 + sum(_nbytes(v, depth + 1) for v in obj.values())
+    if isinstance(obj, (list, tuple)):
+        return 64 + sum(_nbytes(v, depth + 1) for v in obj)
+    if hasattr(obj, "__dict__"):
+        return 64 + sum(_nbytes(v, depth + 1) for v in vars(obj).values())
+    return 64
 
 
 def _references(claim: Claim, task: Task, point: dict, seed_point, reps) -> list | None:
@@ -283,13 +301,15 @@ def _references(claim: Claim, task: Task, point: dict, seed_point, reps) -> list
             raise ValueError(f"reference returned {len(refs)} results for {len(keys)} replicates")
         reference_calls += len(keys)
         for k, ref in zip(keys, refs):
-            _REFERENCES[k] = ref
+            _REFERENCES[k] = (ref, _nbytes(ref))
     out = []
     for k in keys:
         _REFERENCES.move_to_end(k)
-        out.append(_REFERENCES[k])
-    while len(_REFERENCES) > max(REFERENCE_CACHE_SIZE, len(task.replicates)):
-        _REFERENCES.popitem(last=False)
+        out.append(_REFERENCES[k][0])
+    held = sum(n for _, n in _REFERENCES.values())
+    while held > REFERENCE_CACHE_BYTES and len(_REFERENCES) > len(task.replicates):
+        _, (_, n) = _REFERENCES.popitem(last=False)
+        held -= n
     return out
 
 
