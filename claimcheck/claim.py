@@ -171,15 +171,21 @@ class Mutant:
 Simulate = Callable[[Mapping[str, Any], Any], Mapping[str, Any]]
 
 MAX_AUTO_BATCH = 64
+MIN_SPLIT_BATCH = 5
 
 
 def auto_batch_size(n_replicates: int) -> int:
-    """Replicates per task when a claim sets no ``batch_size``: the replicates of a point in
-    equal batches, at least two (a point splits over two workers) and at most
-    MAX_AUTO_BATCH replicates each (a vectorised model gains little beyond that, and its
-    arrays grow with the batch). Numbers depend on the batch only to round-off."""
+    """Replicates per task when a claim sets no ``batch_size``: a point's replicates in equal
+    batches of at most MAX_AUTO_BATCH (a vectorised model gains little beyond that, and its
+    arrays grow with the batch), and in two batches at least when each keeps
+    MIN_SPLIT_BATCH replicates (a point then splits over two workers; smaller stacks lose
+    more to per-call overhead, e.g. 80 000 GD steps per call in A6, than a worker gains).
+    Numbers depend on the batch only to round-off."""
     n = int(n_replicates)
-    return max(1, math.ceil(n / max(2, math.ceil(n / MAX_AUTO_BATCH))))
+    k = math.ceil(n / MAX_AUTO_BATCH)
+    if n >= 2 * MIN_SPLIT_BATCH:
+        k = max(2, k)
+    return max(1, math.ceil(n / max(1, k)))
 
 
 def require_profile(claims: Sequence["Claim"], profile: str) -> None:

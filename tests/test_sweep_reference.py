@@ -55,7 +55,7 @@ def _claim(folder, reps=12):
 
 
 def test_auto_batch_size_splits_a_point_in_equal_batches_of_at_most_64():
-    assert [auto_batch_size(n) for n in (2, 4, 10, 16, 64, 200, 256, 1000)] == [1, 2, 5, 8, 32, 50, 64, 63]
+    assert [auto_batch_size(n) for n in (2, 4, 9, 10, 16, 64, 200, 256, 1000)] == [2, 4, 9, 5, 8, 32, 50, 64, 63]
 
 
 def test_a_reference_under_crn_groups_a_batch_of_replicates_over_every_point(tmp_path):
