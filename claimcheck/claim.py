@@ -9,7 +9,7 @@ from __future__ import annotations
 import inspect
 import math
 import numbers
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Mapping, Sequence
 
 from .ratekinds import KINDS, describe as _describe_rate, kind_of
@@ -135,9 +135,10 @@ def _is_int(v) -> bool:
 
 
 def one_from_batch(simulate_batch: Callable) -> Callable:
-    """simulate(point, rng) for a model that only defines simulate_batch(point, rngs)."""
-    def simulate(point, rng):
-        return simulate_batch(point, [rng])[0]
+    """simulate(point, rng[, reference]) for a model that only defines
+    simulate_batch(point, rngs[, references])."""
+    def simulate(point, rng, *reference):
+        return simulate_batch(point, [rng], *([r] for r in reference))[0]
     simulate.__module__ = getattr(simulate_batch, "__module__", __name__)
     simulate.__qualname__ = f"one_from_batch({getattr(simulate_batch, '__qualname__', 'simulate_batch')})"
     return simulate
@@ -147,7 +148,10 @@ def one_from_batch(simulate_batch: Callable) -> Callable:
 class Mutant:
     """A deliberately broken variant of the system: the claim's check must fail on it.
 
-    ``simulate`` has the claim's signature (or give only ``simulate_batch``).
+    ``simulate`` has the claim's signature (batched when the claim's is: ``batched=True``),
+    typically ``functools.partial(simulate, flag=...)`` of the claim's own function.
+    ``reference`` (optional): the mutant's own per-replicate reference, when the bug
+    lives in the reference too; by default the mutant shares the claim's.
     ``expect_fail`` lists the rate labels (``metric~axis``) that must fail; empty means
     "at least one rate fails".
     """
@@ -157,6 +161,7 @@ class Mutant:
     description: str = ""
     simulate_batch: Callable | None = None
     expect_fail: tuple[str, ...] = ()
+    reference: Callable | None = None
 
     def __post_init__(self) -> None:
         if self.simulate is None and callable(self.simulate_batch):
@@ -164,6 +169,23 @@ class Mutant:
 
 
 Simulate = Callable[[Mapping[str, Any], Any], Mapping[str, Any]]
+
+MAX_AUTO_BATCH = 64
+MIN_SPLIT_BATCH = 5
+
+
+def auto_batch_size(n_replicates: int) -> int:
+    """Replicates per task when a claim sets no ``batch_size``: a point's replicates in equal
+    batches of at most MAX_AUTO_BATCH (a vectorised model gains little beyond that, and its
+    arrays grow with the batch), and in two batches at least when each keeps
+    MIN_SPLIT_BATCH replicates (a point then splits over two workers; smaller stacks lose
+    more to per-call overhead, e.g. 80 000 GD steps per call in A6, than a worker gains).
+    Numbers depend on the batch only to round-off."""
+    n = int(n_replicates)
+    k = math.ceil(n / MAX_AUTO_BATCH)
+    if n >= 2 * MIN_SPLIT_BATCH:
+        k = max(2, k)
+    return max(1, math.ceil(n / max(1, k)))
 
 
 def require_profile(claims: Sequence["Claim"], profile: str) -> None:
@@ -191,12 +213,22 @@ class Claim:
     at once, for models that vectorise over paths; it must give what simulate would
     for each rng, so results do not depend on batching. Giving only simulate_batch is
     enough: simulate is then simulate_batch(point, [rng])[0].
+    batched: True when ``simulate`` is the batched form simulate(point, rngs) -> [dict]
+    (same as giving it as ``simulate_batch``); the mutants' functions then are too.
     common_random_numbers: when True the seed of a replicate does not depend on the
     grid point, so replicate r sees the same random draws at every N (nested draws).
-    group_by: "point" (default: a task is up to batch_size replicates at one grid point)
-    or "replicate" (a task is one replicate at every grid point: for claims whose
-    replicate shares an expensive computation across the grid, e.g. a reference net,
-    so that it runs once in one worker and its memo is hit).
+    reference(point, rngs) -> [object] (optional): what a replicate shares across the grid
+    (a wide reference net, the runs of a whole width chain), computed by the engine once
+    per replicate (and worker) and handed to simulate as a third argument:
+    simulate(point, rng, ref) / simulate_batch(point, rngs, refs). It sees only the grid
+    axes that no rate is fitted along (``reference_axes``) and a fresh generator of the
+    replicate (the one simulate gets, before simulate draws from it). With common random
+    numbers a task is then a batch of replicates (one replicate if the claim does not
+    vectorise) at every grid point, so each reference is computed once, in one worker.
+    batch_size (optional): replicates per task; by default :func:`auto_batch_size`. Set it
+    only when memory requires (say why in a comment, with the measured memory).
+    group_by (optional): "point" or "replicate"; by default "replicate" when the claim has
+    a reference under common random numbers, else "point".
     reducers: ``{metric: fn(outputs, point) -> float}`` turn arrays that simulate
     returns (e.g. samples) into scalar metrics inside the worker (e.g. a W1 distance).
     artefacts(ctx) (optional): writes the claim's figures/data; see claimcheck.artefacts.
@@ -218,8 +250,10 @@ class Claim:
     mutants: Sequence[Mutant] = ()
     simulate_batch: Callable | None = None
     common_random_numbers: bool = False
-    batch_size: int = 16
-    group_by: str = "point"
+    batch_size: int | None = None
+    group_by: str | None = None
+    reference: Callable | None = None
+    batched: bool = False
     params: Mapping[str, Any] = field(default_factory=dict)
     reducers: Mapping[str, Callable] = field(default_factory=dict)
     artefacts: Callable | None = None
@@ -231,6 +265,11 @@ class Claim:
     power: str = ""  # one sentence: what the check would catch and what it would not
 
     def __post_init__(self) -> None:
+        if self.batched:
+            if self.simulate_batch is None and callable(self.simulate):
+                self.simulate_batch, self.simulate = self.simulate, None
+            self.mutants = [replace(m, simulate=None, simulate_batch=m.simulate)
+                            if callable(m.simulate) and m.simulate_batch is None else m for m in self.mutants]
         if self.simulate is None and callable(self.simulate_batch):
             self.simulate = one_from_batch(self.simulate_batch)
         self.validate()
@@ -266,12 +305,15 @@ class Claim:
                 need(_is_int(n), f"`replicates` for profile {prof!r} must be an int, got {n!r}")
         for prof in self.grids:
             need(self.n_replicates(prof) >= 2, f"profile {prof!r} needs >= 2 replicates")
-        need(_is_int(self.batch_size) and self.batch_size >= 1, f"`batch_size` must be an integer >= 1, got {self.batch_size!r}")
+        need(self.batch_size is None or (_is_int(self.batch_size) and self.batch_size >= 1),
+             f"`batch_size` must be an integer >= 1 (or left out: automatic), got {self.batch_size!r}")
         need(self.timeout is None or (_is_number(self.timeout) and self.timeout > 0),
              f"`timeout` must be a positive number of seconds per replicate (or left out), got {self.timeout!r}")
         need(self.version is None or (isinstance(self.version, str) and self.version.strip() != ""),
              "`version` must be a non-empty string (or left out: the source hash)")
-        need(self.group_by in ("point", "replicate"), f"`group_by` must be 'point' or 'replicate', got {self.group_by!r}")
+        need(self.group_by in (None, "point", "replicate"),
+             f"`group_by` must be 'point' or 'replicate' (or left out), got {self.group_by!r}")
+        need(self.reference is None or callable(self.reference), "`reference` must be a function reference(point, rngs) -> list")
         need(len(self.rates) >= 1, "a claim needs at least one Rate")
         for rate in self.rates:
             need(isinstance(rate, Rate), "`rates` must hold Rate objects")
@@ -330,6 +372,37 @@ class Claim:
     @property
     def paper_key(self) -> str:
         return self.id.split(".", 1)[0]
+
+    def batch(self, profile: str) -> int:
+        """Replicates per task: the claim's ``batch_size``, else automatic."""
+        return int(self.batch_size) if self.batch_size else auto_batch_size(self.n_replicates(profile))
+
+    @property
+    def grouping(self) -> str:
+        """"replicate" (a task is a batch of replicates at every grid point) or "point"."""
+        if self.group_by:
+            return self.group_by
+        return "replicate" if self.reference is not None and self.common_random_numbers else "point"
+
+    @property
+    def reference_axes(self) -> tuple[str, ...]:
+        """The grid axes a reference may depend on: those no rate is fitted along."""
+        fitted = {r.axis for r in self.rates}
+        axes = dict.fromkeys(a for grid in self.grids.values() for a in grid)
+        return tuple(a for a in axes if a not in fitted)
+
+    def reference_point(self, point: Mapping[str, Any]) -> dict:
+        return {a: point[a] for a in self.reference_axes if a in point}
+
+    def reference_of(self, name: str | None) -> tuple[Callable | None, str]:
+        """(reference function, owner) of the claim (None) or a mutant; owner is the
+        variant whose reference it is ("" for the claim's, shared by mutants without one)."""
+        if name in (None, ""):
+            return self.reference, ""
+        for m in self.mutants:
+            if m.name == name:
+                return (m.reference, m.name) if m.reference is not None else (self.reference, "")
+        raise KeyError(f"claim {self.id!r} has no mutant {name!r}")
 
     def variant(self, name: str | None) -> tuple[Simulate, Callable | None]:
         """(simulate, simulate_batch) for the claim itself (None) or a named mutant."""

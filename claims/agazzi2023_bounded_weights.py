@@ -27,10 +27,13 @@ steps per run, which is why all (replicate, bound) nets of a grid point are trai
 one stack. Even at eps = 0.05 the loss can jump late in a run (N = 256, B = 0.25:
 0.0062 at best, 0.0119 at t = 4000), which is why the metric is the minimum over the run.
 """
+import functools
+
 import numpy as np
 
 from claimcheck import Claim, Mutant, Rate
 from claimcheck.models import agazzi2023 as m
+from claimcheck.models import agazzi2023_figures as figures
 from claimcheck.models import agazzi2023_runs as runs
 
 M = 32
@@ -44,7 +47,7 @@ def _key(Bnd):
     return f"B{round(100 * Bnd):03d}"
 
 
-def _train_batch(point, rngs, cfg_extra=None):
+def simulate(point, rngs, cfg_extra=None):
     """One stacked projected-GD run of every (replicate, bound) pair: the nets are
     independent, so this is bit-identical to training them one at a time, but small
     nets are not dominated by per-step Python overhead. The bounds share a replicate's
@@ -77,43 +80,6 @@ def _train_batch(point, rngs, cfg_extra=None):
     return outs
 
 
-def simulate_batch(point, rngs):
-    return _train_batch(point, rngs)
-
-
-def simulate_batch_bound_sqrt(point, rngs):
-    # Bug: the bound applied as B/sqrt(N) (a standard-parameterisation habit): under the
-    # mean-field 1/N sum the recurrent field is then at most B/sqrt(N) -> 0, no memory.
-    return _train_batch(point, rngs, {"bound_sqrt": True})
-
-
-def artefacts(ctx):
-    """Minimum loss against N for each bound B (mean +- 2 se), from the stored runs."""
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(5.2, 3.8))
-    rows = []
-    for variant, style in (("", "-o"), ("bound-sqrt", ":x")):
-        for Bv in BOUNDS:
-            try:
-                x, mu, se = runs.stat_by_axis(ctx, f"min_rel_loss_{_key(Bv)}", "N", variant)
-            except StopIteration:  # mutant not run
-                continue
-            ax.errorbar(x, mu, yerr=2 * se, fmt=style, ms=3, capsize=2,
-                        label=f"B={Bv:g}" + (" (mutant B/sqrt N)" if variant else ""))
-            rows += [{"variant": variant, "B": Bv, "N": int(a), "mean": b, "se": c} for a, b, c in zip(x, mu, se)]
-    ax.axhline(0.01, color="k", lw=0.8, ls="--", label="tolerance 0.01")
-    ax.set_xscale("log", base=2)
-    ax.set_yscale("log")
-    ax.set_xlabel("width N")
-    ax.set_ylabel("min_k R(k)/R_0 (projected GD)")
-    ax.set_title("A6: minimum loss vs N for each bound |W| <= B", fontsize=9)
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    ctx.save_figure(fig, "min_loss_vs_N")
-    ctx.save_csv("min_loss_vs_N", rows)
-
-
 claim = Claim(
     id="agazzi2023.bounded-weights",
     paper="Agazzi, Lu, Mukherjee, Global optimality of Elman-type RNNs in the mean-field regime (ICML 2023), "
@@ -130,11 +96,13 @@ claim = Claim(
     replicates={"quick": 4, "full": 10},
     rates=[Rate(metric=f"min_rel_loss_{_key(Bv)}", axis="N", kind="limit", target=0.0, tolerance=0.01,
                 statistic="mean", note=f"bound B = {Bv:g}") for Bv in BOUNDS],
-    simulate_batch=simulate_batch,
+    simulate=simulate,
+    batched=True,
     common_random_numbers=True,
-    batch_size=5,     # a full point (10 replicates x 3 bounds) splits over 2 workers
     params={"M": M, "eps": EPS, "B": list(BOUNDS), "init": "diverse", "target": "prod02", "L": runs.L_WINDOW},
-    mutants=[Mutant("bound-sqrt", simulate_batch=simulate_batch_bound_sqrt,
-                    description="bound applied as B/sqrt(N) instead of B")],
-    artefacts=artefacts,
+    # a standard-parameterisation habit: under the mean-field 1/N sum the recurrent field is
+    # then at most B/sqrt(N) -> 0, no memory
+    mutants=[Mutant("bound-sqrt", functools.partial(simulate, cfg_extra={"bound_sqrt": True}),
+                    "bound applied as B/sqrt(N) instead of B")],
+    artefacts=functools.partial(figures.bounded_weights, bounds=BOUNDS, key=_key),
 )

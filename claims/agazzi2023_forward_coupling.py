@@ -19,10 +19,13 @@ nested labels across N the per-replicate error is a random-walk-like path in N w
 jackknife covariance, estimated from a few dozen replicates, made the GLS fit unstable
 (Birge ratio ~2, local slopes -0.14 ... -0.92); independent points give a clean fit.
 """
+import functools
+
 import numpy as np
 
 from claimcheck import Claim, Mutant, Rate
 from claimcheck.models import agazzi2023 as m
+from claimcheck.models import agazzi2023_figures as figures
 from claimcheck.models import agazzi2023_runs as runs
 
 B = 0.9
@@ -31,17 +34,12 @@ M = 32
 
 def _reference(st, N_ref, cfg):
     """Hidden states (steps 2..L, first units) and output of the reference at t = 0."""
-    key = ("a1-ref", st.key, N_ref, cfg, M, B)
-
-    def compute():
-        X, _ = runs.data(M)
-        f, H = m.forward_diverse_blocked(runs.labels_for(st, N_ref), X, B, cfg)
-        return f, [h[:, :N_ref // 16].copy() for h in H[2:]]
-
-    return m.memo(key, compute)
+    X, _ = runs.data(M)
+    f, H = m.forward_diverse_blocked(runs.labels_for(st, N_ref), X, B, cfg)
+    return f, [h[:, :N_ref // 16].copy() for h in H[2:]]
 
 
-def _errors(point, rng, cfg=m.Config(), shared=True):
+def simulate(point, rng, cfg=m.Config(), shared=True):
     N, N_ref = int(point["N"]), int(point["Nref"])
     st = runs.streams(rng)
     X, _ = runs.data(M)
@@ -59,29 +57,6 @@ def _errors(point, rng, cfg=m.Config(), shared=True):
         out.update(out_err_ref=float(np.sqrt(np.mean((f - f_ref) ** 2)) * corr), hid_err_ref=float(hid_ref * corr),
                    hid_err_ref_raw=float(hid_ref))
     return out
-
-
-def simulate(point, rng):
-    return _errors(point, rng)
-
-
-def simulate_rec_sqrt(point, rng):
-    # Bug: recurrent sum normalised by 1/sqrt(N) (NTK-style) in a mean-field network:
-    # each unit's field is an O(1) random variable that differs between widths.
-    return _errors(point, rng, cfg=m.Config(rec="sqrt"))
-
-
-def simulate_unnested(point, rng):
-    # Bug: the width-N net draws its own labels instead of the first N of the reference's.
-    return _errors(point, rng, shared=False)
-
-
-def artefacts(ctx):
-    runs.loglog_figure(
-        ctx, [("unit error vs exact limit", "", "hid_err"), ("unit error vs 16x reference", "", "hid_err_ref"),
-              ("output error", "", "out_err"), ("mutant rec-sqrt", "rec-sqrt", "hid_err"),
-              ("mutant unnested-labels", "unnested-labels", "hid_err")],
-        "N", -0.5, "coupling_t0", "width N", "RMS error", "A1: coupling at t=0 (mean over replicates, +-2 se)")
 
 
 _N_QUICK = [16, 32, 64, 128, 256, 512, 1024]
@@ -109,13 +84,14 @@ claim = Claim(
     ],
     simulate=simulate,
     common_random_numbers=False,
-    batch_size=20,
     params={"B": B, "M": M, "init": "diverse", "target": "prod02", "L": runs.L_WINDOW},
     mutants=[
-        Mutant("rec-sqrt", simulate_rec_sqrt, "recurrent sum scaled 1/sqrt(N) instead of 1/N",
-               expect_fail=("hid_err~N",)),
-        Mutant("unnested-labels", simulate_unnested, "width-N labels not the first N of the reference's",
-               expect_fail=("hid_err~N",)),
+        # NTK-style recurrent sum in a mean-field network: each unit's field is an O(1)
+        # random variable that differs between widths
+        Mutant("rec-sqrt", functools.partial(simulate, cfg=m.Config(rec="sqrt")),
+               "recurrent sum scaled 1/sqrt(N) instead of 1/N", expect_fail=("hid_err~N",)),
+        Mutant("unnested-labels", functools.partial(simulate, shared=False),
+               "width-N labels not the first N of the reference's", expect_fail=("hid_err~N",)),
     ],
-    artefacts=artefacts,
+    artefacts=figures.forward_coupling,
 )

@@ -27,10 +27,13 @@ init xi_2(c') = U_0(c') (``init="coupled"``), under which the recurrent weight i
 unit depends on the sending unit's state and the recurrent part survives the limit; the
 independent-feature init is run alongside and stored (``indep_*``, figure only).
 """
+import functools
+
 import numpy as np
 
 from claimcheck import Claim, Mutant, Rate
 from claimcheck.models import agazzi2023 as m
+from claimcheck.models import agazzi2023_figures as figures
 from claimcheck.models import agazzi2023_runs as runs
 
 B = 0.9
@@ -59,80 +62,14 @@ def _train(point, st, init="diverse", cfg=m.Config(), prefix=""):
 INIT = "coupled"
 
 
-def simulate(point, rng):
+def simulate(point, rng, init=INIT, cfg=m.Config(), independent_too=True):
     # the independent-feature diverse init on the same labels is run alongside and stored
     # (reported, not tested): the second curve of the figure, evidence for the note above
     st = runs.streams(rng)
-    out = _train(point, st, init=INIT)
-    out.update(_train(point, st, init="diverse", prefix="indep_"))
+    out = _train(point, st, init=init, cfg=cfg)
+    if independent_too:
+        out.update(_train(point, st, init="diverse", prefix="indep_"))
     return out
-
-
-def simulate_degenerate(point, rng):
-    # Negative control: all neurons identical at t = 0 (a one-neuron RNN copied N times).
-    return _train(point, runs.streams(rng), init="degenerate")
-
-
-def simulate_global_lr(point, rng):
-    # Bug: one learning rate eps*N for every layer: W moves O(eps/N) per step, freezes as N
-    # grows, and the recurrent field (zero in the limit here) never learns the memory.
-    return _train(point, runs.streams(rng), cfg=m.Config(lr="global"))
-
-
-def _curve(ctx, variant, prefix=""):
-    """(largest N, steps, mean R/R_0) of a stored loss curve; None if that variant was not run."""
-    try:
-        pts, _ = ctx.table(prefix + "rel_loss", variant)
-    except StopIteration:  # mutants not run in this profile
-        return None
-    if not pts:
-        return None
-    Nmax = max(p["N"] for p in pts)
-    steps, mean = [], []
-    for k in CURVE:
-        try:
-            pk, tab = ctx.table(f"{prefix}curve_{k:05d}", variant)
-        except StopIteration:
-            return None
-        rows = [row for p, row in zip(pk, tab) if p["N"] == Nmax]
-        if rows:
-            steps.append(k)
-            mean.append(float(np.nanmean(rows[0])))
-    return Nmax, np.array(steps), np.array(mean)
-
-
-def artefacts(ctx):
-    """Loss curves R(t)/R_0 at the largest N for the coupled init, the independent-feature init (both
-    stored by simulate), the degenerate control and the one-learning-rate mutant."""
-    import json
-
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(5.2, 3.8))
-    data = {}
-    for label, variant, prefix in (("coupled", "", ""), ("diverse, independent xi_2", "", "indep_"),
-                                   ("degenerate", "degenerate", ""),
-                                   ("one global lr (mutant)", "global-lr", "")):
-        got = _curve(ctx, variant, prefix)
-        if got:
-            Nmax, k, mu = got
-            data[label] = {"N": Nmax, "t": (k * EPS).tolist(), "rel_loss": mu.tolist()}
-    for label, d in data.items():
-        t = np.maximum(np.array(d["t"]), EPS / 2)
-        ax.plot(t, d["rel_loss"], marker="o", ms=3, label=f"{label}, N={d['N']}")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("mean-field time t = k eps (t=0 drawn at eps/2)")
-    ax.set_ylabel("R(t) / R_0")
-    ax.set_title("A4: population risk during GD (mean over replicates)", fontsize=9)
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    ctx.save_figure(fig, "loss_curves")
-    (ctx.outdir / "loss_curves.json").write_text(json.dumps(data, indent=1))
-    runs.loglog_figure(ctx, [("coupled", "", "rel_loss"), ("diverse, independent xi_2", "", "indep_rel_loss"),
-                             ("degenerate", "degenerate", "rel_loss"),
-                             ("global lr", "global-lr", "rel_loss")],
-                       "N", 0.0, "floor_vs_N", "width N", "R(T)/R_0", "A4: loss at the end of training vs N")
 
 
 claim = Claim(
@@ -155,11 +92,16 @@ claim = Claim(
                      "about 0.02 at N = 4 (outside); the trend of the distance to 0 is the floor shrinking with N")],
     simulate=simulate,
     common_random_numbers=True,
-    batch_size=12,
     params={"B": B, "M": M, "eps": EPS, "init": INIT, "target": "prod02", "L": runs.L_WINDOW},
     mutants=[
-        Mutant("degenerate", simulate_degenerate, "negative control: all neurons identical at t=0"),
-        Mutant("global-lr", simulate_global_lr, "one learning rate eps*N for all layers (W frozen as N grows)"),
+        # a one-neuron RNN copied N times
+        Mutant("degenerate", functools.partial(simulate, init="degenerate", independent_too=False),
+               "negative control: all neurons identical at t=0"),
+        # W moves O(eps/N) per step, freezes as N grows, and the recurrent field (zero in the
+        # limit here) never learns the memory
+        Mutant("global-lr", functools.partial(simulate, init="diverse", cfg=m.Config(lr="global"),
+                                             independent_too=False),
+               "one learning rate eps*N for all layers (W frozen as N grows)"),
     ],
-    artefacts=artefacts,
+    artefacts=functools.partial(figures.global_optimality, curve_steps=CURVE, eps=EPS),
 )

@@ -12,23 +12,26 @@ Note: because E[h] = 0 here (U, b symmetric), structured but input-independent b
 as a row-constant W^{ij} = w_i also wash out (w_i mean_j h^j = O(N^-1/2)); the mutants
 are the scaling bugs that do not.
 """
+import functools
+
 import numpy as np
 
 from claimcheck import Claim, Mutant, Rate
 from claimcheck.models import agazzi2023 as m
+from claimcheck.models import agazzi2023_figures as figures
 from claimcheck.models import agazzi2023_runs as runs
 
 M = 32
 W_MEAN = 0.5
 
 
-def _spread(point, rng, cfg=m.Config(), w_sd=1.0):
+def simulate(point, rng, cfg=m.Config(), wide_variance=False):
     N = int(point["N"])
     st = runs.streams(rng)
     X, _ = runs.data(M, input_name=point["input"])
     net = m.init_net(runs.labels_for(st, N), "iid", w_rng=st.weights, w_mean=W_MEAN)
-    if w_sd != 1.0:
-        net.W = W_MEAN + w_sd * (net.W - W_MEAN)
+    if wide_variance:   # variance N for W^{ij} around its mean
+        net.W = W_MEAN + float(np.sqrt(N)) * (net.W - W_MEAN)
     _, H = m.forward(net, X, cfg)
     fields = m.recurrent_fields(net, H, cfg)
     dev = [F - F.mean(axis=1, keepdims=True) for F in fields]
@@ -36,29 +39,6 @@ def _spread(point, rng, cfg=m.Config(), w_sd=1.0):
     mean_gap = np.sqrt(np.mean([np.mean((F.mean(axis=1) - W_MEAN * h.mean(axis=1)) ** 2)
                                 for F, h in zip(fields, H[1:-1])]))
     return {"spread": float(spread), "mean_field_gap": float(mean_gap)}
-
-
-def simulate(point, rng):
-    return _spread(point, rng)
-
-
-def simulate_rec_sqrt(point, rng):
-    # Bug: recurrent sum normalised by 1/sqrt(N): the random part no longer averages out.
-    return _spread(point, rng, cfg=m.Config(rec="sqrt"))
-
-
-def simulate_wide_variance(point, rng):
-    # Bug: NTK-style initial variance N for W^{ij} kept with the mean-field 1/N sum: the
-    # field's random part is O(1) and does not wash out.
-    return _spread(point, rng, w_sd=float(np.sqrt(int(point["N"]))))
-
-
-def artefacts(ctx):
-    runs.loglog_figure(
-        ctx, [("spread", "", "spread"), ("mutant rec-sqrt", "rec-sqrt", "spread"),
-              ("mutant wide-variance", "wide-variance", "spread")],
-        "N", -0.5, "spread_vs_N", "width N", "across-neuron spread of the recurrent field",
-        "A5: i.i.d. W washes out (both inputs pooled)")
 
 
 claim = Claim(
@@ -77,11 +57,15 @@ claim = Claim(
     rates=[Rate(metric="spread", axis="N", kind="tight", predicted=-0.5, tolerance=0.1)],
     simulate=simulate,
     common_random_numbers=False,
-    batch_size=8,
     params={"M": M, "W_mean": W_MEAN, "init": "iid", "L": runs.L_WINDOW},
     mutants=[
-        Mutant("rec-sqrt", simulate_rec_sqrt, "recurrent sum scaled 1/sqrt(N) instead of 1/N"),
-        Mutant("wide-variance", simulate_wide_variance, "W^{ij} drawn with variance N (NTK init) under the 1/N sum"),
+        # the random part of the recurrent sum no longer averages out
+        Mutant("rec-sqrt", functools.partial(simulate, cfg=m.Config(rec="sqrt")),
+               "recurrent sum scaled 1/sqrt(N) instead of 1/N"),
+        # NTK-style initial variance kept with the mean-field 1/N sum: the field's random
+        # part is O(1) and does not wash out
+        Mutant("wide-variance", functools.partial(simulate, wide_variance=True),
+               "W^{ij} drawn with variance N (NTK init) under the 1/N sum"),
     ],
-    artefacts=artefacts,
+    artefacts=figures.iid_washout,
 )

@@ -41,10 +41,13 @@ Earlier design, for the record: a 16x reference (N_ref = 32768 at the full profi
 replicate. A T = 60 run against a 16x reference at N = 8..64 gave a parameter-error
 slope near -0.3.
 """
+import functools
+
 import numpy as np
 
 from claimcheck import Claim, Mutant, Rate
 from claimcheck.models import agazzi2023 as m
+from claimcheck.models import agazzi2023_figures as figures
 from claimcheck.models import agazzi2023_runs as runs
 
 B = 0.9
@@ -64,8 +67,7 @@ def _snap_steps(K):
 
 
 def _replicate(st, widths, K, cfg, shared):
-    """Errors of every width of the grid against the 2N net on the same labels (memoised:
-    with common random numbers every grid point of a replicate asks for the same thing)."""
+    """Errors of every width of the chain against the 2N net on the same labels."""
     X, y = runs.data(M)
     n_labels = 2 * max(widths) * BLOCKS
     lab = runs.labels_for(st, n_labels)
@@ -97,29 +99,15 @@ def _replicate(st, widths, K, cfg, shared):
     return res
 
 
-def _errors(point, rng, cfg=m.Config(), shared=True):
-    N, K = int(point["N"]), int(round(point["T"] / EPS))
-    widths = tuple(WIDTHS[int(point["Nmax"])])
-    st = runs.streams(rng)
-    res = m.memo(("a2", st.key, widths, K, cfg, shared), lambda: _replicate(st, widths, K, cfg, shared))
-    return dict(res[N])
+def reference(point, rngs, cfg=m.Config(), shared=True):
+    """A replicate's errors at every width of the chain (the nets of one width are the
+    references of the next, so they are trained once per replicate, for all grid points)."""
+    widths, K = tuple(WIDTHS[int(point["Nmax"])]), int(round(point["T"] / EPS))
+    return [_replicate(runs.streams(g), widths, K, cfg, shared) for g in rngs]
 
 
-def simulate(point, rng):
-    return _errors(point, rng)
-
-
-def simulate_unnested(point, rng):
-    # Bug: the width-N net draws its own labels, not the first N of the reference's.
-    return _errors(point, rng, shared=False)
-
-
-def artefacts(ctx):
-    runs.loglog_figure(
-        ctx, [("output (sup_k)", "", "out_err"), ("loss (sup_k)", "", "loss_err"), ("parameters (sup_k)", "", "param_err"),
-              ("parameters, mutant unnested-labels", "unnested-labels", "param_err")],
-        "N", -0.5, "coupling_training", "width N", "sup over k <= T/eps",
-        "A2: coupling during GD (sup over k <= T/eps), N vs 2N net x sqrt(2)")
+def simulate(point, rng, ref):
+    return dict(ref[int(point["N"])])
 
 
 claim = Claim(
@@ -146,15 +134,16 @@ claim = Claim(
                   "N^-1/2 sqrt(log N) is -0.5 + 1/(2 ln N) = -0.41 at N = 256"),
     ],
     simulate=simulate,
+    reference=reference,
     common_random_numbers=True,
-    group_by="replicate",
     params={"B": B, "M": M, "eps": EPS, "blocks": BLOCKS, "init": "diverse", "target": "prod02", "L": runs.L_WINDOW,
             "reference": "2N net on the same labels, x sqrt(2)"},
     # the 1/sqrt(N) recurrent-scaling bug is caught by A1 and A5 at a fraction of the cost
     # (here it would need its own reference run); this claim's own bug is the coupling itself
     mutants=[
-        Mutant("unnested-labels", simulate_unnested, "width-N labels not the first N of the reference's",
-               expect_fail=("param_err~N",)),
+        # the width-N net draws its own labels, not the first N of the reference's
+        Mutant("unnested-labels", simulate, "width-N labels not the first N of the reference's",
+               expect_fail=("param_err~N",), reference=functools.partial(reference, shared=False)),
     ],
-    artefacts=artefacts,
+    artefacts=figures.training_coupling,
 )

@@ -9,6 +9,8 @@ one-sided against the bound 1/4).
 Source: the lemma is the paper's (Lemma 3.1); its constant rho <= 1/4 is reconstructed from
 the proof outline (max sigma' = 1/4, sup B = 1), so the claim is marked reconstructed.
 """
+import functools
+
 import numpy as np
 
 from claimcheck import Claim, Mutant, Rate
@@ -35,12 +37,8 @@ def _gaps(rngs, k, act=L.sigmoid):
     return np.max(np.abs(s1 - s2), axis=1) / gap0
 
 
-def simulate_batch(point, rngs):
-    return [{"gap_ratio": float(v)} for v in _gaps(rngs, int(point["k"]))]
-
-
-def _tanh(point, rngs):
-    return [{"gap_ratio": float(v)} for v in _gaps(rngs, int(point["k"]), act=np.tanh)]
+def simulate(point, rngs, act=L.sigmoid):
+    return [{"gap_ratio": float(v)} for v in _gaps(rngs, int(point["k"]), act)]
 
 
 claim = Claim(
@@ -58,12 +56,12 @@ claim = Claim(
     replicates={"quick": 100, "full": 400},
     rates=[Rate(metric="gap_ratio", axis="k", kind="geometric", predicted=0.25, tolerance=0.1,
                 note="bound rho <= max sigma' sup B = 1/4; tolerance on log rho")],
-    simulate_batch=simulate_batch,
+    simulate=simulate,
+    batched=True,
     common_random_numbers=True,
-    batch_size=50,
     params={"N": N},
     mutants=[
-        Mutant("tanh-activation", simulate_batch=_tanh,
-               description="tanh units (nn.RNN's default) instead of the sigmoid: max act' = 1"),
+        Mutant("tanh-activation", functools.partial(simulate, act=np.tanh),
+               "tanh units (nn.RNN's default) instead of the sigmoid: max act' = 1"),
     ],
 )

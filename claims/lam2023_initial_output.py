@@ -4,6 +4,8 @@ has standard deviation exactly proportional to N^{1/2 - beta}.
 C^i are i.i.d. N(0, 1), independent of (W, B) and the data, so
 Var(y^N_0) = N^{1 - 2 beta} E[(S^1_1)^2]: the exponent 1/2 - beta is exact.
 """
+import functools
+
 import numpy as np
 
 from claimcheck import Claim, Mutant, Rate
@@ -13,7 +15,7 @@ from claimcheck.models.lam2023_runs import untrained_setup
 BETA = 0.75
 
 
-def _batch(point, rngs, *, out_exponent=None, c_law="normal"):
+def simulate(point, rngs, *, out_exponent=None, c_law="normal"):
     n = int(point["N"])
     st, Z, W, B = untrained_setup(rngs, n, 1)
     if c_law == "normal":
@@ -25,18 +27,6 @@ def _batch(point, rngs, *, out_exponent=None, c_law="normal"):
     m0 = np.einsum("pn,pn->p", B, L.sigmoid(W * X[:, :1])) / n     # M_0
     y0 = L.output(C, W, X[:, 0], m0, cfg, n)                          # N^-beta sum C S_1
     return [{"y0": float(v)} for v in y0]
-
-
-def simulate_batch(point, rngs):
-    return _batch(point, rngs)
-
-
-def _half(point, rngs):
-    return _batch(point, rngs, out_exponent=-0.5)
-
-
-def _cmean(point, rngs):
-    return _batch(point, rngs, c_law="shared")
 
 
 claim = Claim(
@@ -53,13 +43,13 @@ claim = Claim(
            "full": {"N": [16, 64, 256, 1024, 4096, 16384, 65536, 262144]}},
     replicates={"quick": 400, "full": 2000},
     rates=[Rate(metric="y0", axis="N", kind="tight", predicted=0.5 - BETA, tolerance=0.1, statistic="sd")],
-    simulate_batch=simulate_batch,
-    batch_size=200,
+    simulate=simulate,
+    batched=True,
     params={"beta": BETA},
     mutants=[
-        Mutant("output-sqrt-n", simulate_batch=_half,
-               description="output scaled N^-1/2 instead of N^-beta"),
-        Mutant("c-broadcast", simulate_batch=_cmean,
-               description="one output weight per path broadcast to all units (shape bug)"),
+        Mutant("output-sqrt-n", functools.partial(simulate, out_exponent=-0.5),
+               "output scaled N^-1/2 instead of N^-beta"),
+        Mutant("c-broadcast", functools.partial(simulate, c_law="shared"),
+               "one output weight per path broadcast to all units (shape bug)"),
     ],
 )

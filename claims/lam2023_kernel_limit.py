@@ -23,7 +23,7 @@ N = 4096 (0.11 at every N), with alpha halved 0.119, with T x 1.5 0.072; the mut
 W-gradient term of K is ~1% of the kernel at these states: c2 = 0 or 4 moves h_T by
 0.003 / 0.010 rms, below the band).
 """
-from functools import lru_cache
+import functools
 
 import numpy as np
 
@@ -42,7 +42,7 @@ def _ode(seed, alpha):
     return L.KernelODE(smp["x"], smp["m"], y, alpha=alpha)
 
 
-@lru_cache(maxsize=2)
+@functools.lru_cache(maxsize=2)
 def reference(alpha: float = CFG["alpha"]):
     """(test x, test m, h_T at the tests, reference error estimate); ``alpha`` other than
     the claim's is a wrong truth (the mutant that checks this claim can fail a wrong limit)."""
@@ -52,7 +52,7 @@ def reference(alpha: float = CFG["alpha"]):
     return test["x"], test["m"], (hs[0] + hs[1]) / 2, floor
 
 
-def _batch(point, rngs, c_scale=None, ode_alpha=CFG["alpha"], **bug):
+def simulate(point, rngs, c_scale=None, ode_alpha=CFG["alpha"], **bug):
     n = int(point["N"])
     cfg = L.TrainConfig(**{**CFG, **bug})
     x, m, h, floor = reference(ode_alpha)
@@ -61,18 +61,6 @@ def _batch(point, rngs, c_scale=None, ode_alpha=CFG["alpha"], **bug):
     g = network_function(run.C, run.W, x, m, cfg.out_scale(n))
     err = np.sqrt(np.mean((g - h) ** 2, axis=1))
     return [{"ode_err": float(e), "floor": floor} for e in err]
-
-
-def simulate_batch(point, rngs):
-    return _batch(point, rngs)
-
-
-def _out(point, rngs):
-    return _batch(point, rngs, out_exponent=0.0)
-
-
-def _alpha2(point, rngs):
-    return _batch(point, rngs, ode_alpha=2 * CFG["alpha"])
 
 
 claim = Claim(
@@ -95,15 +83,15 @@ claim = Claim(
                 note="rms over 64 stationary test states; reference from 40 000 stationary states; at the largest N "
                      "the mean error must be <= 0.03 (about a quarter of the distance to a kernel ODE with alpha "
                      "doubled or halved); 0.089 at N = 16")],
-    simulate_batch=simulate_batch,
+    simulate=simulate,
+    batched=True,
     common_random_numbers=True,
-    batch_size=32,
     params={**CFG, "reference": REF},
     mutants=[
-        Mutant("output-unscaled", simulate_batch=_out,
-               description="output sum_i C^i S^i without the N^-beta factor"),
-        Mutant("ode-alpha-2x", simulate_batch=_alpha2,
-               description="a wrong truth: the kernel ODE solved with alpha doubled (e.g. a factor 2 lost "
+        Mutant("output-unscaled", functools.partial(simulate, out_exponent=0.0),
+               "output sum_i C^i S^i without the N^-beta factor"),
+        Mutant("ode-alpha-2x", functools.partial(simulate, ode_alpha=2 * CFG["alpha"]),
+               "a wrong truth: the kernel ODE solved with alpha doubled (e.g. a factor 2 lost "
                            "between the loss (1/2)e^2 and the update)"),
     ],
 )

@@ -15,6 +15,8 @@ Tried and not used: an update that omits the output's N^-beta, and an unscaled o
 both give O(1) moves whose sweep over N = 64..1024 is too irregular (non-monotone,
 clipping-dominated) for the check to call a fail on the quick profile.
 """
+import functools
+
 from claimcheck import Claim, Mutant, Rate
 from claimcheck.models import lam2023 as L
 from claimcheck.models.lam2023_runs import trained_setup
@@ -22,20 +24,12 @@ from claimcheck.models.lam2023_runs import trained_setup
 CFG = dict(beta=0.75, gamma=0.1, alpha=4.0, T=1.0)
 
 
-def _batch(point, rngs, **bug):
+def simulate(point, rngs, **bug):
     n = int(point["N"])
     cfg = L.TrainConfig(**{**CFG, **bug})
     Z, W, B, C = trained_setup(rngs, n, cfg)
     run = L.train(Z, W, B, C, cfg, track_moves=True)
     return [{"max_move": float(v), "clip_frac": float(c)} for v, c in zip(run.max_move, run.clip_frac)]
-
-
-def simulate_batch(point, rngs):
-    return _batch(point, rngs)
-
-
-def _lr(point, rngs):
-    return _batch(point, rngs, lr_exponent=0.0)
 
 
 claim = Claim(
@@ -53,12 +47,12 @@ claim = Claim(
     replicates={"quick": 512, "full": 512},
     rates=[Rate(metric="max_move", axis="N", kind="upper", predicted=CFG["beta"] - 1 + CFG["gamma"],
                 tolerance=0.1, note="observed slope expected near beta - 1 = -0.25")],
-    simulate_batch=simulate_batch,
+    simulate=simulate,
+    batched=True,
     common_random_numbers=True,
-    batch_size=32,
     params=CFG,
     mutants=[
-        Mutant("lr-without-scaling", simulate_batch=_lr,
-               description="learning rate alpha instead of alpha N^(2 beta - 2)"),
+        Mutant("lr-without-scaling", functools.partial(simulate, lr_exponent=0.0),
+               "learning rate alpha instead of alpha N^(2 beta - 2)"),
     ],
 )

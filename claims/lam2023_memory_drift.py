@@ -20,6 +20,8 @@ the band <= -0.05 with 64 replicates), and neither gradient ascent nor C with me
 makes the gap decay slower than N^-0.15: the memory averages W's moves against
 mean-zero C, so it hardly sees them.
 """
+import functools
+
 import numpy as np
 
 from claimcheck import Claim, Mutant, Rate
@@ -29,7 +31,7 @@ from claimcheck.models.lam2023_runs import trained_setup
 CFG = dict(beta=0.75, gamma=0.1, alpha=4.0, T=1.0)
 
 
-def _batch(point, rngs, c_shift=0.0, **bug):
+def simulate(point, rngs, c_shift=0.0, **bug):
     n = int(point["N"])
     cfg = L.TrainConfig(**{**CFG, **bug})
     Z, W, B, C = trained_setup(rngs, n, cfg)
@@ -38,18 +40,6 @@ def _batch(point, rngs, c_shift=0.0, **bug):
     untrained = L.memory_run(L.exact_units(W, B), Z[..., 0], run.steps, moments=False)
     gap = np.max(np.abs(run.m_path - untrained.m), axis=1)
     return [{"memory_gap": float(g)} for g in gap]
-
-
-def simulate_batch(point, rngs):
-    return _batch(point, rngs)
-
-
-def _lr(point, rngs):
-    return _batch(point, rngs, lr_exponent=0.0)
-
-
-def _b_trained(point, rngs):
-    return _batch(point, rngs, b_lr_exponent=0.0)
 
 
 claim = Claim(
@@ -68,13 +58,13 @@ claim = Claim(
     replicates={"quick": 64, "full": 128},
     rates=[Rate(metric="memory_gap", axis="N", kind="upper", predicted=CFG["beta"] - 1 + CFG["gamma"],
                 tolerance=0.1, note="sup over k <= N T of |M_k(theta_k) - M_k(theta_0)|, same data path")],
-    simulate_batch=simulate_batch,
+    simulate=simulate,
+    batched=True,
     common_random_numbers=True,
-    batch_size=32,
     params=CFG,
     mutants=[
-        Mutant("b-trained-unscaled", simulate_batch=_b_trained,
-               description="the memory weights B updated like output weights (B += alpha N^-beta e S), "
+        Mutant("b-trained-unscaled", functools.partial(simulate, b_lr_exponent=0.0),
+               "the memory weights B updated like output weights (B += alpha N^-beta e S), "
                            "without the N^(2 beta - 2) factor: the memory's own parameters are not lazy"),
     ],
 )

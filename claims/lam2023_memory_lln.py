@@ -6,6 +6,8 @@ The metric averages |M^N_k - M^inf_k| over a window of steps k (each term is
 ~ N^-1/2; the window only reduces Monte-Carlo noise). Common random numbers: the
 width-N net uses the first N units of the widest draw and the same data path.
 """
+import functools
+
 import numpy as np
 
 from claimcheck import Claim, Mutant, Rate
@@ -16,7 +18,7 @@ STEPS = 30
 WINDOW = slice(15, 30)
 
 
-def _batch(point, rngs, *, memory_scale="mean", weight_pool=None):
+def simulate(point, rngs, *, memory_scale="mean", weight_pool=None):
     n = int(point["N"])
     _, Z, W, B = untrained_setup(rngs, n, STEPS, weight_pool=weight_pool)
     units = L.make_units(W, B, steps=STEPS)
@@ -28,18 +30,6 @@ def _batch(point, rngs, *, memory_scale="mean", weight_pool=None):
     err = np.abs(mn - mi)[:, WINDOW].mean(axis=1)
     return [{"abs_err": float(e), "m_last": float(mn[p, -1]), "minf_last": float(mi[p, -1])}
             for p, e in enumerate(err)]
-
-
-def simulate_batch(point, rngs):
-    return _batch(point, rngs)
-
-
-def _sqrt_batch(point, rngs):
-    return _batch(point, rngs, memory_scale="sqrt")
-
-
-def _pool_batch(point, rngs):
-    return _batch(point, rngs, weight_pool=8)
 
 
 claim = Claim(
@@ -58,14 +48,14 @@ claim = Claim(
     replicates={"quick": 384, "full": 1600},
     rates=[Rate(metric="abs_err", axis="N", kind="tight", predicted=-0.5, tolerance=0.1,
                 note="mean over k in [15, 30) of |M^N_k - M^inf_k|")],
-    simulate_batch=simulate_batch,
+    simulate=simulate,
+    batched=True,
     common_random_numbers=True,
-    batch_size=64,
     params={"steps": STEPS, "window": [15, 30], "gh_nodes": L.GH_NODES},
     mutants=[
-        Mutant("sqrt-n-memory", simulate_batch=_sqrt_batch,
-               description="recurrent sum scaled by 1/sqrt(N) instead of 1/N"),
-        Mutant("shared-weights", simulate_batch=_pool_batch,
-               description="units share 8 weight values (W drawn from a pool of 8)"),
+        Mutant("sqrt-n-memory", functools.partial(simulate, memory_scale="sqrt"),
+               "recurrent sum scaled by 1/sqrt(N) instead of 1/N"),
+        Mutant("shared-weights", functools.partial(simulate, weight_pool=8),
+               "units share 8 weight values (W drawn from a pool of 8)"),
     ],
 )

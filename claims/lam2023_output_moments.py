@@ -11,6 +11,8 @@ The time average (1/NT) sum_k y_k^2 is stored too (``y2_avg``).
 
 Negative control: the output without its N^-beta factor, y = sum_i C^i S^i (E y^2 ~ N).
 """
+import functools
+
 import numpy as np
 
 from claimcheck import Claim, Mutant, Rate
@@ -21,7 +23,7 @@ CFG = dict(beta=0.75, gamma=0.1, alpha=4.0, T=1.0)
 TIMES = 8
 
 
-def _batch(point, rngs, **bug):
+def simulate(point, rngs, **bug):
     n = int(point["N"])
     cfg = L.TrainConfig(**{**CFG, **bug})
     Z, W, B, C = trained_setup(rngs, n, cfg)
@@ -29,14 +31,6 @@ def _batch(point, rngs, **bug):
     ks = (np.arange(1, TIMES + 1) * run.steps) // TIMES - 1
     y2 = run.y_path ** 2
     return [{"y2_max": float(v), "y2_avg": float(a)} for v, a in zip(y2[:, ks].max(axis=1), y2.mean(axis=1))]
-
-
-def simulate_batch(point, rngs):
-    return _batch(point, rngs)
-
-
-def _out(point, rngs):
-    return _batch(point, rngs, out_exponent=0.0)
 
 
 claim = Claim(
@@ -55,12 +49,12 @@ claim = Claim(
     replicates={"quick": 64, "full": 128},
     rates=[Rate(metric="y2_max", axis="N", kind="upper", predicted=0.0, tolerance=0.1,
                 note="E max over 8 fixed times k_j = j N T / 8 of y_k^2")],
-    simulate_batch=simulate_batch,
+    simulate=simulate,
+    batched=True,
     common_random_numbers=True,
-    batch_size=32,
     params={**CFG, "times": TIMES},
     mutants=[
-        Mutant("output-unscaled", simulate_batch=_out,
-               description="output sum_i C^i S^i without the N^-beta factor"),
+        Mutant("output-unscaled", functools.partial(simulate, out_exponent=0.0),
+               "output sum_i C^i S^i without the N^-beta factor"),
     ],
 )

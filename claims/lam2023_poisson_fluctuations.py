@@ -9,7 +9,7 @@ returned as ``floor`` so a signal within 3x of the reference's own error is
 inconclusive, never a pass or fail. Common random numbers: the N-step average is
 taken over the first N steps of one data path per replicate.
 """
-from functools import lru_cache
+import functools
 
 import numpy as np
 
@@ -20,7 +20,7 @@ XI0 = (0.5, 0.3)
 REF = {"paths": 2000, "burn": 50, "keep": 2000, "seed": 20230826}
 
 
-@lru_cache(maxsize=1)
+@functools.lru_cache(maxsize=1)
 def reference():
     """(pi F, its standard error) from long stationary runs of the limit system."""
     gens = [np.random.default_rng([REF["seed"], i]) for i in range(REF["paths"])]
@@ -30,24 +30,12 @@ def reference():
     return float(avg.mean()), float(avg.std(ddof=1) / np.sqrt(avg.size))
 
 
-def _batch(point, rngs, **bugs):
+def simulate(point, rngs, **bugs):
     n = int(point["N"])
     piF, se = reference()
     Z = L.data_paths([L.streams(r).data for r in rngs], n, **bugs)
     avg = L.kernel_column_average(Z[..., 0], n, *XI0)
     return [{"abs_dev": float(abs(a - piF)), "floor": se} for a in avg]
-
-
-def simulate_batch(point, rngs):
-    return _batch(point, rngs)
-
-
-def _frozen(point, rngs):
-    return _batch(point, rngs, frozen_noise=True)
-
-
-def _offset(point, rngs):
-    return _batch(point, rngs, noise_offset=0.5)
 
 
 claim = Claim(
@@ -65,14 +53,14 @@ claim = Claim(
     replicates={"quick": 256, "full": 1024},
     rates=[Rate(metric="abs_dev", axis="N", kind="tight", predicted=-0.5, tolerance=0.1, floor_metric="floor",
                 note="pi F from 4e6 stationary samples; its standard error is the floor")],
-    simulate_batch=simulate_batch,
+    simulate=simulate,
+    batched=True,
     common_random_numbers=True,
-    batch_size=256,
     params={"xi0": XI0, "reference": REF, "gh_nodes": L.GH_NODES},
     mutants=[
-        Mutant("frozen-noise", simulate_batch=_frozen,
-               description="chain noise U drawn once and reused every step (the chain stops mixing)"),
-        Mutant("noise-not-centred", simulate_batch=_offset,
-               description="U ~ U(0, 1) instead of U(-1/2, 1/2)"),
+        Mutant("frozen-noise", functools.partial(simulate, frozen_noise=True),
+               "chain noise U drawn once and reused every step (the chain stops mixing)"),
+        Mutant("noise-not-centred", functools.partial(simulate, noise_offset=0.5),
+               "U ~ U(0, 1) instead of U(-1/2, 1/2)"),
     ],
 )

@@ -8,6 +8,8 @@ no reference-sample floor. Two sources of error, both N^-1/2: sampling of W and 
 memory error M^N - M^inf.
 """
 
+import functools
+
 from claimcheck import Claim, Mutant, Rate
 from claimcheck.metrics import w1_to_quantile
 from claimcheck.models import lam2023 as L
@@ -16,7 +18,7 @@ from claimcheck.models.lam2023_runs import untrained_setup
 STEPS = 40   # units compared at step k = STEPS (memory forgets its start geometrically)
 
 
-def _batch(point, rngs, **bugs):
+def simulate(point, rngs, **bugs):
     n = int(point["N"])
     _, Z, W, B = untrained_setup(rngs, n, STEPS, **bugs)
     X = Z[..., 0]
@@ -25,18 +27,6 @@ def _batch(point, rngs, **bugs):
     mI = L.m_inf_path(X, STEPS)[:, -1]
     S = L.units_at(W, x, mN)                           # S^i_K, K = STEPS
     return [{"w1": w1_to_quantile(S[p], L.limit_quantile(x[p], mI[p]))} for p in range(len(rngs))]
-
-
-def simulate_batch(point, rngs):
-    return _batch(point, rngs)
-
-
-def _pool(point, rngs):
-    return _batch(point, rngs, weight_pool=8)
-
-
-def _uniform(point, rngs):
-    return _batch(point, rngs, uniform_weights=True)
 
 
 claim = Claim(
@@ -54,14 +44,14 @@ claim = Claim(
     replicates={"quick": 128, "full": 400},
     rates=[Rate(metric="w1", axis="N", kind="tight", predicted=-0.5, tolerance=0.1,
                 note="exact W1 against the limit law's quantile function")],
-    simulate_batch=simulate_batch,
+    simulate=simulate,
+    batched=True,
     common_random_numbers=True,
-    batch_size=64,
     params={"steps": STEPS, "gh_nodes": L.GH_NODES},
     mutants=[
-        Mutant("shared-weights", simulate_batch=_pool,
-               description="units share 8 weight values (W drawn from a pool of 8)"),
-        Mutant("uniform-weights", simulate_batch=_uniform,
-               description="W ~ U(-sqrt 3, sqrt 3): unit variance but not Gaussian"),
+        Mutant("shared-weights", functools.partial(simulate, weight_pool=8),
+               "units share 8 weight values (W drawn from a pool of 8)"),
+        Mutant("uniform-weights", functools.partial(simulate, uniform_weights=True),
+               "W ~ U(-sqrt 3, sqrt 3): unit variance but not Gaussian"),
     ],
 )

@@ -24,10 +24,13 @@ sample size (N up to 10^6 units x 100 paths) and would smear the N-dependence th
 figure is meant to show; the ECDF needs no tuning and is what W1 integrates.
 """
 
+import functools
+
 import numpy as np
 
 from claimcheck import Claim, Mutant, Rate
 from claimcheck.models import lam2023 as L
+from claimcheck.models import lam2023_figures as figures
 from claimcheck.metrics import w1_to_cdf
 
 PATHS = {"quick": 8, "full": 100}
@@ -35,7 +38,7 @@ STEPS = {"quick": 300, "full": 50000}
 TGRID = L.sigmoid(np.linspace(-3.0, 3.6, 61))    # ECDF points, even in logit space (units cluster near 0.57)
 
 
-def _batch(point, rngs, *, weight_pool=None, memory_scale="mean"):
+def simulate(point, rngs, *, weight_pool=None, memory_scale="mean"):
     n, P, K = int(point["N"]), int(point["paths"]), int(point["steps"])
     R = len(rngs)
     st = [L.streams(r) for r in rngs]
@@ -69,74 +72,6 @@ def _batch(point, rngs, *, weight_pool=None, memory_scale="mean"):
     return out
 
 
-def simulate_batch(point, rngs):
-    return _batch(point, rngs)
-
-
-def _pool(point, rngs):
-    return _batch(point, rngs, weight_pool=8)
-
-
-def _sqrt(point, rngs):
-    return _batch(point, rngs, memory_scale="sqrt")
-
-
-def artefacts(ctx):
-    """Figures 1 and 4: per-path (grey) and pooled (red) ECDFs of the units at step k, and
-    the pooled ECDFs of every N with their difference from the largest N (convergence)."""
-    import matplotlib.pyplot as plt
-
-    Ns = sorted({p["N"] for p in ctx.points()})
-    rows, pooled_by_n = [], {}
-    fig, axes = plt.subplots(2, len(Ns), figsize=(3.0 * len(Ns), 6.2), squeeze=False)
-    cmap = plt.get_cmap("viridis")
-    for j, n in enumerate(Ns):
-        pooled, paths = [], []
-        for g in range(1, len(TGRID) + 1):
-            pts, tab = ctx.table(f"ecdf_pool_t{g:02d}")
-            i = [q for q, pt in enumerate(pts) if pt["N"] == n][0]
-            pooled.append(np.nanmean(tab[i]))
-            pts, tab = ctx.table(f"ecdf_path_t{g:02d}")
-            i = [q for q, pt in enumerate(pts) if pt["N"] == n][0]
-            paths.append(tab[i])
-        paths = np.array(paths)              # grid x replicates
-        pooled_by_n[n] = np.array(pooled)
-        ax = axes[0, j]
-        ax.plot(TGRID, paths, color="0.75", lw=0.5)
-        ax.plot(TGRID, pooled, color="red", lw=1.4)
-        ax.set_title(f"N={n}", fontsize=9)
-        ax.set_xlim(0.2, 0.95)
-        ax.set_xlabel("unit value s", fontsize=8)
-        for g, t in enumerate(TGRID):
-            rows.append({"N": n, "t": float(t), "ecdf_pooled": float(pooled[g]),
-                         "ecdf_path_min": float(np.nanmin(paths[g])), "ecdf_path_max": float(np.nanmax(paths[g])),
-                         "paths": int(np.isfinite(paths[g]).sum())})
-    axes[0, 0].set_ylabel("ECDF (grey: one path per replicate; red: pooled)", fontsize=8)
-    ref = pooled_by_n[Ns[-1]]
-    ax = axes[1, 0]
-    for j, n in enumerate(Ns):
-        ax.plot(TGRID, pooled_by_n[n], color=cmap(j / max(len(Ns) - 1, 1)), label=f"N={n}")
-    ax.set_title("pooled ECDFs, all N (Fig. 1)", fontsize=9)
-    ax.set_xlim(0.2, 0.95)
-    ax.legend(fontsize=7)
-    ax = axes[1, 1]
-    for j, n in enumerate(Ns[:-1]):
-        ax.plot(TGRID, pooled_by_n[n] - ref, color=cmap(j / max(len(Ns) - 1, 1)), label=f"N={n}")
-    ax.axhline(0, color="k", lw=0.5)
-    ax.set_title(f"pooled ECDF minus pooled ECDF at N={Ns[-1]}", fontsize=9)
-    ax.set_xlim(0.2, 0.95)
-    ax.legend(fontsize=7)
-    for ax in axes[1, 2:]:
-        ax.axis("off")
-    k = STEPS.get(ctx.profile, STEPS["quick"])
-    fig.suptitle(f"Memory units at step k={k} ({ctx.profile} profile). ECDFs at 61 fixed points instead of "
-                 "kernel density estimates:\na KDE bandwidth would have to change with the sample size and would "
-                 "blur the N-dependence; the ECDF needs no tuning and is what W1 integrates.", fontsize=8)
-    fig.tight_layout()
-    ctx.save_figure(fig, "fig1_4_units_ecdf")
-    ctx.save_csv("fig1_4_units_ecdf", rows)
-
-
 claim = Claim(
     id="lam2023.units-pooled",
     paper="Lam, Sirignano, Spiliopoulos, Kernel limit of RNNs trained on ergodic data sequences "
@@ -156,15 +91,15 @@ claim = Claim(
                 note="INFERRED (the captions of Figs. 1/4 read only that the pooled laws for N = 10^2..10^6 "
                      "settle as N grows; the rate N^-1/2 is the paper's CLT scaling, not stated for W1); "
                      "exact W1 against the N = infinity mixture on the same data paths")],
-    simulate_batch=simulate_batch,
+    simulate=simulate,
+    batched=True,
     common_random_numbers=True,
-    batch_size=16,
     params={"L": L.DEFAULT_L, "ecdf_grid": "sigmoid(linspace(-3, 3.6, 61))"},
-    artefacts=artefacts,
+    artefacts=functools.partial(figures.units_pooled, tgrid=TGRID, steps=STEPS),
     mutants=[
-        Mutant("shared-weights", simulate_batch=_pool,
-               description="units share 8 weight values"),
-        Mutant("sqrt-n-memory", simulate_batch=_sqrt,
-               description="recurrent sum scaled by 1/sqrt(N) instead of 1/N"),
+        Mutant("shared-weights", functools.partial(simulate, weight_pool=8),
+               "units share 8 weight values"),
+        Mutant("sqrt-n-memory", functools.partial(simulate, memory_scale="sqrt"),
+               "recurrent sum scaled by 1/sqrt(N) instead of 1/N"),
     ],
 )

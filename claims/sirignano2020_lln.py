@@ -19,6 +19,8 @@ Mutants break the width-N net only; the reference stays the (correct) mean-field
 Calibrated with `claimcheck calibrate sirignano2020.lln --seeds 20 --mutants --record` (the record
 is sirignano2020_lln.calibration.json beside this file; docs/adding-a-claim.md, section 8).
 """
+import functools
+
 from claimcheck import Claim, Mutant, Rate
 from claimcheck.models import two_layer_meanfield as mf
 
@@ -34,21 +36,16 @@ def _metrics(out, N, N_ref):
     return [{"dist": float(d), "dist_raw": float(r), "ref_moved": float(m)} for d, r, m in zip(dist, raw, moved)]
 
 
-def _batch(scaling, lr):
-    def simulate_batch(point, rngs):
-        N, N_ref = int(point["N"]), int(point["N_ref"])
-        out = mf.coupled_outputs(rngs, N, N_ref, T, ALPHA, scaling=scaling, lr=lr)
-        return _metrics(out, N, N_ref)
-
-    def simulate(point, rng):
-        return simulate_batch(point, [rng])[0]
-
-    return simulate, simulate_batch
+def reference(point, rngs):
+    """The width-N_ref net's output at time T: the same at every N of a replicate."""
+    return mf.reference_outputs(rngs, int(point["N_ref"]), T, ALPHA)
 
 
-simulate, simulate_batch = _batch("mean-field", "scaled")
-simulate_ntk, simulate_ntk_batch = _batch("ntk", "scaled")
-simulate_fixed_lr, simulate_fixed_lr_batch = _batch("mean-field", "fixed")
+def simulate(point, rngs, refs, scaling="mean-field", lr="scaled"):
+    """Replicates at one width N, each against its reference (mutants change the width-N net only)."""
+    N, N_ref = int(point["N"]), int(point["N_ref"])
+    out = mf.coupled_outputs(rngs, N, N_ref, T, ALPHA, refs=refs, scaling=scaling, lr=lr)
+    return _metrics(out, N, N_ref)
 
 
 claim = Claim(
@@ -68,18 +65,18 @@ claim = Claim(
     rates=[Rate(metric="dist", axis="N", kind="tight", predicted=-0.5, tolerance=0.1, statistic="rms",
                 note="RMS over test inputs of g^N_T - g^ref_T, RMS over replicates")],
     simulate=simulate,
-    simulate_batch=simulate_batch,
+    batched=True,
+    reference=reference,
     common_random_numbers=True,   # replicate r: the same units and data stream at every N (nested)
-    batch_size=64,
     params={"T": T, "alpha": ALPHA, "sigma": "tanh", "x": "(u, 1), u ~ N(0,1)",
             "target": "sin(2u) + cos(u)/2", "init": "c ~ U[-1,1], w ~ N(0, I_2)", "test_inputs": 33},
     mutants=[
-        Mutant("ntk-output-scaling", simulate_ntk,
+        Mutant("ntk-output-scaling", functools.partial(simulate, scaling="ntk"),
                "width-N net's output scaled 1/sqrt(N) instead of 1/N (NTK parametrisation), same SGD update: "
                "its initial output is an O(1) Gaussian field that does not average out, so it does not "
-               "approach the mean-field limit", simulate_batch=simulate_ntk_batch),
-        Mutant("lr-not-scaled", simulate_fixed_lr,
+               "approach the mean-field limit"),
+        Mutant("lr-not-scaled", functools.partial(simulate, lr="fixed"),
                "width-N net's learning rate fixed at alpha/N_ref instead of alpha/N (still N*T steps): it is "
-               "trained for time T*N/N_ref instead of T", simulate_batch=simulate_fixed_lr_batch),
+               "trained for time T*N/N_ref instead of T"),
     ],
 )

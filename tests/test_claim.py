@@ -75,3 +75,29 @@ def test_invalid_rates_are_rejected(bad, message):
     with pytest.raises(ClaimDefinitionError) as err:
         Rate(metric="err", axis="N", **bad)
     assert message in str(err.value)
+
+
+def test_one_batched_simulate_with_partial_mutants():
+    """batched=True: simulate is the batched form, and so are the mutants' functions
+    (typically functools.partial of the claim's own simulate)."""
+    import functools
+
+    def sim(point, rngs, shift=0.0):
+        return [{"err": float(abs(r.standard_normal())) + shift} for r in rngs]
+
+    c = Claim(**_fields(simulate=sim, simulate_batch=None, batched=True,
+                        mutants=[Mutant("shifted", functools.partial(sim, shift=1.0), "err + 1")]))
+    assert c.simulate_batch is sim
+    one = c.simulate({"N": 1}, np.random.default_rng(3))
+    assert one == sim({"N": 1}, [np.random.default_rng(3)])[0]
+    simulate, batch = c.variant("shifted")
+    assert batch({"N": 1}, [np.random.default_rng(3)])[0]["err"] == one["err"] + 1.0
+    assert simulate({"N": 1}, np.random.default_rng(3))["err"] == one["err"] + 1.0
+
+
+def test_execution_knobs_default_to_automatic():
+    c = Claim(**_fields(replicates={"quick": 256}))
+    assert c.batch_size is None and c.batch("quick") == 64 and Claim(**_fields(replicates=10)).batch("quick") == 5 and c.grouping == "point"
+    with_ref = Claim(**_fields(reference=lambda point, rngs: [0.0] * len(rngs), common_random_numbers=True))
+    assert with_ref.grouping == "replicate" and with_ref.reference_axes == ()
+    assert Claim(**_fields(batch_size=5)).batch("quick") == 5

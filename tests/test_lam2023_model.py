@@ -275,14 +275,14 @@ def test_train_records_y0_and_moves():
 ])
 def test_seeded_and_batch_independent(name, point):
     mod = _claim_module(name)
-    a = mod.simulate_batch(point, [np.random.default_rng([1, r]) for r in range(3)])
+    a = mod.claim.simulate_batch(point, [np.random.default_rng([1, r]) for r in range(3)])
     b = [mod.claim.simulate(point, np.random.default_rng([1, r])) for r in range(3)]  # derived from the batch
-    c = mod.simulate_batch(point, [np.random.default_rng([1, r]) for r in range(3)])
+    c = mod.claim.simulate_batch(point, [np.random.default_rng([1, r]) for r in range(3)])
     assert a == c                                     # same seeds, same batch: bit for bit
     for x, y in zip(a, b):                            # batch of 3 vs one at a time: round-off only
         assert x.keys() == y.keys()
         np.testing.assert_allclose([x[k] for k in x], [y[k] for k in x], rtol=1e-12, atol=1e-15)
-    d = mod.simulate_batch(point, [np.random.default_rng([2, r]) for r in range(3)])
+    d = mod.claim.simulate_batch(point, [np.random.default_rng([2, r]) for r in range(3)])
     assert a != d
 
 

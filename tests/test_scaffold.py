@@ -31,7 +31,7 @@ def test_new_claim_validates_runs_passes_catches_its_mutant_and_is_reported(tmp_
     text = path.read_text()
     assert 'id="newpaper2025.mean-error"' in text and "__" not in text.replace("__init__", "")
     for field in ("id=", "paper=", "title=", "statement=", "source=", "grids=", "replicates=", "rates=",
-                  "simulate=", "mutants=", "simulate_batch=", "common_random_numbers=", "batch_size=", "group_by=",
+                  "simulate=", "mutants=", "batched=", "common_random_numbers=", "reference=", "batch_size=",
                   "params=",
                   "reducers=", "artefacts=", "level="):
         assert f"    {field}" in text, f"template does not show {field}"
@@ -147,3 +147,25 @@ def test_run_of_the_generated_claim_is_reproducible_from_the_store(tmp_path):
     again = run(RunOptions(**opts))
     assert first.computed > 0 and again.computed == 0
     assert first.document["claims"][0]["rates"][0]["measured"] == again.document["claims"][0]["rates"][0]["measured"]
+
+
+def test_check_claim_wants_the_reference_argument_when_the_claim_has_a_reference():
+    from claimcheck import Claim, Mutant, Rate
+    from claimcheck.commands.scaffold import check_claim_object
+
+    def ref(point, rngs):
+        return [0.0 for _ in rngs]
+
+    def two(point, rng):
+        return {"err": 1.0}
+
+    def three(point, rng, ref):
+        return {"err": 1.0}
+
+    common = dict(id="x.y", paper="p", title="t", statement="s", source="paper", grids={"quick": {"N": [1, 2, 3]}},
+                  replicates=4, rates=[Rate(metric="err", axis="N", predicted=-0.5)], reference=ref,
+                  common_random_numbers=True)
+    errors, _ = check_claim_object(Claim(simulate=two, mutants=[Mutant("m", three)], **common))
+    assert any("simulate must take 3 positional argument(s) (point, rng, ref)" in e for e in errors), errors
+    errors, _ = check_claim_object(Claim(simulate=three, mutants=[Mutant("m", three)], **common))
+    assert not errors, errors

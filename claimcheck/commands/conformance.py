@@ -3,7 +3,9 @@
 
 - same seed, same metrics (bit for bit): a replicate depends on its rng only;
 - ``simulate_batch`` over several replicates equals ``simulate`` one at a time, to
-  round-off (the reproducibility contract, claimcheck.engine.reproducibility);
+  round-off (the reproducibility contract, claimcheck.engine.reproducibility); with a
+  ``reference``, the references are computed in one call for the batch and one by one
+  for the single runs, as the engine does;
 - at the smallest grid point every rate's metric is present and finite (after the
   claim's reducers), for the claim and for each mutant;
 - two replicates differ in some metric (the rng is actually used).
@@ -57,42 +59,46 @@ def _is_scalar(v) -> bool:
     return np.ndim(v) == 0
 
 
+def _references(claim: Claim, variant: str | None, point, reps: range, one_by_one: bool) -> list | None:
+    """The replicates' references, as the engine computes them (fresh generators),
+    in one call or replicate by replicate."""
+    fn, _ = claim.reference_of(variant)
+    if fn is None:
+        return None
+    rpoint = claim.reference_point(point)
+    if one_by_one:
+        return [list(fn(rpoint, [g]))[0] for g in _rngs(claim, point, reps)]
+    return list(fn(rpoint, _rngs(claim, point, reps)))
+
+
 def _batch(claim: Claim, variant: str | None, point, reps: range) -> list[dict]:
     simulate, simulate_batch = claim.variant(variant)
     rngs = _rngs(claim, point, reps)
+    refs = _references(claim, variant, point, reps, one_by_one=simulate_batch is None)
     if simulate_batch is not None:
-        outs = list(simulate_batch(point, rngs))
+        outs = list(simulate_batch(point, rngs) if refs is None else simulate_batch(point, rngs, refs))
     else:
-        outs = [simulate(point, g) for g in rngs]
+        outs = [simulate(point, g) if refs is None else simulate(point, g, ref)
+                for g, ref in zip(rngs, refs or [None] * len(rngs))]
     return [_scalars(claim, o, point) for o in outs]
 
 
 def _single(claim: Claim, variant: str | None, point, reps: range) -> list[dict]:
     simulate, _ = claim.variant(variant)
-    return [_scalars(claim, simulate(point, g), point) for g in _rngs(claim, point, reps)]
+    refs = _references(claim, variant, point, reps, one_by_one=True)
+    rngs = _rngs(claim, point, reps)
+    return [_scalars(claim, simulate(point, g) if refs is None else simulate(point, g, ref), point)
+            for g, ref in zip(rngs, refs or [None] * len(rngs))]
 
 
 def _fail(claim: Claim, what: str) -> None:
     raise ConformanceError(f"claim {claim.id}: {what}")
 
 
-def _clear_memos(claim: Claim) -> None:
-    """Drop a claim module's memo caches (references computed once per replicate), so a
-    repeated call recomputes instead of returning the memo."""
-    import sys
-
-    mod = sys.modules.get(getattr(claim.simulate, "__module__", "") or "")
-    for name in ("clear_memo", "clear_cache"):
-        fn = getattr(mod, name, None)
-        if callable(fn):
-            fn()
-
-
 def check_same_seed_same_metrics(claim: Claim, profile: str = "quick") -> None:
     point = smallest_point(claim, profile)
     reps = range(SMOKE_REPLICATES)
     a = _batch(claim, None, point, reps)
-    _clear_memos(claim)
     b = _batch(claim, None, point, reps)
     if a != b:
         _fail(claim, f"the same seeds gave different metrics at {point}: {a} vs {b}")
@@ -156,5 +162,4 @@ def check_claim(claim: Claim, profile: str = "quick") -> list[str]:
             failures.append(f"{check.__name__}: {exc}")
         except Exception as exc:  # noqa: BLE001 - the claim's own code raised
             failures.append(f"{check.__name__}: claim {claim.id}: {type(exc).__name__}: {exc}")
-    _clear_memos(claim)
     return failures

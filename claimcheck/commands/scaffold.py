@@ -146,11 +146,14 @@ def check_claim_object(c: Claim) -> tuple[list[str], list[str]]:
     errors: list[str] = []
     warnings: list[str] = []
     p = f"claim {c.id!r}: "
-    _check_callable(errors, p + "simulate", c.simulate, 2, "(point, rng)")
-    _check_callable(errors, p + "simulate_batch", c.simulate_batch, 2, "(point, rngs)")
+    n, ref, refs = (3, ", ref", ", refs") if c.reference is not None else (2, "", "")
+    _check_callable(errors, p + "simulate", c.simulate, n, f"(point, rng{ref})")
+    _check_callable(errors, p + "simulate_batch", c.simulate_batch, n, f"(point, rngs{refs})")
+    _check_callable(errors, p + "reference", c.reference, 2, "(point, rngs)")
     for m in c.mutants:
-        _check_callable(errors, p + f"mutant {m.name!r} simulate", m.simulate, 2, "(point, rng)")
-        _check_callable(errors, p + f"mutant {m.name!r} simulate_batch", m.simulate_batch, 2, "(point, rngs)")
+        _check_callable(errors, p + f"mutant {m.name!r} simulate", m.simulate, n, f"(point, rng{ref})")
+        _check_callable(errors, p + f"mutant {m.name!r} simulate_batch", m.simulate_batch, n, f"(point, rngs{refs})")
+        _check_callable(errors, p + f"mutant {m.name!r} reference", m.reference, 2, "(point, rngs)")
         if c.simulate_batch is not None and m.simulate_batch is None:
             warnings.append(p + f"mutant {m.name!r} has no simulate_batch (runs replicate by replicate)")
     if not isinstance(c.reducers, dict):

@@ -15,6 +15,7 @@ import signal
 import threading
 import time
 import traceback
+from collections import OrderedDict
 from concurrent.futures import CancelledError, Future, as_completed
 from pathlib import Path
 from dataclasses import dataclass
@@ -42,6 +43,10 @@ class Task:
     common_random_numbers: bool
     keep: tuple[int, ...] = ()   # if given, the replicates whose rows are returned (the rest are stored)
     timeout: float | None = None  # seconds per replicate (None: no limit)
+    drop: tuple[tuple[str, int], ...] = ()   # (point key, replicate) pairs already stored: computed, not returned
+
+    def wanted(self, pkey: str, replicate: int) -> bool:
+        return replicate in self.kept and (pkey, replicate) not in set(self.drop)
 
     def point_dicts(self) -> list[dict]:
         return [dict(p) for p in self.points]
@@ -52,7 +57,7 @@ class Task:
 
     @property
     def size(self) -> int:
-        return len(self.points) * len(self.kept)
+        return len(self.points) * len(self.kept) - len(self.drop)
 
     def where(self) -> str:
         """'claim X (mutant M), point {...}, replicates a-b': names a task in an error."""
@@ -90,37 +95,43 @@ def plan(claim: Claim, version: str, variant: str, profile: str, master_seed: in
          done: set[tuple[str, int]] = frozenset(), timeout: float | None = None) -> list[Task]:
     """Tasks for every (point, replicate) not already in ``done``.
 
-    Default (``claim.group_by == "point"``): one grid point per task, one batch of
-    replicates ``[k*batch_size, (k+1)*batch_size)``. Batches are aligned so that a
-    resumed run gives each replicate the same batch-mates as an uninterrupted one: a
-    batch with stored members is recomputed whole and only its missing rows are kept,
-    which keeps a vectorised simulate_batch bit-identical across resumes (the
-    reproducibility contract). ``timeout`` (seconds per replicate) overrides the
-    claim's ``timeout``. ``group_by == "replicate"``: one replicate per task with *every* grid
-    point it still lacks, so that an expensive computation the replicate shares across
-    the grid (a reference run under common random numbers) is done once, in one worker.
+    Replicates go in batches ``[k*b, (k+1)*b)`` with ``b = claim.batch(profile)`` (the
+    claim's ``batch_size`` or automatic). Batches are aligned so that a resumed run gives
+    each replicate the same batch-mates as an uninterrupted one: a batch with stored
+    members is recomputed whole and only its missing rows are kept, which keeps a
+    vectorised simulate_batch bit-identical across resumes (the reproducibility
+    contract). ``timeout`` (seconds per replicate) overrides the claim's ``timeout``.
+
+    ``claim.grouping == "point"``: a task is one batch at one grid point.
+    ``"replicate"`` (implied by a reference under common random numbers): a task is one
+    batch at *every* grid point the batch still lacks, so that what a replicate shares
+    across the grid (its reference) is computed once, in one worker. A claim that does not
+    vectorise (no simulate_batch) gains nothing from a batch there: one replicate per task.
     """
     n_rep = claim.n_replicates(profile)
-    size = max(1, int(claim.batch_size))
+    grouped = claim.grouping == "replicate"
+    size = 1 if grouped and claim.simulate_batch is None else claim.batch(profile)
     pts = grid_points(claim.grid(profile))
     limit = timeout if timeout else getattr(claim, "timeout", None)
 
-    def task(points, reps, keep=()):
+    def task(points, reps, keep=(), drop=()):
         return Task(claim.module_file or "", claim.id, version, variant,
                     tuple(tuple(sorted(p.items())) for p in points), tuple(reps), int(master_seed),
-                    bool(claim.common_random_numbers), tuple(keep), float(limit) if limit else None)
+                    bool(claim.common_random_numbers), tuple(keep), float(limit) if limit else None,
+                    tuple(sorted(drop)))
 
     tasks = []
-    if claim.group_by == "replicate":
-        for r in range(n_rep):
-            todo = [p for p in pts if (point_key(p), r) not in done]
+    batches = [list(range(start, min(start + size, n_rep))) for start in range(0, n_rep, size)]
+    if grouped:
+        for batch in batches:
+            todo = [p for p in pts if any((point_key(p), r) not in done for r in batch)]
+            stored = {(point_key(p), r) for p in todo for r in batch if (point_key(p), r) in done}
             if todo:
-                tasks.append(task(todo, [r]))
+                tasks.append(task(todo, batch, drop=stored))
         return tasks
     for point in pts:
         pkey = point_key(point)
-        for start in range(0, n_rep, size):
-            batch = list(range(start, min(start + size, n_rep)))
+        for batch in batches:
             todo = [r for r in batch if (pkey, r) not in done]
             if todo:
                 tasks.append(task([point], batch, keep=todo if len(todo) < len(batch) else ()))
@@ -160,6 +171,8 @@ class BadReturn(TypeError):
 def _require_dict(out: Any, fn: Callable | None = None) -> None:
     if not isinstance(out, Mapping):
         hint = " (a missing `return`?)" if out is None else ""
+        while hasattr(fn, "func"):   # functools.partial(simulate, flag=...): name the function itself
+            fn = fn.func
         code = getattr(fn, "__code__", None)
         who = (f"simulate ({getattr(fn, '__name__', '?')} at {code.co_filename.rsplit('/', 1)[-1]}:{code.co_firstlineno})"
                if code else "simulate")
@@ -167,9 +180,9 @@ def _require_dict(out: Any, fn: Callable | None = None) -> None:
 
 
 def _checked(fn: Callable) -> Callable:
-    """fn(point, rng), checking that it returns a dict (the error names fn's file and line)."""
-    def call(point, rng):
-        out = fn(point, rng)
+    """fn(point, rng[, ref]), checking that it returns a dict (the error names fn's file and line)."""
+    def call(point, rng, *ref):
+        out = fn(point, rng, *ref)
         _require_dict(out, fn)
         return out
     return call
@@ -235,27 +248,86 @@ def _run_task(task: Task) -> list[dict]:
             raise
         msg = f"could not load claim: {type(exc).__name__}: {exc}"
         return [dict(base, point_key=point_key(p), replicate=r, status="error", error=msg, metrics=None, seconds=0.0)
-                for p in task.point_dicts() for r in task.kept]
+                for p in task.point_dicts() for r in task.kept if task.wanted(point_key(p), r)]
     rows = []
     for point in task.point_dicts():
         rows += _run_point(claim, simulate, simulate_batch, task, point, dict(base, point_key=point_key(point)))
-    if task.keep:
-        keep = set(task.keep)
-        rows = [r for r in rows if r["replicate"] in keep]
+    if task.keep or task.drop:
+        rows = [r for r in rows if task.wanted(r["point_key"], r["replicate"])]
     return rows
 
 
+# References of recent replicates, per worker process (claim.reference): LRU, so that a
+# mutant sharing the claim's reference in the same worker does not recompute it. Bounded
+# by the bytes of the arrays it holds; the current task's references always stay.
+_REFERENCES: "OrderedDict[tuple, tuple[Any, int]]" = OrderedDict()
+REFERENCE_CACHE_BYTES = 256 * 2 ** 20
+reference_calls = 0   # how many replicates' references this process computed (tests read it)
+
+
+def clear_references() -> None:
+    _REFERENCES.clear()
+
+
+def _nbytes(obj, depth: int = 0) -> int:
+    """Approximate memory of a reference: its numpy arrays, through containers and objects."""
+    if isinstance(obj, np.ndarray):
+        return obj.nbytes
+    if depth > 4:
+        return 64
+    if isinstance(obj, Mapping):
+        return 64 + sum(_nbytes(v, depth + 1) for v in obj.values())
+    if isinstance(obj, (list, tuple)):
+        return 64 + sum(_nbytes(v, depth + 1) for v in obj)
+    if hasattr(obj, "__dict__"):
+        return 64 + sum(_nbytes(v, depth + 1) for v in vars(obj).values())
+    return 64
+
+
+def _references(claim: Claim, task: Task, point: dict, seed_point, reps) -> list | None:
+    """The replicates' references at ``point`` (None when the variant has none): from the
+    worker's cache, else computed in one call for all of ``reps`` (the task's batch, so
+    the batch-mates, hence the round-off, do not depend on what the cache held)."""
+    global reference_calls
+    fn, owner = claim.reference_of(task.variant or None)
+    if fn is None:
+        return None
+    rpoint = claim.reference_point(point)
+    where = point_key(rpoint) if seed_point is None else point_key(point)
+    keys = [(task.claim_file, task.claim_id, task.claim_version, owner, task.master_seed, where, r) for r in reps]
+    if not all(k in _REFERENCES for k in keys):
+        refs = list(fn(rpoint, [rng_for(task.claim_id, seed_point, r, task.master_seed) for r in reps]))
+        if len(refs) != len(keys):
+            raise ValueError(f"reference returned {len(refs)} results for {len(keys)} replicates")
+        reference_calls += len(keys)
+        for k, ref in zip(keys, refs):
+            _REFERENCES[k] = (ref, _nbytes(ref))
+    out = []
+    for k in keys:
+        _REFERENCES.move_to_end(k)
+        out.append(_REFERENCES[k][0])
+    held = sum(n for _, n in _REFERENCES.values())
+    while held > REFERENCE_CACHE_BYTES and len(_REFERENCES) > len(task.replicates):
+        _, (_, n) = _REFERENCES.popitem(last=False)
+        held -= n
+    return out
+
+
 def _run_point(claim: Claim, simulate, simulate_batch, task: Task, point: dict, base: dict) -> list[dict]:
-    """The task's replicates at one grid point (batched if the claim vectorises)."""
+    """The task's replicates at one grid point (batched if the claim vectorises), with
+    their references if the claim has one."""
     seed_point = None if task.common_random_numbers else point
-    rngs = [rng_for(task.claim_id, seed_point, r, task.master_seed) for r in task.replicates]
+    reps = [r for r in task.replicates if task.wanted(base["point_key"], r) or simulate_batch is not None]
+    rngs = [rng_for(task.claim_id, seed_point, r, task.master_seed) for r in reps]
     rows = []
     limit = task.timeout
+    refs = None
     if simulate_batch is not None:
         t0 = time.perf_counter()
         try:
             with time_limit(limit * len(rngs) if limit else None):
-                outs = list(simulate_batch(point, rngs))
+                refs = _references(claim, task, point, seed_point, reps)
+                outs = list(simulate_batch(point, rngs) if refs is None else simulate_batch(point, rngs, refs))
             for o in outs:
                 _require_dict(o, simulate_batch)
             if len(outs) != len(rngs):
@@ -263,24 +335,25 @@ def _run_point(claim: Claim, simulate, simulate_batch, task: Task, point: dict, 
             cleaned = [_clean_metrics(_apply_reducers(claim, o, point)) for o in outs]
             dt = (time.perf_counter() - t0) / len(rngs)
             return [dict(base, replicate=r, status="ok", metrics=m, error=None, seconds=dt)
-                    for r, m in zip(task.replicates, cleaned)]
+                    for r, m in zip(reps, cleaned)]
         except BaseException as exc:  # noqa: BLE001 - fall back to one replicate at a time to locate the error
             if isinstance(exc, KeyboardInterrupt):
                 raise
             if isinstance(exc, ReplicateTimeout):   # re-running replicate by replicate would time out again
-                reps = task.replicates
                 msg = (f"timeout: simulate_batch gave no result within {limit * len(rngs):g} s "
                        f"({limit:g} s per replicate): claim {task.claim_id}, point {point_key(point)}, "
                        f"replicates {reps[0]}-{reps[-1]}")
                 return [dict(base, replicate=r, status="error", metrics=None, error=msg, seconds=limit)
                         for r in reps]
-            rngs = [rng_for(task.claim_id, seed_point, r, task.master_seed) for r in task.replicates]
-            simulate = (lambda p, g, _b=simulate_batch: _b(p, [g])[0])
-    for r, rng in zip(task.replicates, rngs):
+            rngs = [rng_for(task.claim_id, seed_point, r, task.master_seed) for r in reps]
+            simulate = (lambda p, g, *ref, _b=simulate_batch: _b(p, [g], *([x] for x in ref))[0])
+    for r, rng in zip(reps, rngs):
         t0 = time.perf_counter()
         try:
             with np.errstate(all="ignore"), time_limit(limit):
-                metrics = _clean_metrics(_apply_reducers(claim, _checked(simulate)(point, rng), point))
+                ref = _references(claim, task, point, seed_point, [r])
+                out = _checked(simulate)(point, rng) if ref is None else _checked(simulate)(point, rng, ref[0])
+                metrics = _clean_metrics(_apply_reducers(claim, out, point))
             rows.append(dict(base, replicate=r, status="ok", metrics=metrics, error=None,
                              seconds=time.perf_counter() - t0))
         except BaseException as exc:  # noqa: BLE001
@@ -335,7 +408,7 @@ def _failed_rows(task: Task, message: str) -> list[dict]:
     return [{"claim_version": task.claim_version, "claim_id": task.claim_id, "variant": task.variant,
              "point_key": point_key(p), "master_seed": task.master_seed, "replicate": r,
              "status": "error", "metrics": None, "seconds": 0.0, "error": message}
-            for p in task.point_dicts() for r in task.kept]
+            for p in task.point_dicts() for r in task.kept if task.wanted(point_key(p), r)]
 
 
 def _hard_limit(task: Task) -> float | None:

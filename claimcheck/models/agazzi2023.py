@@ -30,7 +30,6 @@ overhead that dominates small nets.
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable
@@ -460,39 +459,7 @@ def nested_correction(N: int, N_ref: int) -> float:
     return 1.0 / math.sqrt(1.0 - N / N_ref)
 
 
-# -- a small per-process memo for the reference runs ----------------------------------------
-
-_MEMO: "OrderedDict[tuple, object]" = OrderedDict()
-_MEMO_SIZE = 32
-
-
-def rng_key(rng: np.random.Generator) -> tuple:
-    """A key for 'what this generator will produce': its bit-generator state and the
-    number of children already spawned from its seed sequence."""
-    ss = getattr(rng.bit_generator, "seed_seq", None)
-    return (repr(rng.bit_generator.state), getattr(ss, "n_children_spawned", 0))
-
-
-def memo(key: tuple, compute: Callable[[], object]) -> object:
-    """Return compute() cached under ``key`` (LRU, per process). Used so that the
-    reference network of a replicate (identical at every grid point under common random
-    numbers) is computed once per worker, not once per grid point; results are the same
-    with or without the cache."""
-    if key in _MEMO:
-        _MEMO.move_to_end(key)
-        return _MEMO[key]
-    value = compute()
-    _MEMO[key] = value
-    while len(_MEMO) > _MEMO_SIZE:
-        _MEMO.popitem(last=False)
-    return value
-
-
-def clear_memo() -> None:
-    _MEMO.clear()
-
-
 __all__ = ["ALPHA", "Config", "Net", "Grad", "Trajectory", "INPUTS", "rotation_inputs", "sturmian_inputs",
            "target", "phase_grid", "stack", "unstack", "draw_labels", "shell_index", "nested_iid", "diverse_W", "init_net", "forward",
            "forward_diverse_blocked", "recurrent_fields", "risk", "backward", "gradients", "gd_step", "train",
-           "param_rms", "nested_correction", "memo", "rng_key", "clear_memo"]
+           "param_rms", "nested_correction"]

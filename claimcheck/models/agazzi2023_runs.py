@@ -24,13 +24,11 @@ class Streams:
     weights: np.random.Generator     # i.i.d. recurrent weights (nested, shell order)
     batches: np.random.Generator     # SGD minibatches (mutants only)
     fresh: np.random.Generator       # labels NOT shared with the reference (mutants only)
-    key: tuple                       # what this replicate's generator would produce
 
 
 def streams(rng: np.random.Generator) -> Streams:
-    key = m.rng_key(rng)
     kids = rng.spawn(4)
-    return Streams(kids[0], kids[1], kids[2], kids[3], key)
+    return Streams(*kids)
 
 
 def data(M: int = 32, input_name: str = "rotation", target_name: str = "prod02",

@@ -103,22 +103,38 @@ def train(c: np.ndarray, a: np.ndarray, b: np.ndarray, u: np.ndarray, *, step: f
     return c, a, b
 
 
-_REF_CACHE: dict = {}
-_REF_CACHE_MAX = 4096
+def _steps(N: int, N_ref: int, T: float) -> tuple[int, int]:
+    """(N_ref*T reference steps, N_ref/N): the width-N net takes every m-th sample."""
+    if N_ref % N:
+        raise ValueError(f"N={N} must divide N_ref={N_ref}")
+    m = N_ref // N
+    steps_ref = int(round(N_ref * T))
+    if steps_ref % m:
+        raise ValueError("N_ref*T must be a multiple of N_ref/N")
+    return steps_ref, m
 
 
-def _ref_key(d: Draws, n_ref: int, steps: int, step: float, out_scale: float):
-    # identifies the reference computation exactly (bitwise identical inputs)
-    import hashlib
+def _train_reference(draws: Sequence[Draws], N_ref: int, alpha: float) -> np.ndarray:
+    """Outputs (R, len(TEST_U)) at time T of the width-N_ref reference nets (mean-field
+    scaling, steps alpha/N_ref): the approximation of the mean-field limit."""
+    C = np.stack([d.c for d in draws])
+    A = np.stack([d.a for d in draws])
+    B = np.stack([d.b for d in draws])
+    U = np.stack([d.u for d in draws])
+    c, a, b = train(C, A, B, U, step=alpha / N_ref, out_scale=1.0 / N_ref)
+    return predict(c, a, b, TEST_U, 1.0 / N_ref)
 
-    h = hashlib.sha1()
-    for arr in (d.c, d.a, d.b, d.u):
-        h.update(arr.tobytes())
-    return (h.hexdigest(), n_ref, steps, float(step), float(out_scale))
+
+def reference_outputs(rngs: Sequence[np.random.Generator], N_ref: int, T: float, alpha: float) -> list[np.ndarray]:
+    """The reference's output at time T for each rng (one array of len(TEST_U) per rng):
+    the part of a replicate shared by every width N (a claim's ``reference`` hook)."""
+    steps_ref = int(round(N_ref * T))
+    return list(_train_reference([draw(rng, N_ref, steps_ref) for rng in rngs], N_ref, alpha))
 
 
 def coupled_outputs(rngs: Sequence[np.random.Generator], N: int, N_ref: int, T: float, alpha: float, *,
-                    scaling: str = "mean-field", lr: str = "scaled") -> dict[str, np.ndarray]:
+                    refs: Sequence[np.ndarray] | None = None, scaling: str = "mean-field",
+                    lr: str = "scaled") -> dict[str, np.ndarray]:
     """Train a width-N net and the width-N_ref reference on shared draws, per rng.
 
     The reference always approximates the mean-field limit (mean-field scaling, steps
@@ -127,20 +143,15 @@ def coupled_outputs(rngs: Sequence[np.random.Generator], N: int, N_ref: int, T: 
     scaling: "mean-field" (g = 1/N sum) or "ntk" (g = 1/sqrt(N) sum).
     lr: "scaled" (per-step factor alpha/N, N*T steps) or "fixed" (alpha/N_ref at every
     width: the learning rate is not scaled with N; still N*T steps).
+    refs: the references' outputs at time T (:func:`reference_outputs` of the same rngs,
+    computed once per replicate by the engine); trained here if not given.
 
     Returns arrays of shape (R, len(TEST_U)): "net" (g^N at time T), "ref" (g^ref at
     time T) and "ref0" (g^ref at time 0).
-
-    The reference's training is cached per process (keyed on the exact draws), so a
-    replicate's reference is computed once however many grid points a worker runs.
     """
-    if N_ref % N:
-        raise ValueError(f"N={N} must divide N_ref={N_ref}")
-    m = N_ref // N
-    steps_ref = int(round(N_ref * T))
-    if steps_ref % m:
-        raise ValueError("N_ref*T must be a multiple of N_ref/N")
+    steps_ref, m = _steps(N, N_ref, T)
     draws = [draw(rng, N_ref, steps_ref) for rng in rngs]
+    ref = np.stack(refs) if refs is not None else _train_reference(draws, N_ref, alpha)
 
     def scale(n):
         return 1.0 / n if scaling == "mean-field" else 1.0 / np.sqrt(n)
@@ -148,34 +159,10 @@ def coupled_outputs(rngs: Sequence[np.random.Generator], N: int, N_ref: int, T: 
     def step(n):
         return alpha / n if lr == "scaled" else alpha / N_ref
 
-    # reference nets: the mean-field limit (cached)
-    ref_step, ref_scale = alpha / N_ref, 1.0 / N_ref
-    ref = np.empty((len(draws), TEST_U.size))
-    todo = []
-    for i, d in enumerate(draws):
-        key = _ref_key(d, N_ref, steps_ref, ref_step, ref_scale)
-        if key in _REF_CACHE:
-            ref[i] = _REF_CACHE[key]
-        else:
-            todo.append((i, key))
-    if todo:
-        idx = [i for i, _ in todo]
-        C = np.stack([draws[i].c for i in idx])
-        A = np.stack([draws[i].a for i in idx])
-        B = np.stack([draws[i].b for i in idx])
-        U = np.stack([draws[i].u for i in idx])
-        c, a, b = train(C, A, B, U, step=ref_step, out_scale=ref_scale)
-        out = predict(c, a, b, TEST_U, ref_scale)
-        if len(_REF_CACHE) > _REF_CACHE_MAX:
-            _REF_CACHE.clear()
-        for j, (i, key) in enumerate(todo):
-            ref[i] = out[j]
-            _REF_CACHE[key] = out[j].copy()
-
     C = np.stack([d.c for d in draws])
     A = np.stack([d.a for d in draws])
     B = np.stack([d.b for d in draws])
-    ref0 = predict(C, A, B, TEST_U, ref_scale)
+    ref0 = predict(C, A, B, TEST_U, 1.0 / N_ref)
     U = np.stack([d.u[::m] for d in draws])  # the samples at the width-N net's step times j/N
     c, a, b = train(C[:, :N], A[:, :N], B[:, :N], U, step=step(N), out_scale=scale(N))
     net = predict(c, a, b, TEST_U, scale(N))
