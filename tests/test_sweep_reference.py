@@ -5,9 +5,8 @@ generator of the replicate, and handed to simulate: with common random numbers e
 point of a replicate sees the same reference, and the numbers do not depend on the
 worker count, on resuming, or on whether the reference was cached.
 """
-import numpy as np
 
-from claimcheck.claim import Claim, Mutant, Rate, auto_batch_size
+from claimcheck.claim import auto_batch_size
 from claimcheck.commands.runner import run
 from claimcheck.engine import sweep
 from claimcheck.engine.executors import InlineExecutor
