@@ -5,7 +5,7 @@ xi_k = (X_k, M^inf_k), pi the stationary law of (Z, M^inf).
 
 pi F is estimated once per process from 10 000 independent stationary chains
 (fixed seed, 2000 samples each after 50 burn-in steps, in chunks of 2000 chains to
-bound memory; ~8 s); its standard error (6.1e-6) is returned as ``floor`` so a signal
+bound memory; ~6 s); its standard error (6.1e-6) is returned as ``floor`` so a signal
 within 3x of the reference's own error is inconclusive, never a pass or fail. With 2000
 chains (se 1.37e-5) the full profile's largest point, N = 409 600 (mean |dev| 3.8e-5),
 sat within 3x of the floor and the claim was inconclusive at full (2026-11-30). Common random numbers: the N-step average is
