@@ -31,11 +31,10 @@ from claimcheck.models.lam2023_runs import trained_setup
 CFG = dict(beta=0.75, gamma=0.1, alpha=4.0, T=1.0)
 
 
-def simulate(point, rngs, c_shift=0.0, **bug):
+def simulate(point, rngs, **bug):
     n = int(point["N"])
     cfg = L.TrainConfig(**{**CFG, **bug})
     Z, W, B, C = trained_setup(rngs, n, cfg)
-    C = C + c_shift
     run = L.train(Z, W, B.copy(), C, cfg, track_moves=False, track_path=True)   # a control may train B
     untrained = L.memory_run(L.exact_units(W, B), Z[..., 0], run.steps, moments=False)
     gap = np.max(np.abs(run.m_path - untrained.m), axis=1)
