@@ -594,3 +594,33 @@ def test_killed_dask_scheduler_makes_the_run_incomplete_not_failed(tmp_path):
     assert c["incomplete"] is True and "the Dask scheduler or its worker was lost" in c["reason"]
     m = c["mutants"][0]
     assert m["measured"] is False and m["caught"] is False and "MISSED" not in out
+
+
+def test_dead_worker_exit_code_waits_for_the_reaping_thread():
+    """Issue 26: the pool's thread and ours both reap a dead worker; ours may read None
+    until the other has stored the status. The bounded wait returns the real code, and a
+    code that never comes is said as "exit code unknown", never "None"."""
+    import threading
+
+    from claimcheck.engine.executors import Failure, _exit_code
+    from claimcheck.engine.sweep import _failure_message
+
+    class Reaped:            # a Process whose status another thread stores 50 ms from now
+        exitcode = None
+
+        def join(self, timeout=None):
+            pass
+
+    proc = Reaped()
+    threading.Timer(0.05, lambda: setattr(proc, "exitcode", 7)).start()
+    assert _exit_code(proc) == 7
+    assert _exit_code(Reaped(), wait=0.05) is None and _exit_code(None) is None
+
+    class Task:
+        timeout = None
+
+        def where(self):
+            return "claim toy.a"
+
+    assert "worker died: exit code unknown while" in _failure_message(Failure("died", exitcode=None), Task())
+    assert "killed by signal SIGKILL (out of memory?)" in _failure_message(Failure("died", exitcode=-9), Task())

@@ -163,11 +163,7 @@ class LocalPool(Executor):
                     elif suspects is not None:                      # was running: run it alone
                         suspects.append((key, task))
                     else:                                           # alone, and broke the pool
-                        proc = processes.get(pid)
-                        if proc is not None:
-                            proc.join(timeout=5)
-                        code = getattr(proc, "exitcode", None)
-                        yield task, None, Failure("died", exitcode=code)
+                        yield task, None, Failure("died", exitcode=_exit_code(processes.get(pid)))
                 else:
                     yield task, None, Failure("failed", error=exc)
             now = time.monotonic()
@@ -197,6 +193,23 @@ class LocalPool(Executor):
         pool.shutdown(wait=False, cancel_futures=True)
         for proc in list((getattr(pool, "_processes", None) or {}).values()):
             proc.join(timeout=5)
+
+
+def _exit_code(proc, wait: float = 5.0) -> int | None:
+    """The exit code (negative: the signal) of a dead worker, or None if it cannot be had.
+
+    The pool's management thread reaps its broken workers at the same moment as we ask:
+    two threads call waitpid on one child, one gets the status and the other ECHILD, and
+    ``Process.exitcode`` reads None until the first thread has stored the status on the
+    shared ``Process`` object (issue 26: "exit code None" in 1 run of 10). So wait, bounded,
+    until the status is stored."""
+    if proc is None:
+        return None
+    deadline = time.monotonic() + wait
+    proc.join(timeout=wait)
+    while proc.exitcode is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    return proc.exitcode
 
 
 def _kill(pid: int | None, sig: int = signal.SIGKILL) -> None:

@@ -432,7 +432,7 @@ def _failure_message(failure, task: Task) -> str:
     if failure.kind == "died":
         code = failure.exitcode
         cause = (f"killed by signal {signal.Signals(-code).name}" if isinstance(code, int) and code < 0
-                 else f"exit code {code}")
+                 else "exit code unknown" if code is None else f"exit code {code}")
         hint = " (out of memory?)" if code == -signal.SIGKILL else ""
         return f"worker died: {cause}{hint} while running {task.where()}"
     exc = failure.error
