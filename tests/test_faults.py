@@ -229,14 +229,26 @@ def test_a_segfaulting_worker_is_named_and_the_pool_is_rebuilt(tmp_path):
 
 # -- row 5: two runs on one store and one --out ---------------------------------------------
 
+HELD = ('open(os.environ["CC_STARTED"], "a").close()\n'
+        '    while not os.path.exists(os.environ["CC_RELEASE"]):\n'
+        '        time.sleep(0.01)')
+
+
 def test_two_runs_on_one_store_and_folder_wait_for_each_other(tmp_path):
+    """The first run holds the locks (its simulations wait for the test) until the second
+    has said that it waits: the overlap is made, not hoped for (issue 26: two runs started
+    together did not always overlap on a loaded machine)."""
     claims = tmp_path / "claims"
-    claim_file(claims, "slow", hook="time.sleep(0.005)", reps=100, batch=10)
-    a = _spawn(tmp_path, claims)
-    b = _spawn(tmp_path, claims)
+    claim_file(claims, "slow", hook=HELD, reps=100, batch=10)
+    env = dict(os.environ, CC_STARTED=str(tmp_path / "started"), CC_RELEASE=str(tmp_path / "release"))
+    a = _spawn(tmp_path, claims, env=env)
+    _wait_for(tmp_path / "started")                        # a holds the locks and is measuring
+    b = _spawn(tmp_path, claims, env=env)
+    first_b = b.stderr.readline()                          # blocks until b says something
+    (tmp_path / "release").touch()
     (out_a, err_a), (out_b, err_b) = a.communicate(timeout=120), b.communicate(timeout=120)
-    assert (a.returncode, b.returncode) == (0, 0), err_a + err_b
-    assert "waiting for another claimcheck run" in err_a + err_b
+    assert (a.returncode, b.returncode) == (0, 0), err_a + first_b + err_b
+    assert "waiting for another claimcheck run" in first_b, first_b + err_b
     computed = sorted(int(o.split("measurements: ")[1].split(" computed")[0]) for o in (out_a, out_b))
     assert computed == [0, 500]                             # the second reused what the first stored
     doc = json.loads((tmp_path / "out" / "results.json").read_text())
@@ -562,6 +574,22 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _wait_for_dask_worker(address: str, timeout: float = 120.0) -> None:
+    """Until the scheduler answers and a worker has joined it (issue 26: a fixed 4 s sleep
+    is not enough for a scheduler and a worker to start on a loaded 2-core machine)."""
+    from distributed import Client
+
+    deadline = time.time() + timeout
+    while True:
+        try:
+            with Client(address, timeout=5, set_as_default=False) as client:
+                client.wait_for_workers(1, timeout=max(deadline - time.time(), 1))
+                return
+        except (OSError, TimeoutError):
+            if time.time() > deadline:
+                raise
+
+
 @pytest.mark.slow
 def test_killed_dask_scheduler_makes_the_run_incomplete_not_failed(tmp_path):
     pytest.importorskip("distributed")
@@ -576,7 +604,7 @@ def test_killed_dask_scheduler_makes_the_run_incomplete_not_failed(tmp_path):
     try:
         args = [a if a != "--jobs" else "--scheduler" for a in _cli(tmp_path, claims, "--mutants")]
         args[args.index("--scheduler") + 1] = address
-        time.sleep(4)
+        _wait_for_dask_worker(address)
         proc = subprocess.Popen([sys.executable, "-m", "claimcheck.commands.cli", *args], cwd=tmp_path, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
         _wait_for(tmp_path / "store.sqlite")
