@@ -112,18 +112,20 @@ def test_editing_an_entry_point_packages_model_changes_the_version(installed, tm
 
 
 def test_editing_claimchecks_measuring_code_changes_the_version(tmp_path, monkeypatch):
-    """claimcheck.metrics (what a W1 claim computes), seeding and sweep are hashed."""
+    """claimcheck.metrics (what a W1 claim computes), claim, seeding and sweep are hashed
+    (every measuring function: tests/test_version_mutations.py)."""
     root = Path(__file__).resolve().parents[1]
     claims, _ = load_file(root / "claims" / "classical_w1_empirical.py")
     claim = claims[0]
     deps = dependencies(claim)
-    for name in ("claimcheck.metrics", "claimcheck.engine.seeding", "claimcheck.engine.sweep"):
+    for name in ("claimcheck.metrics", "claimcheck.claim", "claimcheck.engine.seeding", "claimcheck.engine.sweep"):
         assert name in deps, name
     assert "claimcheck.stats.verdict" not in deps and "claimcheck.report" not in deps   # analysis is not measurement
+    assert "claimcheck.ratekinds" not in deps                                            # nor is judging a rate
     before = claim_version(claim)
     # edit a copy of metrics.py standing in for the installed one
     copy = tmp_path / "metrics.py"
-    copy.write_text(deps["claimcheck.metrics"].read_text() + "\n# an edit\n")
+    copy.write_text(deps["claimcheck.metrics"].read_text() + "\nAN_EDIT = 1\n")
     real_origin = versioning._origin
     monkeypatch.setattr(versioning, "_origin", lambda n: copy if n == "claimcheck.metrics" else real_origin(n))
     assert claim_version(claim) != before
@@ -148,8 +150,8 @@ def test_an_explicit_version_keeps_stored_rows_through_edits(tmp_path):
     d = _claims_dir(tmp_path, version='\n    version="2026-11-30",')
     path = d / "helper_claim.py"
     before = _version_of(path)
-    (d / "_mymodel.py").write_text(textwrap.dedent(HELPER) + "\n# a comment\n")
-    path.write_text(path.read_text().replace('"""A claim whose', '"""Edited docstring: a claim whose'))
+    (d / "_mymodel.py").write_text(textwrap.dedent(HELPER).replace("EXPONENT = -0.5", "EXPONENT = -0.2"))
+    path.write_text(path.read_text().replace("3 * _mymodel", "4 * _mymodel"))
     assert claim_version(load_file(path)[0][0]) == before
     # bumping the string is how the author says the measurements changed
     path.write_text(path.read_text().replace("2026-11-30", "2026-12-01"))
@@ -157,11 +159,22 @@ def test_an_explicit_version_keeps_stored_rows_through_edits(tmp_path):
     assert claim_version(load_file(path)[0][0]) != before
 
 
-def test_without_a_version_a_docstring_edit_moves_the_version(tmp_path):
+def test_without_a_version_prose_edits_keep_the_version_and_code_edits_move_it(tmp_path, monkeypatch):
+    monkeypatch.delitem(sys.modules, "_mymodel", raising=False)   # another test's helper of that name
     d = _claims_dir(tmp_path)
     path = d / "helper_claim.py"
+    helper = d / "_mymodel.py"
     before = _version_of(path)
-    path.write_text(path.read_text().replace('"""A claim whose', '"""Edited docstring: a claim whose'))
+    path.write_text(path.read_text().replace('"""A claim whose', '"""Edited docstring: a claim whose').replace(
+        "def broken(point, rng):\n", 'def broken(point, rng):\n    """An added docstring."""  # and a comment\n'))
+    assert dependencies(load_file(path)[0][0])["_mymodel"] == helper.resolve()
+    helper.write_text('"""An added module docstring."""\n# a comment\n\n' + helper.read_text())
+    assert claim_version(load_file(path)[0][0]) == before
+    path.write_text(path.read_text().replace("3 * _mymodel", "4 * _mymodel"))
+    assert claim_version(load_file(path)[0][0]) != before
+    path.write_text(path.read_text().replace("4 * _mymodel", "3 * _mymodel"))
+    assert claim_version(load_file(path)[0][0]) == before
+    helper.write_text(helper.read_text().replace("- 0.005", "- 0.006"))
     assert claim_version(load_file(path)[0][0]) != before
 
 

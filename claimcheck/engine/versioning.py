@@ -1,14 +1,49 @@
-"""A claim's version: the hash of everything its measurements depend on.
+"""A claim's version: the hash of the code its measurements depend on, and of nothing else.
 
 A stored measurement is reused only while its claim version is unchanged, so the
-version must move whenever code that could change a measured number changes:
+version must move whenever code that could change a measured number changes, and
+should not move when only prose changes (a re-calibration costs minutes to hours).
 
-- the claim file itself (its syntax tree, minus its plan-only keywords: :func:`without_plan_only`);
+What is hashed:
+
+- the claim file itself, minus its plan-only keywords (:func:`without_plan_only`);
 - every module it imports, transitively, that is *project code*: a helper next to the
   claim (``claims/_mymodel.py``), the claim's own package (entry-point claims), and
-  claimcheck's measuring code (``claimcheck.models``, ``claimcheck.metrics`` and the
-  modules that make every measurement: ``claimcheck.engine.seeding``, ``claimcheck.engine.sweep``);
+  claimcheck's models and metrics (``claimcheck.models``, ``claimcheck.metrics``);
+- claimcheck's own code that every measurement passes through (:data:`MEASURING_MODULES`),
+  whatever the claim imports. Read from ``engine/sweep.py``'s ``plan`` and ``run_task``:
+
+  - ``claimcheck.claim``: ``Claim.variant`` (which simulate a task runs),
+    ``reference_of`` (which reference), ``reference_axes`` / ``reference_point`` (what the
+    reference sees), ``n_replicates``, ``grid``, ``batch`` / ``auto_batch_size`` and
+    ``grouping`` (which replicates share a batch and a task), ``one_from_batch`` and the
+    ``batched`` handling of ``__post_init__`` (how simulate_batch becomes simulate);
+  - ``claimcheck.engine.seeding``: every replicate's seed (``point_key``, ``seed_sequence``,
+    ``rng_for``);
+  - ``claimcheck.engine.sweep``: the plan (grid points, batches, grouping) and the worker
+    (``run_task``: variant, references, reducers, batched or one by one, which metrics
+    are kept).
+
+  Not hashed, because no edit of them changes a stored number of the same code:
+  ``engine.discovery`` (finds and imports the claim file; the file it resolves, and the
+  helpers that file resolves, are what is hashed), ``engine.executors`` (carries tasks
+  and rows unchanged; it only limits BLAS threads, a round-off matter: the
+  reproducibility contract), ``engine.store`` (keeps rows losslessly, JSON floats
+  round-trip exactly), the package ``__init__`` (re-exports; its ``__version__`` is not
+  code that measures). Judging code is never hashed: ``claimcheck.ratekinds`` (imported
+  by ``claim.py`` for validation only), ``stats`` and ``report``: verdicts are recomputed
+  from the stored rows on every run, so an edit there takes effect without re-measuring;
 - the claim's ``params`` and ``common_random_numbers``.
+
+Each file is hashed as its syntax tree without docstrings (of module, classes and
+functions, and any other bare string statement) and without comments, formatting or line
+numbers (:func:`code_text`): an edit of prose moves nothing, any edit of code moves the
+version. Caveats: code that reads its own ``__doc__`` would escape the hash (nothing in a
+measurement does); the tree is written out field by field with empty fields left out, so
+the text is the same on every Python patch release and, for code that uses no syntax new
+in a release, usually across minor releases too (3.12 added ``type_params``, empty and
+so left out); a new minor release may still parse some construct into another tree and
+so move versions once.
 
 The standard library and third-party distributions (numpy, scipy, ...) are not hashed:
 their versions are recorded in each run's provenance instead.
@@ -19,8 +54,7 @@ Imports by computed name (``importlib.import_module(name)``) cannot be seen: dec
 such a dependency by importing it normally, or pin ``Claim(version=...)``.
 
 ``Claim(version="...")`` overrides the source hash, as asv's ``version`` attribute does:
-the author declares that measurements did not change (a docstring or figure edit);
-bump the string when they do.
+the author declares that measurements did not change; bump the string when they do.
 """
 from __future__ import annotations
 
@@ -36,8 +70,9 @@ from types import ModuleType
 
 from ..claim import Claim
 
-# claimcheck modules that make every measurement, whatever the claim imports
-MEASURING_MODULES = ("claimcheck.engine.seeding", "claimcheck.engine.sweep")
+# claimcheck modules that every measurement passes through, whatever the claim imports
+# (the module docstring says why these and no others)
+MEASURING_MODULES = ("claimcheck.claim", "claimcheck.engine.seeding", "claimcheck.engine.sweep")
 # claimcheck packages a claim may import whose code is part of what it measures
 MEASURING_PACKAGES = ("claimcheck.models", "claimcheck.metrics")
 
@@ -203,19 +238,64 @@ def dependencies(claim: Claim) -> dict[str, Path]:
 
 
 # -- the hash ---------------------------------------------------------------------------
+class _DropProse(ast.NodeTransformer):
+    """Removes docstrings: every statement that is a bare string (module, class and
+    function docstrings, attribute docstrings). Such a statement does nothing when run."""
+
+    def visit_Expr(self, node):
+        if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+            return None
+        return node
+
+
+def _canonical(node) -> str:
+    """A syntax tree as text: node types and their non-empty fields, no positions (a
+    line moved by a docstring edit moves nothing). Written here rather than with
+    ``ast.dump`` because what ``ast.dump`` shows of empty fields changed in Python 3.13."""
+    if isinstance(node, ast.AST):
+        fields = []
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if value is None or (isinstance(value, list) and not value):
+                continue
+            fields.append(f"{name}={_canonical(value)}")
+        return f"{type(node).__name__}({', '.join(fields)})"
+    if isinstance(node, list):
+        return "[" + ", ".join(_canonical(v) for v in node) + "]"
+    return repr(node)
+
+
+def _tree_text(tree: ast.AST) -> str:
+    return _canonical(_DropProse().visit(tree))
+
+
+def code_text(source: str) -> str:
+    """A module's code as the version sees it: its syntax tree without docstrings,
+    comments, formatting or line numbers. A file that does not parse is returned as it is."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return source
+    return _tree_text(tree)
+
+
+def code_digest(source: str) -> str:
+    """The hash of :func:`code_text`: what the version takes of each dependency."""
+    return hashlib.sha256(code_text(source).encode()).hexdigest()
+
+
 def without_plan_only(source: str) -> str:
-    """The claim file as the version sees it: its syntax tree (so comments and
-    formatting do not count; docstrings and code do) without the plan-only keywords
-    ``calibration=`` (any call) and ``replicates=`` / ``timeout=`` (of ``Claim(...)``).
+    """The claim file as the version sees it: :func:`code_text` of it without the
+    plan-only keywords ``calibration=`` (any call) and ``replicates=`` / ``timeout=``
+    (of ``Claim(...)``).
 
     None of them changes what a measurement is, so none may change the claim's version:
-    the calibration record is written into a claim file after measuring it (``claimcheck
-    calibrate``), and recording it must not invalidate the very measurements it
-    summarises; raising the replicate count (what an inconclusive verdict asks for) must
-    reuse the replicates already stored and compute only the new ones (replicate r's
-    seed does not depend on the count, and the analysis reads replicates 0..n-1 only);
-    a time limit decides whether a measurement is made, never its value. A file that
-    does not parse is returned as it is."""
+    a calibration record written into a claim file after measuring it must not
+    invalidate the very measurements it summarises; raising the replicate count (what an
+    inconclusive verdict asks for) must reuse the replicates already stored and compute
+    only the new ones (replicate r's seed does not depend on the count, and the analysis
+    reads replicates 0..n-1 only); a time limit decides whether a measurement is made,
+    never its value. A file that does not parse is returned as it is."""
     try:
         tree = ast.parse(source)
     except SyntaxError:
@@ -233,11 +313,11 @@ def without_plan_only(source: str) -> str:
                              if not (kw.arg == "calibration" or (claim and kw.arg in PLAN_ONLY_KEYWORDS))]
             return node
 
-    return ast.dump(_Strip().visit(tree))
+    return _tree_text(_Strip().visit(tree))
 
 
 def claim_version(claim: Claim) -> str:
-    """16 hex digits naming what the claim's measurements depend on (module docstring).
+    """16 hex digits naming the code the claim's measurements depend on (module docstring).
 
     The id keeps two claims defined in one file apart. With ``Claim(version=...)`` the
     author's string stands in for every source hash."""
@@ -249,10 +329,10 @@ def claim_version(claim: Claim) -> str:
         h.update(without_plan_only(claim.source_text()).encode())
         for name, path in dependencies(claim).items():
             try:
-                text = path.read_bytes()
-            except OSError:
-                text = b"<unreadable>"
-            h.update(b"\0" + name.encode() + b"\0" + text)
+                digest = code_digest(path.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError):
+                digest = "<unreadable>"
+            h.update(b"\0" + name.encode() + b"\0" + digest.encode())
     h.update(json.dumps({"params": claim.params, "crn": claim.common_random_numbers},
                         sort_keys=True, default=str).encode())
     return h.hexdigest()[:16]
