@@ -341,22 +341,25 @@ def _progress(totals, clock, **kw):
 
 
 def test_eta_weighs_each_claim_and_point_by_its_measured_cost():
-    """Replicates of a cheap point first, of a 100x dearer point last (tasks in plan
-    order: point by point): the ETA uses the cost measured per claim and point, scaled
-    by the axis to points not yet started, so it is right from early on (before: 1 s
-    per replicate extrapolated, ~20x too low here; the audit's 150-181 h for a 41-min
-    job is the same error the other way round)."""
+    """Replicates of cheap points first, of a 100x dearer point last (tasks in plan
+    order: point by point), 2 workers: the ETA prices what is left by the cost measured
+    per claim and point, scaled by the point's size to the point not yet reached (before:
+    replicates counted, elapsed x left / done, here ~20x too low; the audit's
+    "150-181 h left" for a 41-minute job was the same error the other way round).
+    While one point size only is measured, the growth is unknown: "estimating"."""
     clock = Clock()
-    # claim a: points N=10 (cost 0.01 s/rep) and N=1000 (1 s/rep), 100 replicates each, 1 worker
-    p, stream = _progress({"a": 200}, clock, plan={("a", '{"N": 10}'): 100, ("a", '{"N": 1000}'): 100},
-                          scale={("a", '{"N": 10}'): 10.0, ("a", '{"N": 1000}'): 1000.0})
+    points = {10: 0.01, 100: 0.1, 1000: 1.0}          # N: seconds per replicate (cost ~ N)
+    p, stream = _progress({"a": 300}, clock, plan={("a", f'{{"N": {n}}}'): 100 for n in points},
+                          scale={("a", f'{{"N": {n}}}'): float(n) for n in points})
     assert "estimating" in p.line()
-    for _ in range(10):
-        clock.now += 0.1
-        p.update("a", 10, point='{"N": 10}', seconds=0.1)
-    line = p.line()
-    # 100 s left (100 replicates at 1 s each, scaled from the cheap point by N), not 1 s
-    assert "about 100 s left" in line or "about 2 min left" in line, line
+    for n in (10, 100):
+        for _ in range(10):                            # 10 tasks of 10 replicates, 2 workers
+            clock.now += 10 * points[n] / 2
+            p.update("a", 10, point=f'{{"N": {n}}}', seconds=10 * points[n])
+        if n == 10:
+            assert "estimating" in p.line(), p.line()  # one size measured: the growth is unknown
+    # left: 100 replicates x 1 s of compute, on 2 workers (measured: 11 s compute in 5.5 s) = 50 s
+    assert "about 50 s left" in p.line(), p.line()
 
 
 def test_eta_says_estimating_until_enough_is_finished():

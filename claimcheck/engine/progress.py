@@ -12,7 +12,9 @@ reached yet is priced from the claim's measured points by a power law in the poi
 size (fitted on log-log when two sizes are measured, linear with one); a claim not
 reached yet at the median cost per size of the claims measured. Compute seconds become
 wall seconds by the run's measured parallelism (compute seconds done / elapsed). Until
-enough is done (5% of the replicates and two finished tasks) the line says "estimating".
+enough is done (5% of the replicates, two finished tasks, and a claim measured at two
+point sizes, without which the growth with the point is a guess) the line says
+"estimating".
 """
 from __future__ import annotations
 
@@ -133,6 +135,20 @@ class Progress:
             return float(np.exp(a + b * np.log(self.scale.get((cid, pkey), 1.0))))
         return cost
 
+    def _scaling_known(self) -> bool:
+        """Whether the cost's growth with the point can be measured: some claim has
+        finished replicates at two point sizes, or no claim plans more than one size."""
+        sizes: dict[str, set] = defaultdict(set)
+        for k in self.plan:
+            sizes[k[0]].add(self.scale.get(k, 1.0))
+        if all(len(v) < 2 for v in sizes.values()):
+            return True
+        seen: dict[str, set] = defaultdict(set)
+        for k, n in self.finished.items():
+            if n and self.seconds[k] > 0:
+                seen[k[0]].add(self.scale.get(k, 1.0))
+        return any(len(v) >= 2 for v in seen.values())
+
     def eta(self) -> float | None:
         """Seconds left, or None while estimating."""
         n = sum(self.done.values())
@@ -142,6 +158,8 @@ class Progress:
         cost = self._cost_per_replicate() if self.plan else None
         if cost is None:            # no compute seconds: count replicates
             return elapsed * (self.total - n) / n
+        if not self._scaling_known():
+            return None
         spent = sum(self.seconds.values())
         left = sum(max(todo - self.finished.get(k, 0), 0) * cost(*k) for k, todo in self.plan.items())
         return elapsed * left / spent
