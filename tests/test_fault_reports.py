@@ -224,25 +224,48 @@ def test_wall_time_counts_from_the_commands_start(tmp_path, monkeypatch):
     assert seen and t0 <= seen[0] <= time.time()
 
 
-def test_a_scheduler_without_workers_is_said_once_and_the_run_keeps_waiting():
-    from claimcheck.engine.executors import NoWorkersWatch
+def test_a_scheduler_without_workers_is_said_once_and_the_run_keeps_waiting(tmp_path, monkeypatch, capsys):
+    """A cluster whose tasks never start (no worker): one line on stderr after a while
+    (CLAIMCHECK_NO_WORKERS_AFTER, 20 s by default), not one per poll; the run keeps
+    waiting and takes the results of a worker that joins later."""
+    from concurrent.futures import Executor, Future
 
-    said, workers = [], [0]
-    watch = NoWorkersWatch(lambda: workers[0], "tcp://sched:8786", after=0.2, say=said.append, poll=0.05)
-    try:
-        deadline = time.monotonic() + 30
-        while not said and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert len(said) == 1 and "tcp://sched:8786 has no workers" in said[0] and "waiting" in said[0]
-        time.sleep(0.5)
-        assert len(said) == 1                                  # said once, not every poll
-    finally:
-        watch.stop()
-    said2 = []
-    watch = NoWorkersWatch(lambda: 2, "tcp://sched:8786", after=0.1, say=said2.append, poll=0.02)
-    time.sleep(0.5)
-    watch.stop()
-    assert said2 == []                                         # workers present: nothing said
+    from claimcheck.engine.discovery import discover
+    from claimcheck.engine.sweep import execute, plan, run_task
+
+    class NoWorkers(Executor):
+        address = "tcp://sched:8786"
+
+        def __init__(self):
+            self.futures, self.n = [], 0
+
+        def submit(self, fn, /, *args, **kwargs):
+            fut = Future()
+            self.futures.append((fut, args))
+            return fut
+
+        def workers(self):
+            return self.n
+
+    monkeypatch.setenv("CLAIMCHECK_NO_WORKERS_AFTER", "0.5")
+    claims = tmp_path / "claims"
+    claim_file(claims, "nw", reps=10, batch=10)
+    claim = discover([claims], entry_points=False)[0][0]
+    tasks = plan(claim, "v", "", "quick", 0)
+    ex, rows = NoWorkers(), []
+    runner = threading.Thread(target=execute, args=(tasks, ex, rows.extend), daemon=True)
+    runner.start()
+    deadline = time.monotonic() + 60
+    while "no workers" not in capsys.readouterr().err and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert time.monotonic() < deadline, "the run never said that the scheduler has no workers"
+    time.sleep(2.0)
+    assert "no workers" not in capsys.readouterr().err          # said once, not every poll
+    ex.n = 1                                                    # a worker joins and runs the tasks
+    for fut, (task,) in ex.futures:
+        fut.set_result(run_task(task))
+    runner.join(timeout=60)
+    assert not runner.is_alive() and len(rows) == 50 and all(r["status"] == "ok" for r in rows)
 
 
 @pytest.mark.slow
@@ -383,3 +406,34 @@ def test_progress_lives_outside_the_hashed_sweep_module():
     import claimcheck.engine.sweep as sweep
 
     assert "class Progress" not in inspect.getsource(sweep)
+
+
+def test_futures_a_lost_scheduler_never_resolves_are_given_up():
+    """A lost Dask scheduler left a future unresolved for ever (the run hung, 1 in 10
+    under load): once the client has been disconnected for a while without a result,
+    the pending futures are given up (yielded, marked abandoned), not waited on."""
+    from concurrent.futures import Future
+
+    from claimcheck.engine.sweep import _as_completed
+
+    class Lost:
+        def connected(self):
+            return False
+
+    done, never = Future(), Future()
+    done.set_result([])
+    abandoned: set = set()
+    t0 = time.monotonic()
+    got = list(_as_completed([done, never], Lost(), poll=0.05, lost_after=0.3, abandoned=abandoned))
+    assert got == [done, never] and abandoned == {never}
+    assert time.monotonic() - t0 < 60                      # bounded: before, it waited for ever
+
+    class Connected(Lost):
+        def connected(self):
+            return True
+
+    pending = Future()
+    threading.Timer(1.0, pending.set_result, ([],)).start()
+    abandoned = set()
+    assert list(_as_completed([pending], Connected(), poll=0.05, lost_after=0.3, abandoned=abandoned)) == [pending]
+    assert abandoned == set()                               # connected: waited for, not given up

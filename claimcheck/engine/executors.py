@@ -313,7 +313,7 @@ class _OneLine(logging.Filter):
         return True
 
 
-def _no_workers_after() -> float:
+def no_workers_after() -> float:
     """Seconds a scheduler may have no worker before the run says so (20; the
     environment variable CLAIMCHECK_NO_WORKERS_AFTER overrides it, e.g. for tests)."""
     try:
@@ -322,42 +322,9 @@ def _no_workers_after() -> float:
         return 20.0
 
 
-class NoWorkersWatch:
-    """A Dask scheduler without workers accepts tasks and waits forever, in silence.
-    This daemon thread asks the scheduler how many workers it has; after ``after``
-    seconds without one it says so, once, on stderr, and the run keeps waiting (a
-    worker that joins later runs the tasks; Ctrl-C stops the run, what is stored stays).
-    ``workers()``: the number of workers now (an exception: unknown, not said)."""
-
-    def __init__(self, workers: Callable[[], int], address: str, after: float | None = None,
-                 say: Callable[[str], None] | None = None, poll: float = 1.0):
-        self.workers, self.address = workers, address
-        self.after = _no_workers_after() if after is None else after
-        self.say = say or (lambda line: print(line, file=sys.stderr, flush=True))
-        self.poll = poll
-        self.said = False
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._watch, name="claimcheck-no-workers", daemon=True)
-        self._thread.start()
-
-    def _watch(self) -> None:
-        since = time.monotonic()
-        while not self._stop.wait(min(self.poll, self.after or self.poll)):
-            try:
-                n = self.workers()
-            except Exception:  # noqa: BLE001 - a lost scheduler is reported by the tasks themselves
-                continue
-            if n:
-                since = time.monotonic()
-                continue
-            if not self.said and time.monotonic() - since >= self.after:
-                self.said = True
-                self.say(f"claimcheck: the Dask scheduler {self.address} has no workers "
-                         f"({time.monotonic() - since:.0f} s without one); waiting for a worker to join "
-                         f"(Ctrl-C stops the run; what is stored stays)")
-
-    def stop(self) -> None:
-        self._stop.set()
+def no_workers_line(address: str, seconds: float) -> str:
+    return (f"claimcheck: the Dask scheduler {address} has no workers ({seconds:.0f} s without a result "
+            f"and without a worker); waiting for a worker to join (Ctrl-C stops the run; what is stored stays)")
 
 
 class _DaskExecutor(Executor):
@@ -365,14 +332,25 @@ class _DaskExecutor(Executor):
         self.client = client
         self._inner = client.get_executor(pure=False)
         logging.getLogger("distributed.client").addFilter(_OneLine())
-        self._watch = NoWorkersWatch(lambda: len(client.scheduler_info(n_workers=1).get("workers") or {})
-                                     if client.status == "running" else 1, address)
+        self.address = address
+
+    def connected(self) -> bool:
+        return self.client.status == "running"
+
+    def workers(self) -> int | None:
+        """How many workers the scheduler has now (None: cannot be told). Asked from the
+        thread that waits on the results, only while no result comes."""
+        if self.client.status != "running":
+            return None
+        try:
+            return len(self.client.scheduler_info(n_workers=1).get("workers") or {})
+        except Exception:  # noqa: BLE001 - a lost scheduler is reported by the tasks themselves
+            return None
 
     def submit(self, fn, /, *args, **kwargs):
         return self._inner.submit(fn, *args, **kwargs)
 
     def shutdown(self, wait=True, *, cancel_futures=False):
-        self._watch.stop()
         try:
             self._inner.shutdown(wait=wait)
         finally:

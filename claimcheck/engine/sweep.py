@@ -13,11 +13,12 @@ import math
 import numbers
 import os
 import signal
+import sys
 import threading
 import time
 import traceback
 from collections import OrderedDict
-from concurrent.futures import CancelledError, Future, as_completed
+from concurrent.futures import FIRST_COMPLETED, CancelledError, Future, wait
 from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping
@@ -439,15 +440,16 @@ def _library_paths() -> tuple[str, ...]:
 
 
 def _claim_frame(frames, claim_file: str | None = None):
-    """The innermost frame in the claim's own code: its file or folder (sibling helpers)
-    first, then any frame outside claimcheck's engine, the standard library and installed
-    packages (the project's helpers), then any frame outside the engine."""
+    """The innermost frame in the claim's own code: its file or folder (sibling helpers,
+    even where the folder is an installed package) or the project's helpers (outside
+    claimcheck's engine, the standard library and installed packages); else the
+    innermost frame outside the engine; else the innermost."""
     resolved = [(f, str(Path(f.filename).resolve())) for f in frames]
     folder = str(Path(claim_file).resolve().parent) if claim_file else None
     libs = _library_paths()
     tiers = [
-        [f for f, p in resolved if folder and p.startswith(folder + "/")],
-        [f for f, p in resolved if not p.startswith(_ENGINE) and not p.startswith(libs) and not p.startswith("<")],
+        [f for f, p in resolved if (folder and p.startswith(folder + "/"))
+         or not (p.startswith(_ENGINE) or p.startswith(libs) or f.filename.startswith("<"))],
         [f for f, p in resolved if not p.startswith(_ENGINE)],
         [f for f, _ in resolved],
     ]
@@ -599,11 +601,17 @@ def execute(tasks: list[Task], executor, on_rows: Callable[[list[dict]], None],
             hand_over(task, rows)
         return
     futures: dict[Future, Task] = {executor.submit(run_task, t): t for t in tasks}
+    abandoned: set = set()
     try:
-        for fut in as_completed(futures):
+        for fut in _as_completed(futures, executor, abandoned=abandoned):
             task = futures[fut]
             if fut.cancelled() and hangs.stops(task):
                 hand_over(task, hangs.rows(task))
+                continue
+            if fut in abandoned:
+                hand_over(task, _failed_rows(task, f"worker failed: the Dask scheduler was lost (no result "
+                                                   f"{LOST_AFTER:g} s after the client lost it) while running "
+                                                   f"{task.where()}"))
                 continue
             try:
                 rows = fut.result()
@@ -620,6 +628,49 @@ def execute(tasks: list[Task], executor, on_rows: Callable[[list[dict]], None],
         for f in futures:
             f.cancel()
         raise
+
+
+LOST_AFTER = 30.0   # seconds without a result from a client that lost its scheduler before its tasks are given up
+
+
+def _as_completed(futures, executor, poll: float = 1.0, lost_after: float = LOST_AFTER, abandoned: set | None = None):
+    """as_completed for a cluster's futures, which can wait forever, in silence:
+
+    - a Dask scheduler without workers: said once on stderr after a while
+      (executors.no_workers_after()); the run keeps waiting (a worker that joins later
+      runs the tasks; Ctrl-C stops it);
+    - a lost scheduler leaves some futures unresolved for ever (seen 1 run in 10 under
+      load): when the client has not been connected for ``lost_after`` seconds without
+      a result, the futures still pending are yielded too, added to ``abandoned``."""
+    from .executors import no_workers_after, no_workers_line
+
+    workers = getattr(executor, "workers", None)
+    connected = getattr(executor, "connected", None)
+    after = no_workers_after()
+    pending = set(futures)
+    idle_since = lost_since = time.monotonic()
+    said = False
+    while pending:
+        done, pending = wait(pending, timeout=poll, return_when=FIRST_COMPLETED)
+        now = time.monotonic()
+        if done:
+            idle_since = lost_since = now
+            yield from done
+            continue
+        if callable(connected) and connected():
+            lost_since = now
+        elif callable(connected) and now - lost_since >= lost_after:
+            if abandoned is not None:
+                abandoned.update(pending)
+            yield from list(pending)
+            return
+        if callable(workers) and not said and now - idle_since >= after:
+            if workers() == 0:
+                said = True
+                print(no_workers_line(getattr(executor, "address", "?"), now - idle_since), file=sys.stderr,
+                      flush=True)
+            else:
+                idle_since = now      # busy (or cannot be told): ask again after another while
 
 
 @dataclass
