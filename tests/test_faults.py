@@ -69,6 +69,14 @@ def _ok_rows(store: Path) -> int:
         return db.execute("SELECT COUNT(*) FROM measurements WHERE status='ok'").fetchone()[0]
 
 
+def _stored(store: Path) -> int:
+    """Measurements stored so far (0 while the store or its tables do not exist yet)."""
+    try:
+        return _ok_rows(store) if store.exists() else 0
+    except sqlite3.OperationalError:     # the file exists, its tables not yet
+        return 0
+
+
 def _spawn(tmp_path, claims, *extra, jobs="2", env=None):
     cmd = [sys.executable, "-m", "claimcheck.commands.cli", *_cli(tmp_path, claims, *extra, jobs=jobs)]
     return subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -159,10 +167,13 @@ def test_timeout_in_process_names_claim_point_and_replicate(tmp_path):
     assert time.time() - t0 < 10
     c = res.document["claims"][0]
     assert c["verdict"] == "error" and c["incomplete"] is True
-    assert 'timeout: no result within 0.5 s: claim toy.slowrep, point {"N": 256}, replicate 1' in c["reason"]
+    assert ('timeout: no result within 0.5 s (hung in simulate at toy_slowrep.py:8): claim toy.slowrep, '
+            'point {"N": 256}, replicate 1') in c["reason"]
     assert res.exit_code == 3
-    # the other 19 replicates are stored; a re-run (with a larger limit) computes only the missing one
-    assert _ok_rows(tmp_path / "store.sqlite") == 19
+    # what ran before the timeout is stored (N=16, 64 and replicate 0 at N=256); the claim's
+    # other tasks were not started (issue 19: a hung claim would hang again); a re-run
+    # (with a larger limit) computes only the 11 missing
+    assert _ok_rows(tmp_path / "store.sqlite") == 9
 
 
 def test_claim_timeout_field_is_used_and_validated(tmp_path):
@@ -175,9 +186,14 @@ def test_claim_timeout_field_is_used_and_validated(tmp_path):
     assert main(["check-claim", str(bad / "toy_badtimeout.py")]) == 1
 
 
+def stuck_line(path: Path) -> int:
+    return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if "time.sleep(60)" in line)
+
+
 def test_hard_time_limit_stops_a_worker_stuck_where_no_signal_reaches(tmp_path):
     """Code that never returns to the interpreter (blocked SIGALRM stands in for a C
-    loop): the pool's hard limit kills the worker, names the task, and the rest runs."""
+    loop): the pool's hard limit kills the worker, names the task and the line that hung
+    (faulthandler's dump just before the kill), and the rest runs."""
     claims = tmp_path / "claims"
     stuck = ('if point["N"] == 256:\n        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})\n'
              '        time.sleep(60)')
@@ -187,7 +203,9 @@ def test_hard_time_limit_stops_a_worker_stuck_where_no_signal_reaches(tmp_path):
     assert time.time() - t0 < 30
     c = res.document["claims"][0]
     assert c["incomplete"] is True and res.exit_code == 3
-    assert "the worker was stopped): claim toy.stuck, point {\"N\": 256}, replicates 0-3" in c["reason"]
+    line = stuck_line(claims / "toy_stuck.py")
+    assert (f"the worker was stopped; hung in simulate at toy_stuck.py:{line}): claim toy.stuck, "
+            "point {\"N\": 256}, replicates 0-3") in c["reason"], c["reason"]
     assert _ok_rows(tmp_path / "store.sqlite") == 16
 
 
@@ -530,7 +548,7 @@ def test_printed_output_goes_to_the_claims_log_not_the_table(tmp_path, capfd, jo
 def test_progress_on_a_non_terminal_is_one_line_per_period_with_counts_and_eta():
     import io
 
-    from claimcheck.engine.sweep import Progress
+    from claimcheck.engine.progress import Progress
 
     stream = io.StringIO()
     p = Progress({"toy.a": 100, "toy.b": 50}, True, "measuring", stream=stream, every=0.0)
@@ -607,9 +625,8 @@ def test_killed_dask_scheduler_makes_the_run_incomplete_not_failed(tmp_path):
         _wait_for_dask_worker(address)
         proc = subprocess.Popen([sys.executable, "-m", "claimcheck.commands.cli", *args], cwd=tmp_path, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
-        _wait_for(tmp_path / "store.sqlite")
         deadline = time.time() + 60
-        while _ok_rows(tmp_path / "store.sqlite") < 50 and time.time() < deadline:
+        while _stored(tmp_path / "store.sqlite") < 50 and time.time() < deadline:
             time.sleep(0.2)
         sched.kill()                                       # the scheduler is lost mid-run
         out, err = proc.communicate(timeout=120)

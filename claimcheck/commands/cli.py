@@ -58,6 +58,8 @@ def _err(message: str) -> None:
 
 
 def cmd_run(args) -> int:
+    from time import time as now   # the wall time counts from here: discovery and waiting for locks too
+    started = now()
     from ..report.outputs import terminal_table, write_all
     from .runner import EXIT_INCOMPLETE, EXIT_USAGE, OutputError, RunOptions, UsageError, locked, resolve, run
     from ..engine.store import StoreError, explain
@@ -68,7 +70,7 @@ def cmd_run(args) -> int:
     opts = RunOptions(patterns=args.ids, profile=args.profile, seed=args.seed, scheduler=args.scheduler,
                       jobs=args.jobs, mutants=args.mutants, out=Path(args.out), store=Path(args.store),
                       claims_dirs=_claims_dirs(args), strict=args.strict, progress=not args.no_progress,
-                      artefacts=not args.no_artefacts, timeout=args.timeout)
+                      artefacts=not args.no_artefacts, timeout=args.timeout, started=started)
     try:
         resolve(opts)     # usage errors first: nothing is locked, created or written for them
     except (UnknownProfile, UsageError) as exc:

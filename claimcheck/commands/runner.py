@@ -61,6 +61,7 @@ class RunOptions:
     artefacts: bool = True
     level: float | None = None
     timeout: float | None = None     # seconds per replicate (overrides Claim.timeout)
+    started: float | None = None     # time.time() when the command started (the wall time's start)
 
 
 @dataclass
@@ -138,7 +139,7 @@ def resolve(opts: RunOptions):
 
 
 def run(opts: RunOptions) -> RunOutcome:
-    t_start = time.time()
+    t_start = opts.started or time.time()
     run_id = time.strftime("%Y%m%dT%H%M%S", time.gmtime(t_start)) + "-" + uuid.uuid4().hex[:6]
     claims, chosen, load_errors = resolve(opts)
     messages: list[str] = []
@@ -181,7 +182,8 @@ def _measure_and_analyse(opts, run_id, t_start, claims, chosen, load_errors, mes
             items.extend((c, versions[c.id], m.name, opts.seed) for m in c.mutants)
     measured = measure(store, items, opts.profile, jobs=opts.jobs, scheduler=opts.scheduler,
                        progress=opts.progress, timeout=opts.timeout, log_dir=Path(opts.out) / "logs")
-    computed = sum(measured.computed.values())
+    computed = sum(measured.computed.values())      # made; failed ones are counted apart
+    failed = sum(measured.failed.values())
     interrupted = measured.interrupted
     reused = {(cid, v): n for (cid, v, _), n in measured.reused.items()}
     if interrupted:
@@ -213,6 +215,7 @@ def _measure_and_analyse(opts, run_id, t_start, claims, chosen, load_errors, mes
     wall = time.time() - t_start
     prov["wall_time"] = wall
     prov["computed"] = computed
+    prov["failed"] = failed
     outcome = RunResult(
         run_id=run_id, profile=opts.profile, master_seed=opts.seed, level=level or 0.05, family_size=family,
         family_wise=("fails confirmed by Holm over each claim's own rates at the claim's level "

@@ -21,11 +21,14 @@ death into an error for every pending task.
 """
 from __future__ import annotations
 
+import faulthandler
 import logging
 import multiprocessing
 import os
+import re
 import signal
 import sys
+import tempfile
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Executor, ProcessPoolExecutor, wait
@@ -79,12 +82,14 @@ def _worker_init(parent_pid: int) -> None:
 
 @dataclass
 class Failure:
-    """Why a task has no result: ``died`` (exit code), ``timeout`` (seconds), ``failed`` (exception)."""
+    """Why a task has no result: ``died`` (exit code), ``timeout`` (seconds), ``failed``
+    (exception), ``skipped`` (not started: the caller's ``skip`` said so)."""
 
     kind: str
     exitcode: int | None = None
     seconds: float | None = None
     error: BaseException | None = None
+    stack: str | None = None        # timeout: the worker's stacks (faulthandler) just before it was killed
 
 
 _STARTED = None   # in a worker: the queue on which it announces the tasks it starts
@@ -96,9 +101,34 @@ def _pool_worker_init(parent_pid: int, started) -> None:
     _worker_init(parent_pid)
 
 
-def _announced(fn: Callable, key: int, arg: Any):
+def _announced(fn: Callable, key: int, arg: Any, dump_after: float | None = None, dump_to: str | None = None):
     _STARTED.put((key, os.getpid()))   # SimpleQueue: written before fn runs, even if fn kills the process
-    return fn(arg)
+    if not dump_after:
+        return fn(arg)
+    # just before the hard limit kills this worker, faulthandler's own thread writes every
+    # thread's stack to ``dump_to``: the parent names the line that hung, even in C code
+    with open(dump_to, "w", encoding="utf-8") as fh:
+        faulthandler.dump_traceback_later(dump_after, file=fh)
+        try:
+            return fn(arg)
+        finally:
+            faulthandler.cancel_dump_traceback_later()
+            os.unlink(dump_to)          # no dump: the task ended in time
+
+
+def stack_frames(dump: str) -> list[tuple[str, int, str]]:
+    """(file, line, function) of a faulthandler dump, outermost first per thread, the
+    threads in the dump's order."""
+    frames: list[tuple[str, int, str]] = []
+    thread: list[tuple[str, int, str]] = []
+    for line in dump.splitlines() + [""]:
+        m = re.match(r'\s+File "(.+)", line (\d+) in (\S+)', line)
+        if m:
+            thread.append((m.group(1), int(m.group(2)), m.group(3)))
+        elif thread:
+            frames += reversed(thread)   # faulthandler writes the most recent call first
+            thread = []
+    return frames
 
 
 class LocalPool(Executor):
@@ -110,6 +140,8 @@ class LocalPool(Executor):
         self._ctx = multiprocessing.get_context("spawn")
         self._pool: ProcessPoolExecutor | None = None
         self._started = None
+        self._dumps_dir = tempfile.TemporaryDirectory(prefix="claimcheck-stacks-")   # removed with the pool
+        self._dumps = self._dumps_dir.name
 
     def _open(self, workers: int) -> ProcessPoolExecutor:
         self._started = self._ctx.SimpleQueue()
@@ -122,28 +154,62 @@ class LocalPool(Executor):
             self._open(self.jobs)
         return self._pool.submit(fn, *args, **kwargs)
 
-    def run_tasks(self, fn: Callable, tasks: list, hard_limit: Callable[[Any], float | None]
-                  ) -> Iterator[tuple[Any, Any, Failure | None]]:
+    def run_tasks(self, fn: Callable, tasks: list, hard_limit: Callable[[Any], float | None],
+                  skip: Callable[[Any], bool] | None = None) -> Iterator[tuple[Any, Any, Failure | None]]:
         """Yield ``(task, fn(task), None)`` or ``(task, None, Failure)`` for every task,
-        in completion order."""
+        in completion order. A task is handed to a worker only when one is free, and
+        ``skip(task)`` (asked then) can still keep it from starting: it is yielded with
+        ``Failure("skipped")`` (the caller saw a sibling task hang)."""
         todo = list(enumerate(tasks))
         while todo:
             suspects: list = []
             retry: list = []
-            yield from self._round(fn, todo, hard_limit, self.jobs, suspects, retry)
+            yield from self._round(fn, todo, hard_limit, self.jobs, suspects, retry, skip)
             for item in suspects:    # alone, so that a death names the task that caused it
-                yield from self._round(fn, [item], hard_limit, 1, None, retry)
+                yield from self._round(fn, [item], hard_limit, 1, None, retry, skip)
             todo = retry
 
-    def _round(self, fn, items, hard_limit, workers, suspects, retry):
+    def _stack(self, key: int) -> str | None:
+        """The stack dump of the task ``key``'s worker, written before the hard limit killed it."""
+        path = os.path.join(self._dumps, f"{key}.txt")
+        try:
+            with open(path, encoding="utf-8", errors="replace") as fh:
+                return fh.read() or None
+        except OSError:
+            return None
+
+    def _round(self, fn, items, hard_limit, workers, suspects, retry, skip=None):
         pool = self._open(workers)
-        futures = {pool.submit(_announced, fn, key, task): (key, task) for key, task in items}
+        queue = list(items)                             # not yet handed to the pool
+        futures: dict = {}
         by_key = dict(items)
         running: dict[int, tuple[int, float]] = {}      # key -> (pid, start)
         killed: dict[int, float] = {}                   # key -> limit that was exceeded
         processes: dict = dict(getattr(pool, "_processes", None) or {})
-        not_done = set(futures)
-        while not_done:
+        not_done: set = set()
+        broken = False
+        while queue or not_done:
+            while queue and not broken and len(not_done) < workers:
+                key, task = queue.pop(0)
+                if skip is not None and skip(task):
+                    yield task, None, Failure("skipped")
+                    continue
+                try:
+                    limit = hard_limit(task)
+                    dump = os.path.join(self._dumps, f"{key}.txt") if limit else None
+                    fut = pool.submit(_announced, fn, key, task, max(limit - 5.0, 0.5 * limit) if limit else None,
+                                      dump)
+                except BrokenProcessPool:
+                    broken = True
+                    queue.insert(0, (key, task))
+                    break
+                futures[fut] = (key, task)
+                not_done.add(fut)
+            if not not_done:
+                if broken:                              # had not started: innocent, to a new pool
+                    retry.extend(queue)
+                    queue = []
+                continue
             done, not_done = wait(not_done, timeout=0.2, return_when=FIRST_COMPLETED)
             processes.update(getattr(pool, "_processes", None) or {})
             while not self._started.empty():
@@ -156,8 +222,9 @@ class LocalPool(Executor):
                 if exc is None:
                     yield task, fut.result(), None
                 elif key in killed:
-                    yield task, None, Failure("timeout", seconds=killed[key])
+                    yield task, None, Failure("timeout", seconds=killed[key], stack=self._stack(key))
                 elif isinstance(exc, BrokenProcessPool):
+                    broken = True
                     if pid is None:                                 # had not started: innocent
                         retry.append((key, task))
                     elif suspects is not None:                      # was running: run it alone
@@ -246,11 +313,39 @@ class _OneLine(logging.Filter):
         return True
 
 
+def no_workers_after() -> float:
+    """Seconds a scheduler may have no worker before the run says so (20; the
+    environment variable CLAIMCHECK_NO_WORKERS_AFTER overrides it, e.g. for tests)."""
+    try:
+        return max(float(os.environ.get("CLAIMCHECK_NO_WORKERS_AFTER", "20")), 0.0)
+    except ValueError:
+        return 20.0
+
+
+def no_workers_line(address: str, seconds: float) -> str:
+    return (f"claimcheck: the Dask scheduler {address} has no workers ({seconds:.0f} s without a result "
+            f"and without a worker); waiting for a worker to join (Ctrl-C stops the run; what is stored stays)")
+
+
 class _DaskExecutor(Executor):
-    def __init__(self, client):
+    def __init__(self, client, address: str = "?"):
         self.client = client
         self._inner = client.get_executor(pure=False)
         logging.getLogger("distributed.client").addFilter(_OneLine())
+        self.address = address
+
+    def connected(self) -> bool:
+        return self.client.status == "running"
+
+    def workers(self) -> int | None:
+        """How many workers the scheduler has now (None: cannot be told). Asked from the
+        thread that waits on the results, only while no result comes."""
+        if self.client.status != "running":
+            return None
+        try:
+            return len(self.client.scheduler_info(n_workers=1).get("workers") or {})
+        except Exception:  # noqa: BLE001 - a lost scheduler is reported by the tasks themselves
+            return None
 
     def submit(self, fn, /, *args, **kwargs):
         return self._inner.submit(fn, *args, **kwargs)
@@ -273,7 +368,7 @@ def make_executor(jobs: int | None = None, scheduler: str | None = None, timeout
             client = Client(scheduler, timeout=timeout, set_as_default=False)
         except Exception as exc:  # noqa: BLE001 - OSError, TimeoutError, ...
             raise SchedulerError(f"cannot reach Dask scheduler {scheduler!r}: {type(exc).__name__}: {exc}") from exc
-        return _DaskExecutor(client)
+        return _DaskExecutor(client, scheduler)
     jobs = jobs or os.cpu_count() or 1
     if jobs <= 1:
         return InlineExecutor()

@@ -10,21 +10,24 @@ import contextlib
 import io
 import itertools
 import math
+import numbers
 import os
 import signal
+import sys
 import threading
 import time
 import traceback
 from collections import OrderedDict
-from concurrent.futures import CancelledError, Future, as_completed
+from concurrent.futures import FIRST_COMPLETED, CancelledError, Future, wait
 from pathlib import Path
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 
 from ..claim import Claim
 from .executors import InlineExecutor, stop_workers
+from .progress import Progress, point_size
 from .seeding import point_key, rng_for
 
 
@@ -70,7 +73,7 @@ class Task:
 
 # Error rows whose message starts with one of these are measurements that could not be
 # made (infrastructure), not a simulation that broke: the run is "incomplete" (exit 3).
-INFRASTRUCTURE_ERRORS = ("timeout:", "worker died:", "worker failed:")
+INFRASTRUCTURE_ERRORS = ("timeout:", "worker died:", "worker failed:", "not started:")
 
 
 def is_infrastructure_error(message: str | None) -> bool:
@@ -148,19 +151,54 @@ def _find_claim(task: Task) -> Claim:
     raise LookupError(f"claim {task.claim_id!r} not found in {task.claim_file}")
 
 
-def _clean_metrics(out: Any) -> dict[str, float]:
-    """Keep scalar metrics; reject NaN/inf so a broken simulation is an error, not data."""
+class BadMetric(ValueError):
+    """A metric that is not one finite number (NaN, inf, an array, a string, None); the
+    message names the metric and the claim's function (file and line) that returned it."""
+
+
+def _where(fn: Callable | None) -> str:
+    """'name at file.py:line' of a claim's function (through functools.partial)."""
+    while hasattr(fn, "func"):   # functools.partial(simulate, flag=...): name the function itself
+        fn = fn.func
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return getattr(fn, "__name__", "?")
+    return f"{getattr(fn, '__name__', '?')} at {code.co_filename.rsplit('/', 1)[-1]}:{code.co_firstlineno}"
+
+
+def _is_number(v: Any) -> bool:
+    if isinstance(v, np.ndarray):
+        return v.ndim == 0 and v.dtype.kind in "biuf"
+    if isinstance(v, np.generic):
+        return v.dtype.kind in "biuf"
+    return isinstance(v, numbers.Real)
+
+
+def _clean_metrics(out: Any, claim: Claim | None = None, source: Callable | None = None) -> dict[str, float]:
+    """Keep scalar metrics; a NaN, inf or non-number is an error that names the metric
+    and the function that returned it (``source``, or the claim's reducer of that name),
+    so a broken simulation is an error at the user's line, not data. Arrays are inputs
+    of reducers and are not stored, unless a rate needs them as its number."""
     _require_dict(out)
+    reducers = (claim.reducers or {}) if claim is not None else {}
+    needed = {x for r in (claim.rates if claim is not None else ()) for x in (r.metric, r.floor_metric) if x}
     clean = {}
     for k, v in out.items():
-        if np.ndim(v) != 0:
+        who = f"reducer {_where(reducers[k])}" if k in reducers else (f"simulate ({_where(source)})" if source else "simulate")
+        if np.ndim(v) != 0 and not isinstance(v, (str, bytes)):
+            if k in needed:
+                raise BadMetric(f"metric {k!r} is an array of shape {np.shape(v)}, not a number "
+                                f"(a reducer turns arrays into numbers), returned by {who}")
             continue  # arrays are inputs of reducers, not stored
+        if not _is_number(v):
+            raise BadMetric(f"metric {k!r} = {str(v)[:40]!r} is not a number ({type(v).__name__}), returned by {who}")
         x = float(v)
         if not math.isfinite(x):
-            raise FloatingPointError(f"metric {k!r} is {x}")
+            raise BadMetric(f"metric {k!r} is {x}, returned by {who}")
         clean[str(k)] = x
     if not clean:
-        raise ValueError("simulate returned no scalar metric")
+        raise BadMetric(f"simulate ({_where(source)}) returned no scalar metric" if source
+                        else "simulate returned no scalar metric")
     return clean
 
 
@@ -171,11 +209,7 @@ class BadReturn(TypeError):
 def _require_dict(out: Any, fn: Callable | None = None) -> None:
     if not isinstance(out, Mapping):
         hint = " (a missing `return`?)" if out is None else ""
-        while hasattr(fn, "func"):   # functools.partial(simulate, flag=...): name the function itself
-            fn = fn.func
-        code = getattr(fn, "__code__", None)
-        who = (f"simulate ({getattr(fn, '__name__', '?')} at {code.co_filename.rsplit('/', 1)[-1]}:{code.co_firstlineno})"
-               if code else "simulate")
+        who = f"simulate ({_where(fn)})" if fn is not None else "simulate"
         raise BadReturn(f"{who} must return a dict of metrics, got {type(out).__name__}{hint}")
 
 
@@ -251,7 +285,12 @@ def _run_task(task: Task) -> list[dict]:
                 for p in task.point_dicts() for r in task.kept if task.wanted(point_key(p), r)]
     rows = []
     for point in task.point_dicts():
-        rows += _run_point(claim, simulate, simulate_batch, task, point, dict(base, point_key=point_key(point)))
+        base_p = dict(base, point_key=point_key(point))
+        if any(is_timeout(r["error"]) for r in rows):   # the claim hangs: the task's later points are not started
+            rows += [dict(base_p, replicate=r, status="error", metrics=None, seconds=0.0,
+                          error=not_started(task, _first_timeout(rows))) for r in task.replicates]
+            continue
+        rows += _run_point(claim, simulate, simulate_batch, task, point, base_p)
     if task.keep or task.drop:
         rows = [r for r in rows if task.wanted(r["point_key"], r["replicate"])]
     return rows
@@ -315,14 +354,17 @@ def _references(claim: Claim, task: Task, point: dict, seed_point, reps) -> list
 
 def _run_point(claim: Claim, simulate, simulate_batch, task: Task, point: dict, base: dict) -> list[dict]:
     """The task's replicates at one grid point (batched if the claim vectorises), with
-    their references if the claim has one."""
+    their references if the claim has one. After a timeout the point's remaining
+    replicates are not started: a claim that hung once would hang again."""
     seed_point = None if task.common_random_numbers else point
     reps = [r for r in task.replicates if task.wanted(base["point_key"], r) or simulate_batch is not None]
     rngs = [rng_for(task.claim_id, seed_point, r, task.master_seed) for r in reps]
     rows = []
     limit = task.timeout
     refs = None
+    source = simulate
     if simulate_batch is not None:
+        source = simulate_batch
         t0 = time.perf_counter()
         try:
             with time_limit(limit * len(rngs) if limit else None):
@@ -332,7 +374,7 @@ def _run_point(claim: Claim, simulate, simulate_batch, task: Task, point: dict, 
                 _require_dict(o, simulate_batch)
             if len(outs) != len(rngs):
                 raise ValueError(f"simulate_batch returned {len(outs)} results for {len(rngs)} replicates")
-            cleaned = [_clean_metrics(_apply_reducers(claim, o, point)) for o in outs]
+            cleaned = [_clean_metrics(_apply_reducers(claim, o, point), claim, simulate_batch) for o in outs]
             dt = (time.perf_counter() - t0) / len(rngs)
             return [dict(base, replicate=r, status="ok", metrics=m, error=None, seconds=dt)
                     for r, m in zip(reps, cleaned)]
@@ -341,19 +383,25 @@ def _run_point(claim: Claim, simulate, simulate_batch, task: Task, point: dict, 
                 raise
             if isinstance(exc, ReplicateTimeout):   # re-running replicate by replicate would time out again
                 msg = (f"timeout: simulate_batch gave no result within {limit * len(rngs):g} s "
-                       f"({limit:g} s per replicate): claim {task.claim_id}, point {point_key(point)}, "
-                       f"replicates {reps[0]}-{reps[-1]}")
+                       f"({limit:g} s per replicate; {_hung_at(exc, task)}): claim {task.claim_id}"
+                       + (f" (mutant {task.variant})" if task.variant else "")
+                       + f", point {point_key(point)}, replicates {reps[0]}-{reps[-1]}")
                 return [dict(base, replicate=r, status="error", metrics=None, error=msg, seconds=limit)
                         for r in reps]
             rngs = [rng_for(task.claim_id, seed_point, r, task.master_seed) for r in reps]
             simulate = (lambda p, g, *ref, _b=simulate_batch: _b(p, [g], *([x] for x in ref))[0])
+    hung = None     # the first timeout at this point
     for r, rng in zip(reps, rngs):
+        if hung:
+            rows.append(dict(base, replicate=r, status="error", metrics=None, seconds=0.0,
+                             error=not_started(task, hung)))
+            continue
         t0 = time.perf_counter()
         try:
             with np.errstate(all="ignore"), time_limit(limit):
                 ref = _references(claim, task, point, seed_point, [r])
                 out = _checked(simulate)(point, rng) if ref is None else _checked(simulate)(point, rng, ref[0])
-                metrics = _clean_metrics(_apply_reducers(claim, out, point))
+                metrics = _clean_metrics(_apply_reducers(claim, out, point), claim, source)
             rows.append(dict(base, replicate=r, status="ok", metrics=metrics, error=None,
                              seconds=time.perf_counter() - t0))
         except BaseException as exc:  # noqa: BLE001
@@ -361,28 +409,77 @@ def _run_point(claim: Claim, simulate, simulate_batch, task: Task, point: dict, 
                 raise
             rows.append(dict(base, replicate=r, status="error", metrics=None,
                              error=_error_message(exc, task, point, r), seconds=time.perf_counter() - t0))
+            if isinstance(exc, ReplicateTimeout):
+                hung = rows[-1]["error"]
     return rows
 
 
-def _user_frame(exc: BaseException):
-    """The innermost traceback frame outside claimcheck itself (the claim's own code),
-    else the innermost frame."""
-    frames = traceback.extract_tb(exc.__traceback__)
-    here = str(Path(__file__).resolve().parent)
-    mine = [f for f in frames if not str(Path(f.filename).resolve()).startswith(here)]
-    return (mine or frames or [None])[-1]
+def is_timeout(message: str | None) -> bool:
+    return bool(message) and message.startswith("timeout:")
+
+
+def _first_timeout(rows) -> str:
+    return next(r["error"] for r in rows if is_timeout(r["error"]))
+
+
+def not_started(task: Task, cause: str) -> str:
+    """The error of a measurement not started because its claim (or mutant) already
+    timed out in this run: a hung simulate would only hang again."""
+    who = f"claim {task.claim_id}" + (f" (mutant {task.variant})" if task.variant else "")
+    return f"not started: {who} timed out earlier in this run ({cause.split(': ', 1)[-1][:300]})"
+
+
+_ENGINE = str(Path(__file__).resolve().parent)
+
+
+def _library_paths() -> tuple[str, ...]:
+    import sysconfig
+
+    paths = {sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib")}
+    return tuple(str(Path(p).resolve()) for p in paths if p)
+
+
+def _claim_frame(frames, claim_file: str | None = None):
+    """The innermost frame in the claim's own code: its file or folder (sibling helpers,
+    even where the folder is an installed package) or the project's helpers (outside
+    claimcheck's engine, the standard library and installed packages); else the
+    innermost frame outside the engine; else the innermost."""
+    resolved = [(f, str(Path(f.filename).resolve())) for f in frames]
+    folder = str(Path(claim_file).resolve().parent) if claim_file else None
+    libs = _library_paths()
+    tiers = [
+        [f for f, p in resolved if (folder and p.startswith(folder + "/"))
+         or not (p.startswith(_ENGINE) or p.startswith(libs) or f.filename.startswith("<"))],
+        [f for f, p in resolved if not p.startswith(_ENGINE)],
+        [f for f, _ in resolved],
+    ]
+    return next((t[-1] for t in tiers if t), None)
+
+
+def _user_frame(exc: BaseException, claim_file: str | None = None):
+    """The innermost traceback frame in the claim's own code (see _claim_frame)."""
+    return _claim_frame(traceback.extract_tb(exc.__traceback__), claim_file)
+
+
+def _hung_at(exc: BaseException, task: Task) -> str:
+    """'hung in simulate at toy.py:12': where the time limit interrupted the claim."""
+    frame = _user_frame(exc, task.claim_file)
+    if frame is None or str(Path(frame.filename).resolve()).startswith(_ENGINE):
+        return "hung where no Python frame of the claim was running"
+    return f"hung in {frame.name} at {frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}"
 
 
 def _error_message(exc: BaseException, task: Task, point: dict, replicate: int) -> str:
     where_run = f"claim {task.claim_id}" + (f" (mutant {task.variant})" if task.variant else "")
     where_run += f", point {point_key(point)}, replicate {replicate}"
     if isinstance(exc, ReplicateTimeout):
-        return f"timeout: no result within {task.timeout:g} s: {where_run}"
-    frame = None if isinstance(exc, BadReturn) else _user_frame(exc)
+        return f"timeout: no result within {task.timeout:g} s ({_hung_at(exc, task)}): {where_run}"
+    frame = None if isinstance(exc, (BadReturn, BadMetric)) else _user_frame(exc, task.claim_file)
     at = f" at {frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}" if frame else ""
     if isinstance(exc, WorkerExit):
         return f"worker died: {exc}{at}: {where_run}"
-    return f"{type(exc).__name__}: {exc}{at} (point {point_key(point)}, replicate {replicate})"
+    kind = "" if isinstance(exc, BadMetric) else f"{type(exc).__name__}: "
+    return f"{kind}{exc}{at} (point {point_key(point)}, replicate {replicate})"
 
 
 @contextlib.contextmanager
@@ -427,8 +524,16 @@ def _failure_message(failure, task: Task) -> str:
     if not isinstance(failure, Failure):
         failure = Failure("failed", error=failure)
     if failure.kind == "timeout":
+        hung = ""
+        if failure.stack:
+            from .executors import stack_frames
+
+            frame = _claim_frame([traceback.FrameSummary(f, n, name) for f, n, name in stack_frames(failure.stack)],
+                                 task.claim_file)
+            if frame is not None and not str(Path(frame.filename).resolve()).startswith(_ENGINE):
+                hung = f"; hung in {frame.name} at {frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}"
         return (f"timeout: no result within {failure.seconds:g} s ({task.timeout:g} s per replicate; "
-                f"the worker was stopped): {task.where()}")
+                f"the worker was stopped{hung}): {task.where()}")
     if failure.kind == "died":
         code = failure.exitcode
         cause = (f"killed by signal {signal.Signals(-code).name}" if isinstance(code, int) and code < 0
@@ -441,117 +546,143 @@ def _failure_message(failure, task: Task) -> str:
     return f"worker failed: {type(exc).__name__}: {exc} while running {task.where()}"
 
 
+class _Hangs:
+    """Which claims (and mutants) timed out in this run: their remaining tasks are not
+    started. A simulate that hung once hangs again; before, every one of a claim's 160
+    replicates waited out its own limit (28.9 min at --timeout 20 --jobs 2)."""
+
+    def __init__(self):
+        self.first: dict[tuple[str, str], str] = {}
+
+    def saw(self, rows) -> None:
+        for r in rows:
+            if is_timeout(r.get("error")):
+                self.first.setdefault((r["claim_id"], r["variant"]), r["error"])
+
+    def stops(self, task: Task) -> bool:
+        return (task.claim_id, task.variant) in self.first
+
+    def rows(self, task: Task) -> list[dict]:
+        return _failed_rows(task, not_started(task, self.first[(task.claim_id, task.variant)]))
+
+
 def execute(tasks: list[Task], executor, on_rows: Callable[[list[dict]], None],
             progress: Callable[[int], None] | None = None) -> None:
     """Submit every task; hand each finished batch to ``on_rows`` (which stores it).
 
-    On KeyboardInterrupt the pending tasks are cancelled and the interrupt re-raised;
+    After a task of a claim (or mutant) timed out, its tasks not yet started are not
+    started (their rows say "not started:"; the claim is incomplete). On
+    KeyboardInterrupt the pending tasks are cancelled and the interrupt re-raised;
     batches already handed over stay stored.
     """
     if not tasks:
         return
+    hangs = _Hangs()
+
+    def hand_over(task, rows):
+        hangs.saw(rows)
+        on_rows(rows)
+        if progress:
+            progress(task.size)
+
     if isinstance(executor, InlineExecutor):
         # in-process: run and hand over task by task (submitting all first would run every
         # task before the first is stored, and an interrupted run would keep nothing)
         with _exit_is_an_error():
             for task in tasks:
-                on_rows(run_task(task))
-                if progress:
-                    progress(task.size)
+                hand_over(task, hangs.rows(task) if hangs.stops(task) else run_task(task))
         return
     if hasattr(executor, "run_tasks"):   # the local pool: dead workers and hard time limits handled
-        for task, rows, failure in executor.run_tasks(run_task, tasks, _hard_limit):
-            on_rows(rows if failure is None else _failed_rows(task, _failure_message(failure, task)))
-            if progress:
-                progress(task.size)
+        for task, rows, failure in executor.run_tasks(run_task, tasks, _hard_limit, skip=hangs.stops):
+            if failure is not None and failure.kind == "skipped":
+                rows = hangs.rows(task)
+            elif failure is not None:
+                rows = _failed_rows(task, _failure_message(failure, task))
+            hand_over(task, rows)
         return
     futures: dict[Future, Task] = {executor.submit(run_task, t): t for t in tasks}
+    abandoned: set = set()
     try:
-        for fut in as_completed(futures):
+        for fut in _as_completed(futures, executor, abandoned=abandoned):
             task = futures[fut]
+            if fut.cancelled() and hangs.stops(task):
+                hand_over(task, hangs.rows(task))
+                continue
+            if fut in abandoned:
+                hand_over(task, _failed_rows(task, f"worker failed: the Dask scheduler was lost (no result "
+                                                   f"{LOST_AFTER:g} s after the client lost it) while running "
+                                                   f"{task.where()}"))
+                continue
             try:
                 rows = fut.result()
             except BaseException as exc:  # noqa: BLE001 - the worker died or the cluster failed
                 if isinstance(exc, KeyboardInterrupt):
                     raise
                 rows = _failed_rows(task, _failure_message(exc, task))
-            on_rows(rows)
-            if progress:
-                progress(task.size)
+            hand_over(task, rows)
+            if hangs.stops(task):      # cancel what has not started of the claim that hung
+                for f, t in futures.items():
+                    if not f.done() and (t.claim_id, t.variant) == (task.claim_id, task.variant):
+                        f.cancel()
     except BaseException:
         for f in futures:
             f.cancel()
         raise
 
 
+LOST_AFTER = 30.0   # seconds without a result from a client that lost its scheduler before its tasks are given up
+
+
+def _as_completed(futures, executor, poll: float = 1.0, lost_after: float = LOST_AFTER, abandoned: set | None = None):
+    """as_completed for a cluster's futures, which can wait forever, in silence:
+
+    - a Dask scheduler without workers: said once on stderr after a while
+      (executors.no_workers_after()); the run keeps waiting (a worker that joins later
+      runs the tasks; Ctrl-C stops it);
+    - a lost scheduler leaves some futures unresolved for ever (seen 1 run in 10 under
+      load): when the client has not been connected for ``lost_after`` seconds without
+      a result, the futures still pending are yielded too, added to ``abandoned``."""
+    from .executors import no_workers_after, no_workers_line
+
+    workers = getattr(executor, "workers", None)
+    connected = getattr(executor, "connected", None)
+    after = no_workers_after()
+    pending = set(futures)
+    idle_since = lost_since = time.monotonic()
+    said = False
+    while pending:
+        done, pending = wait(pending, timeout=poll, return_when=FIRST_COMPLETED)
+        now = time.monotonic()
+        if done:
+            idle_since = lost_since = now
+            yield from done
+            continue
+        if callable(connected) and connected():
+            lost_since = now
+        elif callable(connected) and now - lost_since >= lost_after:
+            if abandoned is not None:
+                abandoned.update(pending)
+            yield from list(pending)
+            return
+        if callable(workers) and not said and now - idle_since >= after:
+            if workers() == 0:
+                said = True
+                print(no_workers_line(getattr(executor, "address", "?"), now - idle_since), file=sys.stderr,
+                      flush=True)
+            else:
+                idle_since = now      # busy (or cannot be told): ask again after another while
+
+
 @dataclass
 class Measured:
-    """What :func:`measure` did: counts per claim id, and whether Ctrl-C stopped it."""
+    """What :func:`measure` did: counts per claim id (made apart from failed), and whether
+    Ctrl-C stopped it."""
 
     total: int
-    computed: dict
+    computed: dict               # measurements made (status ok) per claim id
     reused: dict
     interrupted: bool = False
-
-
-class Progress:
-    """Measuring progress per claim, with an ETA: a tqdm bar on a terminal (its postfix
-    names the claim and its counts), else one line at most every ``every`` seconds (CI
-    logs: no bar redrawn thousands of times, no silence for an hour)."""
-
-    def __init__(self, totals: Mapping[str, int], enabled: bool, desc: str, stream=None, every: float = 30.0):
-        import sys
-
-        self.stream = stream or sys.stderr
-        self.totals = {k: v for k, v in totals.items() if v}
-        self.done = dict.fromkeys(self.totals, 0)
-        self.total = sum(self.totals.values())
-        self.enabled = enabled and self.total > 0
-        self.desc, self.every = desc, every
-        self.t0 = self.last = time.monotonic()
-        self.bar = None
-        if self.enabled and getattr(self.stream, "isatty", lambda: False)():
-            try:
-                from tqdm import tqdm
-                self.bar = tqdm(total=self.total, unit="rep", desc=desc, file=self.stream, smoothing=0.1)
-            except ImportError:  # tqdm is a core dependency, but stay usable without it
-                pass
-
-    def update(self, claim_id: str, n: int) -> None:
-        if not self.enabled:
-            return
-        self.done[claim_id] = self.done.get(claim_id, 0) + n
-        if self.bar is not None:
-            self.bar.update(n)
-            self.bar.set_postfix_str(f"{claim_id} {self.done[claim_id]}/{self.totals.get(claim_id, '?')}",
-                                     refresh=False)
-            return
-        now = time.monotonic()
-        if now - self.last >= self.every:
-            self.last = now
-            print(self.line(), file=self.stream, flush=True)
-
-    def line(self) -> str:
-        n = sum(self.done.values())
-        elapsed = time.monotonic() - self.t0
-        eta = f", about {_duration(elapsed * (self.total - n) / n)} left" if n else ""
-        busy = [f"{cid} {d}/{self.totals[cid]}" for cid, d in self.done.items() if 0 < d < self.totals.get(cid, 0)]
-        return (f"claimcheck: {self.desc} {n}/{self.total} ({100 * n / self.total:.0f}%) after "
-                f"{_duration(elapsed)}{eta}" + (f"; {', '.join(busy[:4])}" if busy else ""))
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-        elif self.enabled and time.monotonic() - self.t0 >= self.every:
-            print(self.line(), file=self.stream, flush=True)
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
+    failed: dict = field(default_factory=dict)   # tasks' rows that could not be made or errored, per claim id
 
 
 def measure(store, items, profile: str, *, jobs: int | None = None, scheduler: str | None = None,
@@ -579,18 +710,19 @@ def measure(store, items, profile: str, *, jobs: int | None = None, scheduler: s
     per_claim: dict[str, int] = {}
     for t in tasks:
         per_claim[t.claim_id] = per_claim.get(t.claim_id, 0) + t.size
-    bar = Progress(per_claim, progress, desc)
+    bar = Progress(per_claim, progress, desc, **_planned(tasks))
     logs = ClaimLogs(log_dir, {t.claim_id for t in tasks})
+    failed: dict[str, int] = {}
 
     def on_rows(rows):
         store.put(rows)
         logs.write(rows)
         for r in rows:
-            computed[r["claim_id"]] = computed.get(r["claim_id"], 0) + 1
-        if rows:
-            bar.update(rows[0]["claim_id"], len(rows))
+            counts = computed if r["status"] == "ok" else failed
+            counts[r["claim_id"]] = counts.get(r["claim_id"], 0) + 1
+        bar.rows(rows)
 
-    result = Measured(total, computed, reused)
+    result = Measured(total, computed, reused, failed=failed)
     executor = None
     finished = False
     try:
@@ -610,6 +742,19 @@ def measure(store, items, profile: str, *, jobs: int | None = None, scheduler: s
             except TypeError:
                 executor.shutdown(wait=finished)
     return result
+
+
+def _planned(tasks: list[Task]) -> dict:
+    """What the progress ETA weighs: replicates to measure per (claim, point) and each
+    point's size (a task's cost grows with its point)."""
+    plan: dict[tuple[str, str], int] = {}
+    scale: dict[tuple[str, str], float] = {}
+    for t in tasks:
+        for p in t.point_dicts():
+            key = (t.claim_id, point_key(p))
+            plan[key] = plan.get(key, 0) + sum(1 for r in t.kept if t.wanted(key[1], r))
+            scale[key] = point_size(p)
+    return {"plan": plan, "scale": scale}
 
 
 class ClaimLogs:

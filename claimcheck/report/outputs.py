@@ -159,7 +159,8 @@ def measurement_counts(run: RunResult | dict) -> dict | None:
     for c in run.checked:
         keys = {point_key(p) for p in grid_points(c.grid)}
         present += sum(1 for r in c.all_measurements() if r.point in keys and r.replicate < c.replicates)
-    return {"computed": computed, "reused": max(present - computed, 0), "total": max(present, computed)}
+    failed = run.provenance.get("failed") or 0    # made in this run too, but not measurements
+    return {"computed": computed, "reused": max(present - computed - failed, 0), "total": max(present, computed)}
 
 
 # -- junit.xml ---------------------------------------------------------------------------
@@ -330,7 +331,9 @@ def terminal_table(run: RunResult | dict, store=None, width: int | None = None) 
     k = measurement_counts(run)
     where = store
     if k is not None:
-        out.append(f"measurements: {k['computed']} computed in this run, {k['reused']} reused from the store"
+        failed = run.provenance.get("failed")
+        out.append(f"measurements: {k['computed']} computed in this run"
+                   + (f", {failed} failed" if failed else "") + f", {k['reused']} reused from the store"
                    + (f" {where}" if where else "") + (f"; wall time {secs(run.wall_time)}"
                                                        if run.wall_time is not None else ""))
     elif where:

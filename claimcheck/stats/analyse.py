@@ -79,9 +79,36 @@ def check_variant(claim: Claim, rows: Sequence[dict], profile: str,
                 results.append(RateCheck(rate, ERROR, f"floor metric {rate.floor_metric!r} was not returned by simulate"))
                 continue
             floor = tables[rate.floor_metric]
+        overflow = overflowing_statistic(rate, points, tables[rate.metric])
+        if overflow:
+            results.append(RateCheck(rate, ERROR, overflow))
+            continue
         results.append(check_rate(rate, points, tables[rate.metric], paired=claim.common_random_numbers,
                                   level=level or claim.level, floor_table=floor))
     return results, None
+
+
+def overflowing_statistic(rate, points: Sequence[dict], table: np.ndarray) -> str | None:
+    """Why the rate's statistic cannot be computed in float64 (or None): finite values
+    whose mean, mean square or leave-one-out statistics overflow (a metric near 1e308
+    read INCONCLUSIVE, "~4000 replicates", with numpy's overflow warnings). Checked
+    before any fit, so the error names the metric, not a symptom downstream."""
+    from .fit import leave_one_out, reduce
+
+    tab = np.asarray(table, float)
+    with np.errstate(all="ignore"):
+        for p, row in zip(points, tab):
+            row = row[np.isfinite(row)]
+            if row.size < 2:
+                continue
+            stat = reduce(row, rate.statistic)
+            loo = leave_one_out(row, rate.statistic)
+            if not (np.isfinite(stat) and np.isfinite(loo).all() and np.isfinite(np.log(np.abs(stat) or 1.0))):
+                where = ", ".join(f"{k}={v:g}" if isinstance(v, (int, float)) else f"{k}={v}" for k, v in p.items())
+                return (f"{rate.statistic}({rate.metric}) overflows float64 at {where} (values up to "
+                        f"{np.abs(row).max():.3g}): rescale the metric (e.g. return its log or divide by a "
+                        f"constant)")
+    return None
 
 
 def mutant_caught(claim: Claim, mutant_name: str, results: Sequence[RateCheck], error: str | None) -> tuple[bool, str]:
@@ -141,7 +168,8 @@ def incompleteness(c: Claim, rows, profile: str, interrupted: bool) -> str:
     parts = []
     if missing:
         parts.append(f"{missing} of {total} measurements missing" + (" (run interrupted)" if interrupted else ""))
-    if infra:
+    if infra:   # the cause first: a timeout before the measurements it kept from starting
+        infra.sort(key=lambda e: e.startswith("not started:"))
         parts.append(f"{len(infra)} could not be made; first: {infra[0]}")
     return "; ".join(parts) + "; run again to resume"
 
