@@ -23,8 +23,9 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=400)
     ap.add_argument("--quick", action="store_true", help="8 and 64 replicates, 5 points, 100 seeds")
+    ap.add_argument("--points", type=int, nargs="+", default=[4, 6], help="grid points per cell (ratio 4 from 64)")
     args = ap.parse_args(argv)
-    return planted.report(args.seeds, args.quick)
+    return planted.report(args.seeds, args.quick, points=args.points)
 
 
 if __name__ == "__main__":
