@@ -1,28 +1,44 @@
 """Turn fits into verdicts: pass / fail / inconclusive / error, each with its reason.
 
 The band of each rate kind (exponents allowed; values for a limit) lives in
-:mod:`claimcheck.ratekinds`. Every fail is a test at the claim's ``level`` whose p-value
-``p_fail`` is two-sided-equivalent (fail <=> the (1 - level) CI lies outside the band);
-:func:`judge_claim` then confirms fails by Holm over the rates of *one claim*. So:
+:mod:`claimcheck.ratekinds`. The promise is symmetric, measured on planted laws
+(``benchmarks/README.md``): a true rate fails <= 2%, a rate at the band's edge passes
+<= level, a rate 0.2 off passes <= 1%, and at the truth a pass is as likely as a level
+test allows. Every fail is a test at the claim's ``level`` whose p-value ``p_fail`` is
+two-sided-equivalent (fail <=> the (1 - level) CI lies outside the band);
+:func:`judge_claim` then confirms fails by Holm over the rates of *one claim*. Every pass
+is an equivalence test at ``level``: two one-sided tests, i.e. the (1 - 2 level) CI
+inside the band (issue 20: the old "(1 - level) CI inside" was a level/2 test, and no
+more decisive data could be had for it). So:
 
 - per rate, P(fail | the rate is true) <= level / 2 at the band edge, far less at its centre;
+- per rate, P(pass | the rate is at the band's edge) <= level;
 - per claim, P(some true rate of the claim fails) <= level (Holm);
 - a claim's verdict never depends on which other claims ran; a mutant is judged at
   its own claim's level, exactly as the claim itself.
 
 Exponent kinds (tight, upper, geometric, converges): a GLS fit of log(statistic) on
-log(axis) with t quantiles (n - 1 dof; residual dof when the Birge ratio widens it).
+log(axis) with t quantiles (n - 1 dof; residual dof when the Birge ratio widens it: the
+jackknife covariance is itself estimated from n replicates, and normal quantiles made
+8-replicate CIs too narrow; coverage 0.95-0.98 in the planted tables).
 
-- pass: the CI of the exponent lies inside the band; or the sweep misfits one power law
-  (chi2) and every local slope's CI, widened by the same misfit factor and with the same
-  t quantiles as the global fit, lies inside (intersection-union test);
-- fail: the CI lies outside the band. If the sweep is significantly curved, a fail also
-  needs the last local slope (widened the same way) outside on the same side; else the
-  sweep is not in its power-law regime: inconclusive. (The old rule, "fail on the last
-  local slope after a chi2 misfit", with unwidened normal quantiles, caused 85% of the
-  false fails in the audit of issue 11.)
-- inconclusive otherwise; and when the statistic is at the Monte-Carlo noise floor or
-  within 3x of a stated sampling floor.
+- pass: the (1 - 2 level) CI of the exponent lies inside the *pass band*; or the sweep
+  misfits one power law (chi2) and every local slope's (1 - 2 level) CI, widened by the
+  misfit factor and with the global fit's t quantiles, lies inside (intersection-union).
+  The pass band is the kind's band, except where a log allowance (``log_power``) widened
+  it: there a pass must also reject, at 1%, an exponent 0.1 beyond the stated band (on
+  64..1024 the full allowance for (log N)^[0,1] reached -0.22 and a pure N^-0.3 passed
+  "N^-1/2 up to logs" 91%; now 1%). The verdict prints the pass band, the full band and why;
+- fail: the (1 - level) CI lies outside the (full) band. If the sweep is significantly
+  curved, a fail also needs the last local slope (widened the same way) outside on the same
+  side; else the sweep is not in its power-law regime: inconclusive. A fail is worded as a
+  statement about the grid's range, with the local slopes: a pre-asymptotic correction
+  (N^-1/2 (1 + 20 N^-1/2) on 64..1024 fails ~80%) looks the same on it;
+- inconclusive otherwise; and when the statistic is at the Monte-Carlo noise floor, which is
+  about zero, not relative noise: for ``abs_mean`` the (1 - level) CI of the mean contains 0
+  at some point; for nonnegative statistics, some point rests on a single replicate (leaving
+  it out gives 0, so log has no error bar). (The old "signal/noise >= 3" stopped 89-95% of
+  true lognormal-sd-1 sweeps, nowhere near 0.) Also within 3x of a stated sampling floor.
 - error: a non-finite metric, or a negative one under ``statistic="mean"`` (a rate fit
   needs a nonnegative error; such values are a bug, not noise).
 
@@ -33,8 +49,13 @@ rate passes only if every group passes, and fails if one group fails at level / 
 limit: the statistic at the largest scale (t bounds; exact Clopper-Pearson for 0/1
 metrics; a zero sample variance borrows the sweep's largest standard error) is within
 target +- tolerance by two one-sided tests at ``level``; a pass also needs the approach
-to be *observed*: at the smallest scale the statistic is still outside the band. Fail:
-outside the band and not significantly approaching it between the last two scales.
+to be *observed* (at the smallest scale the statistic is still outside the band) and the
+limit to have *stopped moving*: the last change, continued as a series shrinking like
+x^-1/2, projects a limit whose one-sided (1 - level) bound on the side it moves to is in
+the band (a statistic of nonnegative values is not projected below 0). Reading only the
+largest scale let 0.4 N^-1/2 - 0.02 pass 0 +- 0.01 on its way to -0.02, more often with
+more replicates. Fail: outside the band and not significantly approaching it between the
+last two scales.
 
 converges: the exponent's CI lies below 0 *and* the statistic at the largest scale is at
 most ``below`` (one-sided test). Without ``below`` it cannot pass (a wrong limit c > 0
@@ -57,7 +78,7 @@ from scipy import stats
 
 from . import pointci
 from ..claim import Rate
-from .fit import FitResult, fit_rate, jackknife_se, reduce
+from .fit import FitResult, fit_rate, jackknife_se, leave_one_out, reduce
 from .results import RateResult
 
 PASS, FAIL, INCONCLUSIVE, ERROR = "pass", "fail", "inconclusive", "error"
@@ -214,18 +235,10 @@ def _check_group(rate: Rate, x, tab, floor, paired, level, others, group, pass_l
     if rate.kind == "limit":
         return _check_limit(rate, x, tab, level, pass_level, group)
 
-    # noise floor: every point's statistic must stand clear of zero
+    floor_hit = _noise_floor(rate, x, tab, level)
+    if floor_hit:
+        return RateCheck(rate, INCONCLUSIVE, floor_hit[0], replicates_needed=floor_hit[1], group=group)
     S = np.array([reduce(row, rate.statistic) for row in tab])
-    se = np.array([jackknife_se(row, rate.statistic) for row in tab])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        snr = np.where(se > 0, S / se, np.inf)
-    if np.any(~(snr >= 3)):
-        i = int(np.nanargmin(np.where(np.isfinite(snr), snr, np.inf)))
-        need = int(math.ceil(n_rep * (3 / max(snr[i], 0.3)) ** 2))
-        return RateCheck(rate, INCONCLUSIVE,
-                          f"at the Monte-Carlo noise floor: {rate.statistic}({rate.metric}) = {S[i]:.3g} +- {se[i]:.2g} "
-                          f"at {rate.axis}={x[i]:g} (signal/noise {snr[i]:.2g} < 3); ~{need} replicates bring it to 3",
-                          replicates_needed=need, group=group)
     if floor is not None:
         F = np.array([reduce(row, rate.statistic) for row in floor])
         last = x == x.max()
@@ -246,6 +259,37 @@ def _check_group(rate: Rate, x, tab, floor, paired, level, others, group, pass_l
     if rate.kind == "converges" and rate.heuristic is not None:
         res.notes.append(f"heuristic rate {rate.heuristic:+.3f} (reported, not tested)")
     return res
+
+
+def _noise_floor(rate: Rate, x, tab, level: float) -> tuple[str, int | None] | None:
+    """(reason, replicates) when the statistic cannot be told from zero, else None.
+
+    A floor is a statement about *zero*, not about relative noise: the old "signal/noise
+    >= 3 at every point" stopped 89-95% of true lognormal (sd 1) sweeps with 8 replicates,
+    whose mean is nowhere near 0 (issue 20). So:
+    - ``abs_mean`` (|mean| of a signed metric): the t CI of the mean at ``level`` contains
+      0 at some point: |mean| there is replicate noise, and its log is no error;
+    - nonnegative statistics (mean, rms, sd): the log fit's jackknife needs every
+      leave-one-out statistic > 0; a point where one replicate carries all the signal
+      (the others 0) has no usable log error bar.
+    Otherwise t quantiles and the jackknife of log(statistic) carry the noise into the CI."""
+    n = tab.shape[1]
+    for i, row in enumerate(tab):
+        if rate.statistic == "abs_mean":
+            m, se = float(np.mean(row)), jackknife_se(row, "mean")
+            q = float(stats.t.ppf(1 - level / 2, max(n - 1, 1)))
+            if not abs(m) > q * se:
+                need = int(math.ceil(n * (q * se / abs(m)) ** 2 * 1.5)) if m != 0 and se > 0 else None
+                return (f"at the Monte-Carlo noise floor: mean({rate.metric}) = {m:.3g} +- {se:.2g} at "
+                        f"{rate.axis}={x[i]:g}, whose {100 * (1 - level):.0f}% CI contains 0, so |mean| there is "
+                        f"noise" + (f"; ~{need} replicates separate it from 0" if need else ""), need)
+        else:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                loo = leave_one_out(row, rate.statistic)
+            if reduce(row, rate.statistic) > 0 and not np.all(loo > 0):
+                return (f"{rate.statistic}({rate.metric}) at {rate.axis}={x[i]:g} rests on a single replicate "
+                        f"(leaving it out gives 0): its log has no error bar; more replicates", None)
+    return None
 
 
 def _local_scale(fit: FitResult) -> tuple[float, int | None]:
@@ -275,17 +319,47 @@ def _local_inside(fit: FitResult, lo: float, hi: float, level: float) -> bool:
                             for s in sl)
 
 
+WRONG_MARGIN = 0.1   # a rate this far beyond the stated band (0.2 off at tolerance 0.1) passes <= 1%
+WRONG_ALPHA = 0.01
+
+
+def pass_band(rate: Rate, lo: float, hi: float, fit: FitResult, pass_level: float) -> tuple[float, float]:
+    """The band the two one-sided tests must put the exponent in. The kind's band, except
+    where a log allowance (``log_power``) widened it: there a pass must also reject, at 1%,
+    an exponent ``WRONG_MARGIN`` beyond the stated band (the promise of the planted tables:
+    0.2 off at tolerance 0.1 passes <= 1%). On 64..1024 the full allowance for (log N)^[0, 1]
+    reached -0.22, and a pure N^-0.3 passed "N^-1/2 up to logs" 91% (issue 20); the grid
+    cannot tell that log factor from the 0.2 shift, so such a rate is inconclusive there.
+    b + q_0.99 se <= W is b + q_TOST se <= W - (q_0.99 - q_TOST) se: a narrower band.
+    Fails still use the whole band: a true log factor never fails."""
+    if not rate.log_power or rate.predicted is None:
+        return lo, hi
+    p, t = float(rate.predicted), float(rate.tolerance)
+    extra = (fit.quantile_one_sided(WRONG_ALPHA) - fit.quantile_one_sided(pass_level)) * fit.se
+    plo = lo if lo >= p - t else max(lo, p - t - WRONG_MARGIN - max(extra, 0.0)) if math.isfinite(lo) else lo
+    phi = hi if hi <= p + t else min(hi, p + t + WRONG_MARGIN - max(extra, 0.0))
+    return plo, phi
+
+
 def _judge_exponent(rate: Rate, fit: FitResult, level: float, pass_level: float, n_rep: int) -> RateCheck:
     lo, hi = rate.spec.band(rate, fit.log_shift)
+    plo, phi = pass_band(rate, lo, hi, fit, pass_level)
     b, se = fit.slope, fit.se
     qp = fit.quantile(pass_level)
     cl, ch = b - qp * se, b + qp * se
+    qe = fit.quantile(2 * pass_level)        # two one-sided tests at pass_level: the 1 - 2 alpha interval
+    el, eh = b - qe * se, b + qe * se
     p_fail = min(1.0, 2 * min(fit.p_above(hi), fit.p_below(lo) if math.isfinite(lo) else 1.0))
     detect = float(detect_multiplier(fit, level) * noise_se(fit) + (rate.tolerance if rate.kind != "converges" else 0.0))
     res = RateCheck(rate, INCONCLUSIVE, "", measured=b, ci_low=cl, ci_high=ch, p_fail=p_fail, fit=fit,
                      detectable=detect, band=(lo, hi), band_text=rate.spec.band_text(rate, fit.log_shift))
     what = rate.spec.parameter
     band_txt = res.band_text if rate.kind != "converges" else "< 0"
+    pass_txt = band_txt
+    if (plo, phi) != (lo, hi):
+        pass_txt = (f"{_band_str(plo, phi)} (the log allowance gives {band_txt} on this grid; a pass must also "
+                    f"reject, at {WRONG_ALPHA:g}, an exponent {WRONG_MARGIN:g} beyond "
+                    f"{rate.predicted:g} +- {rate.tolerance:g}, which this grid cannot tell from a log factor)")
     ci_txt = f"measured {what} {_fmt(b)}, {100 * (1 - pass_level):.0f}% CI [{_fmt(cl)}, {_fmt(ch)}]"
     if rate.log_power:
         res.notes.append(f"up to logs: (log {rate.axis})^b with b in [{rate.log_power[0]:g}, {rate.log_power[1]:g}] "
@@ -300,21 +374,22 @@ def _judge_exponent(rate: Rate, fit: FitResult, level: float, pass_level: float,
     if misfit:
         res.notes.append(f"misfit: chi2/dof = {fit.chi2 / fit.dof:.3g} (p={stats.chi2.sf(fit.chi2, fit.dof):.2g}); "
                          f"CIs widened by {fit.scale_factor:.2g}")
-    inside = lo <= cl and ch <= hi
+    inside = plo <= el and eh <= phi
     outside = p_fail <= level
+    tost_txt = f"its {100 * (1 - 2 * pass_level):.0f}% CI [{_fmt(el)}, {_fmt(eh)}] (two one-sided tests at {pass_level:g})"
     if inside and not curved:
         res.verdict = PASS
-        res.reason = f"{ci_txt} lies in the allowed band {band_txt}"
+        res.reason = f"{ci_txt}; {tost_txt} lies in the allowed band {pass_txt}"
         if rate.kind == "upper" and ch < rate.predicted - rate.tolerance:
             res.notes.append("not tight: decays faster than the bound")
         if rate.kind == "geometric":
             res.reason += f" (rho = {math.exp(b):.3g}, bound {rate.predicted:g})"
         return res
-    if (curved or fit.scale_factor > 1) and _local_inside(fit, lo, hi, pass_level):
+    if (curved or fit.scale_factor > 1) and _local_inside(fit, plo, phi, 2 * pass_level):
         res.verdict = PASS
         shape = "the sweep is curved" if curved else f"misfit widens it (chi2/dof {fit.scale_factor ** 2:.3g})"
-        res.reason = (f"{ci_txt}; {shape}, but every local slope's {100 * (1 - pass_level):.0f}% CI (widened alike) "
-                      f"lies in the allowed band {band_txt}")
+        res.reason = (f"{ci_txt}; {shape}, but every local slope's {100 * (1 - 2 * pass_level):.0f}% CI (widened "
+                      f"alike; two one-sided tests) lies in the allowed band {pass_txt}")
         res.notes.append("passed on local slopes")
         return res
     if outside:
@@ -338,16 +413,35 @@ def _judge_exponent(rate: Rate, fit: FitResult, level: float, pass_level: float,
                 return res
             res.verdict = FAIL
             res.reason = (f"{ci_txt} is outside the allowed band {band_txt}; the sweep is curved and the "
-                          f"{last_txt} is outside too")
+                          f"{last_txt} is outside too{_regime_txt(rate, fit)}")
             return res
         res.verdict = FAIL
-        res.reason = f"{ci_txt} is outside the allowed band {band_txt} (p={p_fail:.2g})"
+        res.reason = f"{ci_txt} is outside the allowed band {band_txt} (p={p_fail:.2g}){_regime_txt(rate, fit)}"
         return res
-    res.replicates_needed, advice = _replicates_advice(fit, lo, hi, level, n_rep, misfit)
+    res.replicates_needed, advice = _replicates_advice(fit, plo, phi, level, n_rep, misfit)
     res.reason = f"{ci_txt} straddles the band {band_txt}: too noisy to decide; {advice}"
+    if pass_txt != band_txt:
+        res.reason = (f"{ci_txt} is not outside the band {band_txt}, and {tost_txt} is not inside the pass band "
+                      f"{pass_txt}: cannot decide; {advice}")
     if curved:
         res.reason = f"{ci_txt}, but the sweep is curved (not in the power-law regime yet) and straddles {band_txt}"
     return res
+
+
+def _regime_txt(rate: Rate, fit: FitResult) -> str:
+    """A fail is about the regime this grid covers: N^-1/2 (1 + 20 N^-1/2) on 64..1024 fails
+    79-84% of seeds (issue 20) though its asymptote is right. Say so, with the local slopes."""
+    if not fit.local_slopes:
+        return ""
+    xs = [s["from"] for s in fit.local_slopes] + [s["to"] for s in fit.local_slopes]
+    slopes = ", ".join(f"{s['slope']:+.2f}" for s in sorted(fit.local_slopes, key=lambda s: (s["group"], s["from"])))
+    return (f". This is a statement about {rate.axis} {min(xs):g}..{max(xs):g} (local slopes {slopes}): the law "
+            f"does not hold over this range; if the claim is only asymptotic, a pre-asymptotic correction looks the "
+            f"same, and a grid reaching larger {rate.axis} tests the asymptote")
+
+
+def _band_str(lo: float, hi: float) -> str:
+    return f"[{lo:+.3f}, {hi:+.3f}]" if math.isfinite(lo) else f"<= {hi:+.3f}"
 
 
 def _last_local(fit: FitResult, above: bool) -> dict:
@@ -413,6 +507,29 @@ def _estimates(rate: Rate, x: np.ndarray, tab: np.ndarray) -> tuple[list[float],
     return xs, ests
 
 
+def _projected_limit(xs: list[float], ests: list[pointci.PointEstimate], level: float,
+                     nonneg: bool) -> tuple[float | None, float | None]:
+    """Where the statistic is heading: the last change continued as a geometric series that
+    shrinks like x^-1/2 (the Monte-Carlo rate, the slowest approach a ``limit`` rate
+    presumes): last + d r / (1 - r), r = (x_prev / x_last)^1/2. Reading only the largest
+    scale let 0.4 N^-1/2 - 0.02, crossing the band 0 +- 0.01 on its way to -0.02, pass
+    7-65% of seeds, more with more replicates (issue 20). The pass needs the one-sided
+    (1 - level) bound on the side it moves to inside the band. Returns (projection, bound)."""
+    if len(ests) < 2 or not (xs[-1] > xs[-2] > 0):
+        return None, None
+    last, prev = ests[-1], ests[-2]
+    r = math.sqrt(xs[-2] / xs[-1])
+    k = r / (1 - r)
+    d = last.value - prev.value
+    proj = last.value + d * k
+    se = math.sqrt((1 + k) ** 2 * _var(last) + k * k * _var(prev))
+    q = float(stats.t.ppf(1 - level, max(min(last.n, prev.n) - 1, 1)))
+    bound = proj + q * se if d > 0 else proj - q * se    # on the side it is moving to
+    if nonneg:  # a statistic of nonnegative values cannot be heading below 0
+        proj, bound = max(proj, 0.0), max(bound, 0.0)
+    return float(proj), float(bound)
+
+
 def _approaching(prev: pointci.PointEstimate, last: pointci.PointEstimate, toward_below: bool, level: float) -> bool:
     """The statistic moved toward the band between the last two scales, significantly
     (a test on replicate noise: not fooled by 1-2 residual degrees of freedom of a trend fit)."""
@@ -473,7 +590,17 @@ def _check_limit(rate: Rate, x, tab, level: float, pass_level: float, group: str
                           f"band at the smallest scale ({rate.axis}={xs[0]:g}: {first.value:.4g}); start the grid "
                           f"where the statistic is still outside")
             return res
-        res.verdict, res.reason = PASS, f"{txt} lies within {band} (two one-sided tests)"
+        nonneg = rate.statistic in ("rms", "sd", "abs_mean") or bool(np.min(tab) >= 0)
+        projected, bound = _projected_limit(xs, ests, pass_level, nonneg)
+        info["projected"] = projected
+        if projected is not None and not lo <= bound <= hi:
+            res.reason = (f"{txt} lies within {band}, but it has not stopped moving: from {rate.axis}={xs[-2]:g} to "
+                          f"{xs[-1]:g} it moved {last.value - ests[-2].value:+.3g}; continuing to shrink as "
+                          f"{rate.axis}^-1/2 it would reach {projected:.4g} (one-sided {100 * (1 - pass_level):.0f}% "
+                          f"bound {bound:.4g}), outside the band: extend the grid")
+            return res
+        res.verdict, res.reason = PASS, (f"{txt} lies within {band} (two one-sided tests), and it has stopped moving "
+                                         f"(projected limit {projected:.4g}, bound {bound:.4g})")
         return res
     if p_fail <= level:
         if len(ests) >= 2 and _approaching(ests[-2], last, miss_above, level):
