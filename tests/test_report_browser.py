@@ -184,6 +184,7 @@ def real(tmp_path_factory):
     return {"out": copy / "out", "rebuilt": copy / "rebuilt"}
 
 
+@pytest.mark.slow
 def test_real_index_in_browser_lists_every_shipped_claim(real):
     """The index of the run that carried claims over, and the one rebuilt by
     `claimcheck report` from the store, list every shipped claim with its verdict."""
@@ -197,6 +198,7 @@ def test_real_index_in_browser_lists_every_shipped_claim(real):
         assert f"{n} of {n} shown" in html, folder.name
 
 
+@pytest.mark.slow
 def test_real_claim_pages_in_browser(real):
     """Real pages, as the shipped claims produce them: one claim per rate kind, one
     carried over from the earlier run, one with mutants. The browser lays out each
