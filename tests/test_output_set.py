@@ -189,6 +189,7 @@ def test_full_disk_on_out_still_prints_the_verdicts_and_exits_3(tmp_path, capsys
     errors = cap.err.strip().splitlines()
     assert len(errors) == 1, cap.err
     assert "results.json" in errors[0] and "disk full" in errors[0] and "previous outputs" in errors[0]
+    assert str(tmp_path / "out" / "results.json") in errors[0] and ".out.new-" not in errors[0]  # the path users know
     assert snapshot(tmp_path / "out") == before
     assert not stages(tmp_path / "out")
 

@@ -146,7 +146,7 @@ def _write_outputs(args, opts, result, outset) -> int:
     for m in result.messages:
         print(f"claimcheck: {m}", file=sys.stderr)
     if failures:
-        _err(str(OutputsFailed(failures))
+        _err(str(OutputsFailed(failures)).replace(str(outset.stage), str(opts.out))   # the path users know
              + ("; the measurements are stored (`claimcheck report` rebuilds the outputs) and the previous "
                 f"outputs in {opts.out} are kept" if disk else ""))
         return EXIT_FAIL if result.exit_code == EXIT_FAIL else EXIT_INCOMPLETE
@@ -224,7 +224,8 @@ def cmd_report(args) -> int:
                 except OutputsFailed as exc:
                     if not exc.disk:
                         outset.commit()     # the other pages are written; the failed ones say why
-                    _err(str(exc) + ("" if not exc.disk else f"; the previous outputs in {out} are kept"))
+                    _err(str(exc).replace(str(outset.stage), str(out))
+                         + ("" if not exc.disk else f"; the previous outputs in {out} are kept"))
                     return EXIT_INCOMPLETE
                 outset.commit()
             finally:

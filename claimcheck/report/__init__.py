@@ -150,21 +150,19 @@ def write_set(document: "RunResult", out: Path, store=None, html: bool = True) -
     """Every file of a run's output set into ``out`` (a staging folder): results.json,
     junit.xml, summary.md and, with ``html``, the report. Every output is attempted;
     failures are raised together as :class:`OutputsFailed` (after the others are written)."""
-    from .outputs import markdown_summary, write_json, write_junit, write_text_atomic
+    from . import outputs
     from ..stats.results import as_run
 
     out = Path(out)
     document = as_run(document)
     failures: list[OutputFailure] = []
     paths = []
-    for name, write in (("results.json", lambda p: write_json(document, p)),
-                        ("junit.xml", lambda p: write_junit(document, p)),
-                        ("summary.md", lambda p: write_text_atomic(p, markdown_summary(document)))):
-        try:
-            write(out / name)
-            paths.append(out / name)
-        except Exception as exc:  # noqa: BLE001 - collected
-            failures.append(OutputFailure(name, None, exc, out / name))
+    try:
+        paths += outputs.write_all(document, out)
+    except Exception as exc:  # noqa: BLE001 - collected; named by the first file it did not write
+        names = ("results.json", "junit.xml", "summary.md")
+        name = next((n for n in names if not (out / n).exists()), "summary.md")
+        failures.append(OutputFailure(name, None, exc, out / name))
     if html:
         try:
             paths.append(build_report(out=out, store=store, document=document))
