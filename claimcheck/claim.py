@@ -28,13 +28,19 @@ class ClaimDefinitionError(ValueError):
 class UnknownProfile(KeyError):
     """A profile name the claim does not define (a usage error: exit 2)."""
 
-    def __init__(self, claim_id: str, profile: str, profiles: Sequence[str]):
+    def __init__(self, claim_ids: str | Sequence[str], profile: str, profiles: Sequence[str]):
         super().__init__(profile)
-        self.claim_id, self.profile, self.profiles = claim_id, profile, list(profiles)
+        self.claim_ids = [claim_ids] if isinstance(claim_ids, str) else list(claim_ids)
+        self.claim_id = ", ".join(self.claim_ids)
+        self.profile, self.profiles = profile, list(profiles)
 
     def __str__(self) -> str:
-        return (f"unknown profile {self.profile!r} for claim {self.claim_id}: "
-                f"its profiles are {', '.join(self.profiles)}")
+        ids = self.claim_ids
+        if len(ids) == 1:
+            return f"unknown profile {self.profile!r} for claim {ids[0]}: its profiles are {', '.join(self.profiles)}"
+        shown = ", ".join(ids[:3]) + (", ..." if len(ids) > 3 else "")
+        return (f"unknown profile {self.profile!r} for {len(ids)} claims ({shown}): "
+                f"their profiles are {', '.join(self.profiles)}")
 
 
 @dataclass(frozen=True)
@@ -196,9 +202,7 @@ def require_profile(claims: Sequence["Claim"], profile: str) -> None:
     if not lacking:
         return
     known = list(dict.fromkeys(p for c in lacking for p in c.grids))
-    ids = [c.id for c in lacking]
-    who = ids[0] if len(ids) == 1 else f"{len(ids)} claims ({', '.join(ids[:3])}{', ...' if len(ids) > 3 else ''})"
-    raise UnknownProfile(who, profile, known)
+    raise UnknownProfile([c.id for c in lacking], profile, known)
 
 
 @dataclass

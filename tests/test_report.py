@@ -378,3 +378,24 @@ def test_claimcheck_run_writes_the_report(report, tmp_path, capsys):
     assert (out / "claims" / "demo.tight.html").exists()
     assert 'src="../artefacts/demo.tight/figure-1.svg"' in (out / "claims" / "demo.tight.html").read_text()
     assert (out / "artefacts" / "demo.tight" / "figure-1.svg").exists()
+
+
+def test_calibration_row_is_text_not_a_raw_dict(tmp_path):
+    """issue 19: the Calibration row printed the record's nested dicts raw
+    ("exponent_sd: {'ode_err~N': 0.0093}")."""
+    from run_documents import claim, every_outcome, rate
+
+    record = {"claim_version": "80238f326aedb359", "detectable_deviation": 0.0769,
+              "exponent_sd": {"ode_err~N": 0.0093}, "false_fail_rate": 0.0, "false_fail_rate_upper95": 0.2129,
+              "inconclusive_rate": 0.0, "measured": "2026-11-30",
+              "mutant_catch_rate": {"ode-alpha-2x": 1.0, "output-unscaled": 0.9}, "profile": "quick",
+              "replicates": 64, "seeds": 10, "status": "current"}
+    document = every_outcome()
+    document["claims"] = [claim("demo.calibrated", "pass", [rate()], calibration=record)]
+    build_report(out=tmp_path, document=document)
+    html = (tmp_path / "claims" / "demo.calibrated.html").read_text()
+    row = re.search(r"<dt>Calibration[^<]*</dt><dd>(.*?)</dd>", html, re.S).group(1)
+    assert "{" not in row and "}" not in row, row
+    assert ("measured 2026-11-30 over 10 master seeds at 64 replicates (quick profile, claim version 80238f32): "
+            "false fails 0% (upper 95% bound 21%); inconclusive 0%; exponent s.d. 0.0093 (ode_err~N); "
+            "detectable deviation 0.0769; mutants caught: ode-alpha-2x 100%, output-unscaled 90%") == row

@@ -104,7 +104,8 @@ document.body.setAttribute("data-probe", JSON.stringify({
     var r = m.getBoundingClientRect(); return [getComputedStyle(m).display, r.width, r.height]; }),
   fallback: document.querySelectorAll("code.tex").length,
   table: document.querySelectorAll("table.numbers td[data-label=claimed]").length,
-  rates: document.querySelectorAll("h2[id^=rate-]").length}));
+  rates: document.querySelectorAll("h2[id^=rate-]").length,
+  plots: document.querySelectorAll("svg.plot").length}));
 </script>"""
 
 
@@ -168,6 +169,56 @@ def test_every_shipped_statement_is_math_in_the_browser(tmp_path):
         for display, width, height in seen["math"]:
             assert "math" in display and width > 0 and height > 0, (c["id"], display)  # laid out as MathML
         assert seen["table"] == seen["rates"] == len(c["rates"]), c["id"]
+
+
+@pytest.fixture(scope="module")
+def real(tmp_path_factory):
+    """The real small run of every shipped claim (tests/e2e_run.py; shared with
+    tests/test_end_to_end.py), copied so that the probes do not touch it."""
+    from e2e_run import real_run
+
+    runs = real_run(tmp_path_factory.getbasetemp() / "e2e")
+    copy = tmp_path_factory.mktemp("real-pages")
+    for name in ("out", "rebuilt"):
+        shutil.copytree(runs[name], copy / name)
+    return {"out": copy / "out", "rebuilt": copy / "rebuilt"}
+
+
+@pytest.mark.slow
+def test_real_index_in_browser_lists_every_shipped_claim(real):
+    """The index of the run that carried claims over, and the one rebuilt by
+    `claimcheck report` from the store, list every shipped claim with its verdict."""
+    for folder in (real["out"], real["rebuilt"]):
+        document = json.loads((folder / "results.json").read_text())
+        html = dom((folder / "index.html").as_uri())
+        for c in document["claims"]:
+            row = re.search(r'<tr data-verdict="(\w+)"[^>]*id="%s"[^>]*>(.*?)</tr>' % re.escape(c["id"]), html, re.S)
+            assert row and row.group(1) == c["verdict"], (folder.name, c["id"])
+        n = len(document["claims"])
+        assert f"{n} of {n} shown" in html, folder.name
+
+
+@pytest.mark.slow
+def test_real_claim_pages_in_browser(real):
+    """Real pages, as the shipped claims produce them: one claim per rate kind, one
+    carried over from the earlier run, one with mutants. The browser lays out each
+    page's rates, verdict table, plots and MathML, and no plot fell back to an error."""
+    document = json.loads((real["out"] / "results.json").read_text())
+    picks = {}
+    for c in document["claims"]:
+        for r in c["rates"]:
+            picks.setdefault(f"kind {r['kind']}", c)
+        if c.get("carried_over"):
+            picks.setdefault("carried over", c)
+        if c["mutants"]:
+            picks.setdefault("mutants", c)
+    assert {"carried over", "mutants", "kind converges", "kind limit", "kind geometric"} <= set(picks), set(picks)
+    for why, c in picks.items():
+        seen = probe(real["out"] / "claims" / f"{c['id']}.html")
+        assert seen["rates"] == seen["table"] == len(c["rates"]), (why, c["id"])
+        assert seen["plots"] >= len(c["rates"]), (why, c["id"], seen["plots"])
+        assert "plot failed" not in seen["text"] and "could not be rendered" not in seen["text"], (why, c["id"])
+        assert seen["math"] and all(w > 0 and h > 0 for _, w, h in seen["math"]), (why, c["id"])
 
 
 def test_screenshots(report):

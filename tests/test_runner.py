@@ -220,6 +220,22 @@ def test_unknown_id_is_an_error(tmp_path, toy_dir, capsys):
     assert "no claim matches 'nope.*'" in capsys.readouterr().err
 
 
+def test_unknown_profile_of_several_claims_reads_as_english(tmp_path, capsys):
+    """issue 19: "unknown profile 'ful' for claim 2 claims (...)"."""
+    claims = tmp_path / "claims"
+    write_toy(claims, "a")
+    write_toy(claims, "b")
+    code = main(["run", "--profile", "ful", "--claims-dir", str(claims), "--store", str(tmp_path / "s.sqlite"),
+                 "--out", str(tmp_path / "out"), "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "unknown profile 'ful' for 2 claims (toy.a, toy.b): their profiles are quick" in err, err
+    code = main(["run", "toy.a", "--profile", "ful", "--claims-dir", str(claims), "--store",
+                 str(tmp_path / "s.sqlite"), "--out", str(tmp_path / "out"), "--no-progress"])
+    assert "unknown profile 'ful' for claim toy.a: its profiles are quick" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
 def test_unreachable_scheduler_is_a_clear_error(tmp_path, toy_dir, capsys):
     pytest.importorskip("distributed")
     code = main(["run", "--claims-dir", str(toy_dir), "--store", str(tmp_path / "s.sqlite"), "--out",

@@ -20,6 +20,7 @@ from ..engine.discovery import discover, select
 from ..claim import UnknownProfile
 from ..engine.executors import SchedulerError
 from ..engine.store import DEFAULT_STORE
+from .runner import EXIT_FAIL, EXIT_INCOMPLETE
 
 
 def _claims_dirs(args) -> list[Path] | None:
@@ -49,7 +50,8 @@ EXIT_CODES = """exit codes:
      was missed (--mutants), or a claim was inconclusive under --strict
   2  usage error (unknown profile or claim id, unreachable scheduler); nothing is written
   3  incomplete: a measurement could not be made (interrupted, timeout, dead worker, lost
-     scheduler, full disk, read-only or corrupt store); what was stored is kept: run again
+     scheduler, full disk, read-only or corrupt store), or an output could not be written
+     (one line names the claim and the output); what was stored is kept: run again
 """
 
 
@@ -60,8 +62,10 @@ def _err(message: str) -> None:
 def cmd_run(args) -> int:
     from time import time as now   # the wall time counts from here: discovery and waiting for locks too
     started = now()
-    from ..report.outputs import terminal_table, write_all
-    from .runner import EXIT_INCOMPLETE, EXIT_USAGE, OutputError, RunOptions, UsageError, locked, resolve, run
+    from dataclasses import replace
+
+    from ..report.outset import OutputSet, recover
+    from .runner import EXIT_USAGE, OutputError, RunOptions, UsageError, locked, resolve, run
     from ..engine.store import StoreError, explain
 
     if args.timeout is not None and not args.timeout > 0:
@@ -78,45 +82,76 @@ def cmd_run(args) -> int:
         return EXIT_USAGE
     try:
         with locked(opts, wait_message=lambda m: print(f"claimcheck: {m}", file=sys.stderr, flush=True)):
-            try:
-                result = run(opts)
-            except (SchedulerError, UnknownProfile, UsageError) as exc:
-                _err(str(exc))
-                return EXIT_USAGE
-            try:
-                return _write_outputs(args, opts, result, write_all, terminal_table)
+            try:   # the run's files go to a staging folder, swapped into --out as one set
+                recover(opts.out)
+                outset = OutputSet(opts.out)
             except OSError as exc:
-                _err(explain(exc, opts.out) + " (the measurements are stored: `claimcheck report` rebuilds the report)")
-                return EXIT_INCOMPLETE
+                raise OutputError(explain(exc, opts.out)) from exc
+            try:
+                try:
+                    result = run(replace(opts, stage=outset.stage))
+                except (SchedulerError, UnknownProfile, UsageError) as exc:
+                    _err(str(exc))
+                    return EXIT_USAGE
+                return _write_outputs(args, opts, result, outset)
+            finally:
+                outset.discard()      # nothing left once committed; a failed set leaves the previous one
     except (StoreError, OutputError) as exc:
         _err(str(exc))
         return EXIT_INCOMPLETE
 
 
-def _write_outputs(args, opts, result, write_all, terminal_table) -> int:
-    paths = write_all(result.results, opts.out)
-    if not args.no_html:
+def _write_outputs(args, opts, result, outset) -> int:
+    """Print the verdicts, write every output into the staging folder, swap it in.
+    Every output is attempted; any failure is an infrastructure error (exit 3, unless
+    a claim failed: 1) reported in one line naming the claim and the output. On an OS
+    error (full disk, permissions) the new set is incomplete: the previous set is kept."""
+    from ..report import OutputFailure, OutputsFailed, write_set
+    from ..report.outputs import terminal_table
+
+    failures: list = []
+    try:   # the verdicts were computed: show them whatever happens to the files
+        print(terminal_table(result.results, store=opts.store), flush=True)
+    except Exception as exc:  # noqa: BLE001 - collected
+        failures.append(OutputFailure("terminal table", None, exc))
+    carried = [c for c in result.results.claims if c.carried_over]
+    try:   # figures and logs of claims this run did not remake travel with the set
+        outset.carry([p for c in carried for p in (*c.artefacts, f"logs/{c.id}.log")])
+    except OSError as exc:
+        failures.append(OutputFailure("figures of the claims carried over", None, exc, opts.out))
+    paths: list[Path] = []
+    try:
+        paths = write_set(result.results, outset.stage, store=opts.store, html=not args.no_html)
+    except OutputsFailed as exc:
+        failures.extend(exc.failures)
+        paths = [outset.stage / n for n in ("results.json", "junit.xml", "summary.md", "index.html")
+                 if (outset.stage / n).exists()]
+    disk = any(isinstance(f.error, OSError) for f in failures)
+    if not disk:
         try:
-            from ..report import build_report
-        except ImportError:
-            build_report = None
-        if build_report is not None:
-            try:
-                paths.append(build_report(out=opts.out, store=opts.store, document=result.results))
-            except Exception as exc:  # noqa: BLE001 - the verdicts are written already
-                print(f"claimcheck: warning: HTML report failed: {type(exc).__name__}: {exc}", file=sys.stderr)
-    print(terminal_table(result.results, store=opts.store))
-    print("wrote " + ", ".join(str(p) for p in paths))
+            outset.commit()
+            print("wrote " + ", ".join(str(Path(opts.out) / p.relative_to(outset.stage)) for p in paths))
+        except OSError as exc:
+            failures.append(OutputFailure("output folder", None, exc, opts.out))
+            disk = True
     if args.github or os.environ.get("GITHUB_STEP_SUMMARY"):
         from ..report.outputs import github_annotations, write_github_summary
 
-        summary = write_github_summary(result.results)
-        for line in github_annotations(result.results):
-            print(line)
-        if summary is not None:
-            print(f"appended the summary to {summary}")
+        try:
+            summary = write_github_summary(result.results)
+            for line in github_annotations(result.results):
+                print(line)
+            if summary is not None:
+                print(f"appended the summary to {summary}")
+        except Exception as exc:  # noqa: BLE001 - collected
+            failures.append(OutputFailure("GitHub job summary", None, exc, Path(os.environ.get("GITHUB_STEP_SUMMARY", "."))))
     for m in result.messages:
         print(f"claimcheck: {m}", file=sys.stderr)
+    if failures:
+        _err(str(OutputsFailed(failures)).replace(str(outset.stage), str(opts.out))   # the path users know
+             + ("; the measurements are stored (`claimcheck report` rebuilds the outputs) and the previous "
+                f"outputs in {opts.out} are kept" if disk else ""))
+        return EXIT_FAIL if result.exit_code == EXIT_FAIL else EXIT_INCOMPLETE
     return result.exit_code
 
 
@@ -160,18 +195,53 @@ def cmd_show(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from ..report import ReportError, build_report
-
+    """The output set of a stored run (results.json, junit.xml, summary.md, the HTML
+    report), swapped into --out as one set like a run's; figures and logs of its claims
+    already in --out travel with it. Exit 2: no such store or run; 3: an output failed."""
     from filelock import FileLock
 
-    try:
-        Path(args.out).mkdir(parents=True, exist_ok=True)
-        with FileLock(str(Path(args.out) / ".claimcheck.lock")):   # never two writers in one folder
-            index = build_report(out=Path(args.out), store=Path(args.store), run=args.run)
-    except ReportError as exc:
-        print(f"claimcheck: error: {exc}", file=sys.stderr)
+    from ..engine.store import Store, StoreError, explain
+    from ..report import OutputsFailed, ReportError, write_set
+    from ..report.outset import OutputSet, lock_path, recover
+    from ..report.source import document_from_store
+
+    out, store = Path(args.out), Path(args.store)
+    if not store.exists():
+        _err(f"no results store at {store}; run `claimcheck run` first")
         return 2
-    print(f"wrote {index}")
+    try:
+        out.absolute().parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(lock_path(out))):   # never two writers in one folder
+            recover(out)
+            db = Store(store)
+            try:
+                document = document_from_store(db, args.run)
+            finally:
+                db.close()
+            outset = OutputSet(out)
+            try:
+                outset.carry([p for c in document.claims for p in (*c.artefacts, f"logs/{c.id}.log")])
+                try:
+                    write_set(document, outset.stage, store=store)
+                except OutputsFailed as exc:
+                    if not exc.disk:
+                        outset.commit()     # the other pages are written; the failed ones say why
+                    _err(str(exc).replace(str(outset.stage), str(out))
+                         + ("" if not exc.disk else f"; the previous outputs in {out} are kept"))
+                    return EXIT_INCOMPLETE
+                outset.commit()
+            finally:
+                outset.discard()
+    except ReportError as exc:
+        _err(str(exc))
+        return 2
+    except StoreError as exc:
+        _err(str(exc))
+        return EXIT_INCOMPLETE
+    except OSError as exc:
+        _err(explain(exc, out))
+        return EXIT_INCOMPLETE
+    print(f"wrote {out / 'index.html'}")
     return 0
 
 

@@ -62,6 +62,8 @@ class RunOptions:
     level: float | None = None
     timeout: float | None = None     # seconds per replicate (overrides Claim.timeout)
     started: float | None = None     # time.time() when the command started (the wall time's start)
+    stage: Path | None = None        # where this run's logs and figures go before the set is swapped into
+                                     # ``out`` (claimcheck.report.outset); None: straight into ``out``
 
 
 @dataclass
@@ -82,13 +84,16 @@ def locked(opts: RunOptions, wait_message=None):
     """Hold the output folder's lock, then the store's, for a whole command (measure,
     analyse, write). A second run on the same store or folder waits, then reuses what
     the first stored; two runs never write one folder at once. Locks are released by
-    the OS if the process dies (flock)."""
+    the OS if the process dies (flock). The folder's lock file is beside it
+    (``outset.lock_path``): the folder itself is swapped as a whole."""
     from filelock import FileLock, Timeout
+
+    from ..report.outset import lock_path
 
     out = Path(opts.out)
     with _writable_folder(out):
         pass
-    paths = [out / ".claimcheck.lock", Path(str(opts.store) + ".lock")]
+    paths = [lock_path(out), Path(str(opts.store) + ".lock")]
     Path(opts.store).parent.mkdir(parents=True, exist_ok=True)
     with contextlib.ExitStack() as stack:
         for path in paths:
@@ -181,7 +186,7 @@ def _measure_and_analyse(opts, run_id, t_start, claims, chosen, load_errors, mes
         if opts.mutants:
             items.extend((c, versions[c.id], m.name, opts.seed) for m in c.mutants)
     measured = measure(store, items, opts.profile, jobs=opts.jobs, scheduler=opts.scheduler,
-                       progress=opts.progress, timeout=opts.timeout, log_dir=Path(opts.out) / "logs")
+                       progress=opts.progress, timeout=opts.timeout, log_dir=_files(opts) / "logs")
     computed = sum(measured.computed.values())      # made; failed ones are counted apart
     failed = sum(measured.failed.values())
     interrupted = measured.interrupted
@@ -208,9 +213,11 @@ def _measure_and_analyse(opts, run_id, t_start, claims, chosen, load_errors, mes
     others = _other_claims(store, claims, chosen, opts)
 
     if opts.artefacts and not interrupted:
+        from dataclasses import replace
+
         from ..artefacts import make_artefacts
-        for c, res in zip(chosen, results):
-            res.artefacts, res.artefact_error = make_artefacts(c, res, opts)
+        for c, res in zip(chosen, results):   # paths relative to the folder: the same after the swap
+            res.artefacts, res.artefact_error = make_artefacts(c, res, replace(opts, out=_files(opts)))
 
     wall = time.time() - t_start
     prov["wall_time"] = wall
@@ -234,9 +241,16 @@ def _measure_and_analyse(opts, run_id, t_start, claims, chosen, load_errors, mes
     return RunOutcome(run_id, outcome, outcome.to_json(), code, interrupted, computed, messages)
 
 
+def _files(opts: RunOptions) -> Path:
+    """The folder this run writes its files into now (the staging folder, if any)."""
+    return Path(opts.stage) if opts.stage is not None else Path(opts.out)
+
+
 def _log_path(opts: RunOptions, claim_id: str) -> str | None:
-    path = Path(opts.out) / "logs" / f"{claim_id}.log"
-    return str(path) if path.exists() else None
+    """The claim's log as it will be found: in ``out`` (after the swap)."""
+    if not (_files(opts) / "logs" / f"{claim_id}.log").exists():
+        return None
+    return str(Path(opts.out) / "logs" / f"{claim_id}.log")
 
 
 def _other_claims(store: Store, claims, chosen, opts: RunOptions) -> list[ClaimResult]:

@@ -45,8 +45,7 @@ def rate_points(measurements: list[Measurement], rate: RateResult, level: float 
         v = m.metrics[metric] if m.status == "ok" and m.metrics and metric in m.metrics else None
         if isinstance(v, (int, float)) and math.isfinite(v):
             per.setdefault(m.point, []).append(float(v))
-    fit_x = set(rate.fit["x"]) if rate.fit else set()
-    lim_x = set(rate.limit["x"]) if rate.limit else set()
+    used = judged_x(rate)
     q = float(stats.norm.ppf(1 - level / 2))
     out = []
     for key, vals in per.items():
@@ -67,10 +66,25 @@ def rate_points(measurements: list[Measurement], rate: RateResult, level: float 
             lo, hi = s * math.exp(-q * lse), s * math.exp(q * lse)
         else:
             lo = hi = s
-        in_fit = (x in fit_x) if fit_x else (x in lim_x) if lim_x else False
+        in_fit = x in used
         out.append(PointStat(x, group, arr, float(s), float(lo), float(hi), in_fit))
     out.sort(key=lambda p: (p.group, p.x))
     return out
+
+
+def judged_x(rate: RateResult) -> set[float]:
+    """The axis values the verdict rested on, from what each rate kind stores:
+
+    - tight, upper, geometric, converges: ``fit`` (``FitResult.as_dict()``) with ``"x"``,
+      the axis value of every fitted point; None when no fit was made (too few points,
+      noise floor, error). ``converges`` also stores a ``limit`` dict, but of its value
+      test (``axis_max``, ``value``, ``upper``, ``below``, ``interval``): no ``"x"``.
+    - limit: no fit; ``limit`` (``_check_limit``'s info) with ``"x"``, the axis values
+      whose statistic was estimated (the verdict reads the largest).
+    """
+    if rate.spec.fits_power_law:
+        return set(rate.fit["x"]) if rate.fit else set()
+    return set(rate.limit["x"]) if rate.limit else set()
 
 
 def measurements_csv(doc: ClaimResult) -> str:

@@ -106,6 +106,58 @@ def ci_bar(r: RateResult, width: int = 120, height: int = 18) -> dict | None:
             "title": f"measured {measured_text(r)[0]} {measured_text(r)[1]} vs allowed {band_text(r)}"}
 
 
+def _pct(v) -> str:
+    return f"{100 * v:.0f}%" if isinstance(v, (int, float)) and math.isfinite(v) else str(v)
+
+
+def _plain(v) -> str:
+    """A value of a calibration record as text: numbers short, mappings as 'k v, k v'."""
+    if isinstance(v, dict):
+        return ", ".join(f"{k} {_plain(x)}" for k, x in v.items())
+    if isinstance(v, (list, tuple)):
+        return ", ".join(_plain(x) for x in v)
+    if isinstance(v, float):
+        return f"{v:.3g}"
+    return str(v)
+
+
+def calibration_text(cal: dict) -> str:
+    """The claim's calibration record in words (the record is written by
+    ``claimcheck calibrate --record``: false-fail rate, spread, mutants' catch rates)."""
+    cal = dict(cal)
+    cal.pop("status", None)
+    head = []
+    if "measured" in cal:
+        head.append(f"measured {cal.pop('measured')}")
+    if "seeds" in cal:
+        head.append(f"over {cal.pop('seeds')} master seeds")
+    if "replicates" in cal:
+        head.append(f"at {cal.pop('replicates')} replicates")
+    ctx = [f"{cal.pop('profile')} profile"] if "profile" in cal else []
+    if "claim_version" in cal:
+        ctx.append(f"claim version {str(cal.pop('claim_version'))[:8]}")
+    parts = []
+    if "false_fail_rate" in cal:
+        upper = cal.pop("false_fail_rate_upper95", None)
+        parts.append(f"false fails {_pct(cal.pop('false_fail_rate'))}"
+                     + (f" (upper 95% bound {_pct(upper)})" if upper is not None else ""))
+    if "inconclusive_rate" in cal:
+        parts.append(f"inconclusive {_pct(cal.pop('inconclusive_rate'))}")
+    if "exponent_sd" in cal:
+        sd = cal.pop("exponent_sd")
+        parts.append("exponent s.d. " + (", ".join(f"{_plain(v)} ({k})" for k, v in sd.items())
+                                         if isinstance(sd, dict) else _plain(sd)))
+    if "detectable_deviation" in cal:
+        parts.append(f"detectable deviation {_plain(cal.pop('detectable_deviation'))}")
+    if "mutant_catch_rate" in cal:
+        rates = cal.pop("mutant_catch_rate")
+        parts.append("mutants caught: " + (", ".join(f"{k} {_pct(v)}" for k, v in rates.items())
+                                           if isinstance(rates, dict) else _plain(rates)))
+    parts += [f"{k.replace('_', ' ')} {_plain(v)}" for k, v in cal.items()]
+    text = " ".join(head) + (f" ({', '.join(ctx)})" if ctx else "")
+    return (text + ": " if text else "") + "; ".join(parts)
+
+
 VERDICT_WORDS = {
     "pass": "The claim holds in this sweep: the {pct} confidence interval lies entirely inside the range the claim "
             "allows. A pass is corroboration, not proof{detect}.",
@@ -199,6 +251,7 @@ def claim_page(doc: ClaimResult, document: RunResult, history: list[dict], out: 
     axes = list(doc.grid)
     return {
         "c": doc, "document": document, "level": level, "nav": nav,
+        "calibration": calibration_text(doc.calibration) if doc.calibration else "",
         "statement": render(doc.statement), "rates": rates,
         "mutants": doc.mutants, "artefacts": artefacts,
         "errors": errors[:5], "n_errors": len(errors), "durations": durations(doc.measurements, axes),
