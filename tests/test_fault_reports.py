@@ -385,6 +385,27 @@ def test_eta_weighs_each_claim_and_point_by_its_measured_cost():
     assert "about 50 s left" in p.line(), p.line()
 
 
+def test_eta_does_not_price_one_claim_by_another_claims_point_sizes():
+    """Point sizes mean different things in different claims (N, N x T, N x paths x steps):
+    the README main job said "about 810.5 h left" of a 7-minute run (replayed from its
+    store: 764 563 s at 172 s, 133 s really left) because claims not reached yet were
+    priced by the measured claims' cost law in *their* sizes, and a claim measured at one
+    size by a guessed linear growth. Now a claim not reached yet costs the measured claims'
+    median average cost per replicate (the replay: 179 s, 211 s, 264 s at 133, 95, 75 s left)."""
+    clock = Clock()
+    plan = {("a", f'{{"N": {n}}}'): 100 for n in (10, 100)}
+    plan.update({("b", f'{{"N": {n}, "paths": 8, "steps": 300}}'): 100 for n in (512, 8192)})
+    scale = {k: float(eval(k[1].replace('"', "'"))["N"]) * (2400 if k[0] == "b" else 1) for k in plan}
+    p, _ = _progress({"a": 200, "b": 200}, clock, plan=plan, scale=scale)
+    for n, cost in ((10, 0.01), (100, 0.1)):
+        for _ in range(10):                            # 10 tasks of 10 replicates, 2 workers
+            clock.now += 10 * cost / 2
+            p.update("a", 10, point=f'{{"N": {n}}}', seconds=10 * cost)
+    # a: done; b's 200 replicates priced at a's average cost per replicate (0.055 s) on 2 workers
+    eta = p.eta()
+    assert eta is not None and 2 < eta < 20, p.line()
+
+
 def test_eta_says_estimating_until_enough_is_finished():
     clock = Clock()
     p, _ = _progress({"a": 1000}, clock)

@@ -9,8 +9,9 @@ point by point: counting replicates (elapsed x left / done) was off by orders of
 (an audit saw "150-181 h left" for the first 9 minutes of a 41-minute job). So the cost
 per replicate is measured per claim and point (the rows' compute seconds); a point not
 reached yet is priced from the claim's measured points by a power law in the point's
-size (fitted on log-log when two sizes are measured, linear with one); a claim not
-reached yet at the median cost per size of the claims measured. Compute seconds become
+size (fitted on log-log when two sizes are measured, flat with one); a claim not
+reached yet at the median average cost per replicate of the claims measured (sizes of
+different claims are not comparable). Compute seconds become
 wall seconds by the run's measured parallelism (compute seconds done / elapsed). Until
 enough is done (5% of the replicates, two finished tasks, and a claim measured at two
 point sizes, without which the growth with the point is a guess) the line says
@@ -114,7 +115,15 @@ class Progress:
     # -- the estimate ----------------------------------------------------------------------
 
     def _cost_per_replicate(self) -> Callable[[str, str], float] | None:
-        """(claim, point) -> estimated compute seconds per replicate, or None without data."""
+        """(claim, point) -> estimated compute seconds per replicate, or None without data.
+
+        Within a claim, a point not reached yet is priced from the claim's measured points
+        by a power law in the point's size (exponent clipped to [0, 2]; flat while one size is
+        measured). A claim not
+        reached yet costs, per replicate, the median over the measured claims of their
+        average cost per planned replicate: point sizes mean different things in
+        different claims (N x T, N x paths x steps, N x N_ref), so pricing one claim's
+        points by another's law in their size said "810 h left" of a 7-minute job."""
         measured = {k: self.seconds[k] / n for k, n in self.finished.items() if n and self.seconds[k] > 0}
         if not measured:
             return None
@@ -122,17 +131,26 @@ class Progress:
         for cid in {c for c, _ in measured}:
             pts = [(np.log(self.scale.get(k, 1.0)), np.log(c)) for k, c in measured.items() if k[0] == cid]
             xs, ys = np.array([p[0] for p in pts]), np.array([p[1] for p in pts])
-            slope = 1.0
-            if np.ptp(xs) > 0:
-                slope = float(np.clip(np.polyfit(xs, ys, 1)[0], 0.0, 3.0))
+            slope = 0.0      # one size measured: its growth is unknown; a guess of 1 made a first
+            if np.ptp(xs) > 0:  # point that paid a one-off reference (~17 s) into "3.7 h left
+                slope = float(np.clip(np.polyfit(xs, ys, 1)[0], 0.0, 2.0))
             per_claim[cid] = (float(np.mean(ys - slope * xs)), slope)
-        typical = (float(np.median([a for a, _ in per_claim.values()])), 1.0)
 
-        def cost(cid: str, pkey: str) -> float:
+        def own(cid: str, pkey: str) -> float:
             if (cid, pkey) in measured:
                 return measured[(cid, pkey)]
-            a, b = per_claim.get(cid, typical)
+            a, b = per_claim[cid]
             return float(np.exp(a + b * np.log(self.scale.get((cid, pkey), 1.0))))
+
+        averages = []
+        for cid in per_claim:
+            planned = {k: n for k, n in self.plan.items() if k[0] == cid and n}
+            if planned:
+                averages.append(sum(n * own(*k) for k, n in planned.items()) / sum(planned.values()))
+        typical = float(np.median(averages)) if averages else float(np.median(list(measured.values())))
+
+        def cost(cid: str, pkey: str) -> float:
+            return own(cid, pkey) if cid in per_claim else typical
         return cost
 
     def _scaling_known(self) -> bool:
