@@ -21,7 +21,7 @@ import pytest
 from claimcheck.commands.runner import RunOptions, run
 
 from conftest import write_toy
-from test_faults import _cli, _free_port, _ok_rows, _stored, claim_file
+from test_faults import _cli, _free_port, _ok_rows, _stored, _wait_for_dask_worker, claim_file
 
 
 def _opts(tmp_path, claims, **kw):
@@ -282,7 +282,7 @@ def test_a_lost_dask_scheduler_counts_failed_tasks_apart_and_the_whole_wall_time
     try:
         args = [a if a != "--jobs" else "--scheduler" for a in _cli(tmp_path, claims, "--mutants")]
         args[args.index("--scheduler") + 1] = address
-        time.sleep(4)
+        _wait_for_dask_worker(address)
         t0 = time.monotonic()
         proc = subprocess.Popen([sys.executable, "-m", "claimcheck.commands.cli", *args], cwd=tmp_path,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -319,7 +319,7 @@ def test_a_scheduler_without_workers_is_said_on_stderr(tmp_path):
     try:
         args = [a if a != "--jobs" else "--scheduler" for a in _cli(tmp_path, claims)]
         args[args.index("--scheduler") + 1] = address
-        time.sleep(3)
+        _wait_for_dask_worker(address, workers=0)          # the scheduler answers, and has no worker
         proc = subprocess.Popen([sys.executable, "-m", "claimcheck.commands.cli", *args], cwd=tmp_path,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         lines: list = []

@@ -592,16 +592,17 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _wait_for_dask_worker(address: str, timeout: float = 120.0) -> None:
-    """Until the scheduler answers and a worker has joined it (issue 26: a fixed 4 s sleep
-    is not enough for a scheduler and a worker to start on a loaded 2-core machine)."""
+def _wait_for_dask_worker(address: str, workers: int = 1, timeout: float = 120.0) -> None:
+    """Until the scheduler answers and ``workers`` workers have joined it (issue 26: a fixed
+    3-4 s sleep is not enough for a scheduler and a worker to start on a loaded 2-core machine)."""
     from distributed import Client
 
     deadline = time.time() + timeout
     while True:
         try:
             with Client(address, timeout=5, set_as_default=False) as client:
-                client.wait_for_workers(1, timeout=max(deadline - time.time(), 1))
+                if workers:
+                    client.wait_for_workers(workers, timeout=max(deadline - time.time(), 1))
                 return
         except (OSError, TimeoutError):
             if time.time() > deadline:
