@@ -42,6 +42,13 @@ jackknife covariance is itself estimated from n replicates, and normal quantiles
 - error: a non-finite metric, or a negative one under ``statistic="mean"`` (a rate fit
   needs a nonnegative error; such values are a bug, not noise).
 
+Misfit under common random numbers (paired designs): the weighted residual sum of squares
+is referred to chi2 on Satterthwaite's degrees of freedom (``FitResult.misfit_p``), not on
+P - k: in a nested-CRN emulation of ``sirignano2020.lln`` the old reference flagged 8.0% of
+true sweeps at 5%, this one 4.5% (issue 20, rule 5; ``tests/test_correlated_designs.py``).
+Every rate also notes replicates dependent along their index (lag-1 rank correlation,
+:mod:`claimcheck.stats.serial`): the CIs assume independent replicates.
+
 A second grid axis: every group (values of the other axes) is judged on its own; the
 rate passes only if every group passes, and fails if one group fails at level / groups
 (Bonferroni over the groups).
@@ -79,6 +86,7 @@ from scipy import stats
 from . import pointci
 from ..claim import Rate
 from .fit import FitResult, fit_rate, jackknife_se, leave_one_out, reduce
+from .serial import serial_note
 from .results import RateResult
 
 PASS, FAIL, INCONCLUSIVE, ERROR = "pass", "fail", "inconclusive", "error"
@@ -181,14 +189,18 @@ def check_rate(rate: Rate, points: Sequence[dict], table: np.ndarray, *, paired:
     if bad:
         return RateCheck(rate, ERROR, bad)
     if groups is None:
-        return _check_group(rate, x, tab, floor, paired, level, others, "")
-    labels = sorted(set(groups))
-    per = []
-    for g in labels:
-        idx = np.array([gi == g for gi in groups])
-        per.append(_check_group(rate, x[idx], tab[idx], floor[idx] if floor is not None else None,
-                                paired, level / len(labels), others, g, pass_level=level))
-    return _combine_groups(rate, per, level, x, tab, groups, paired, others)
+        out = _check_group(rate, x, tab, floor, paired, level, others, "")
+    else:
+        per = []
+        for g in sorted(set(groups)):
+            idx = np.array([gi == g for gi in groups])
+            per.append(_check_group(rate, x[idx], tab[idx], floor[idx] if floor is not None else None,
+                                    paired, level / len(set(groups)), others, g, pass_level=level))
+        out = _combine_groups(rate, per, level, x, tab, groups, paired, others)
+    dependent = serial_note(tab, paired)
+    if dependent:
+        out.notes.append(dependent)
+    return out
 
 
 def _combine_groups(rate, per: list[RateCheck], level, x, tab, groups, paired, others) -> RateCheck:
@@ -370,9 +382,11 @@ def _judge_exponent(rate: Rate, fit: FitResult, level: float, pass_level: float,
     if curved:
         res.notes.append(f"curvature: local slope changes by {fit.curvature['slope_change']:+.2f} over the grid "
                          f"(p={fit.curvature['p']:.2g})")
-    misfit = fit.dof > 0 and stats.chi2.sf(fit.chi2, fit.dof) < level
+    misfit = fit.dof > 0 and fit.misfit_p < level
     if misfit:
-        res.notes.append(f"misfit: chi2/dof = {fit.chi2 / fit.dof:.3g} (p={stats.chi2.sf(fit.chi2, fit.dof):.2g}); "
+        ref = (f"chi2 on {fit.misfit_dof:.2g} Satterthwaite dof" if fit.misfit_dof is not None
+               and abs(fit.misfit_dof - fit.dof) > 1e-9 else f"chi2 on {fit.dof} dof")
+        res.notes.append(f"misfit: chi2/dof = {fit.scale_factor ** 2:.3g} (p={fit.misfit_p:.2g}, {ref}); "
                          f"CIs widened by {fit.scale_factor:.2g}")
     inside = plo <= el and eh <= phi
     outside = p_fail <= level
