@@ -94,7 +94,7 @@ def pilot_power_lines(claim, profile: str = "quick", replicates: int = PILOT_REP
             log_se = pp.log_se_from_table(table, rate.statistic)
             if not np.all(np.isfinite(log_se)) or np.any(log_se <= 0):
                 raise ValueError(f"the pilot's SE of log {rate.statistic}({rate.metric}) is {log_se.tolist()}")
-            kurt = pp.excess_kurtosis(table)
+            spread = pp.relative_spread(table)
         except Exception as exc:  # noqa: BLE001 - the claim's own code, or a statistic at zero
             lines.append(f"power: {name}: not estimated: the pilot failed ({type(exc).__name__}: {exc})")
             continue
@@ -112,7 +112,7 @@ def pilot_power_lines(claim, profile: str = "quick", replicates: int = PILOT_REP
                 continue
             ls = pp.carried_log_se(xs, log_se, replicates, x, n)
             se = pp.slope_se(x, ls)
-            nu = pp.se_dof(x, ls, n, kurt)
+            nu = pp.se_dof(x, ls, n, spread)
             lines.append(pp.power_line(f"{name} [{prof}]", se=se, n_replicates=n, points=len(x), band_lo=lo,
                                        band_hi=hi, predicted=float(rate.predicted),
                                        level=getattr(claim, "level", 0.05) or 0.05, se_dof=nu,
@@ -155,7 +155,7 @@ def stored_power_lines(res, rows: list[dict] | None = None, run_id: str = "") ->
             if row.get("status") == "ok" and m is not None and math.isfinite(m):
                 per_point.setdefault(row["point_key"], []).append(float(m))
         k = [len(v) for v in per_point.values()]
-        kurt = pp.excess_kurtosis(np.array([v[:min(k)] for v in per_point.values()])) if k and min(k) >= 4 else 0.0
+        spread = pp.relative_spread(np.array([v[:min(k)] for v in per_point.values()])) if k and min(k) >= 4 else 2.0
         lo, hi = r.band if r.band else (None, None)
         lo = -math.inf if lo is None else float(lo)
         hi = math.inf if hi is None else float(hi)
@@ -163,7 +163,7 @@ def stored_power_lines(res, rows: list[dict] | None = None, run_id: str = "") ->
                + ",".join(f"{v:g}" for v in x)) + ("" if per_point else "; no stored rows, normal tails assumed")
         lines.append(pp.power_line(name, se=pp.slope_se(x, ls, bool(fit.get("loglinear"))), n_replicates=n,
                                    points=len(x), band_lo=lo, band_hi=hi, predicted=float(r.predicted),
-                                   level=res.level or 0.05, se_dof=pp.se_dof(x, ls, n, kurt), source=src))
+                                   level=res.level or 0.05, se_dof=pp.se_dof(x, ls, n, spread), source=src))
     return lines
 
 
