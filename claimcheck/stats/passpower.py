@@ -134,10 +134,25 @@ def replicates_for(power: float = POWER, *, se: float, n_replicates: int, band_l
     return hi if p(lo) < power else lo
 
 
+def one_more_point(x: Sequence[float], log_se: Sequence[float], n_replicates: int, spread: float = 2.0,
+                   loglinear: bool = False) -> tuple[float, float, float]:
+    """(the next axis value, the exponent's se, its :func:`se_dof`) for the grid extended by
+    one point at the grid's last ratio (last step, for a geometric axis), with the last
+    point's SE of log(statistic): what widening the grid buys, at the same replicates."""
+    x = np.asarray(x, float)
+    order = np.argsort(x)
+    x, ls = x[order], np.asarray(log_se, float)[order]
+    nxt = float(x[-1] + (x[-1] - x[-2])) if loglinear else float(x[-1] * x[-1] / x[-2])
+    x2, ls2 = np.append(x, nxt), np.append(ls, ls[-1])
+    return nxt, slope_se(x2, ls2, loglinear), se_dof(x2, ls2, n_replicates, spread, loglinear)
+
+
 def power_line(name: str, *, se: float, n_replicates: int, points: int, band_lo: float, band_hi: float,
-               predicted: float, level: float = 0.05, se_dof: float | None = None, source: str = "") -> str:
+               predicted: float, level: float = 0.05, se_dof: float | None = None, source: str = "",
+               axis: str = "", more: tuple[float, float, float] | None = None) -> str:
     """``power: <name>: passes at the truth with p ~ 0.23 (16 replicates, 4 points; se 0.071
-    vs half-band 0.10); ~52 replicates give 0.80 [source]``."""
+    vs half-band 0.10); ~52 replicates give 0.80; one more point (N=16384) gives p ~ 0.31
+    [source]``. ``more``: :func:`one_more_point`'s (axis value, se, dof), printed when p < 0.8."""
     dof = max(points - 2, 0)
     p = pass_probability(se, band_lo, band_hi, predicted, n_replicates, level, dof, se_dof)
     need = replicates_for(POWER, se=se, n_replicates=n_replicates, band_lo=band_lo, band_hi=band_hi,
@@ -149,6 +164,9 @@ def power_line(name: str, *, se: float, n_replicates: int, points: int, band_lo:
         advice = f"~{need} replicates would already give {POWER:.2f}"
     else:
         advice = f"~{need} replicates give {POWER:.2f}"
+    if more is not None and p < POWER:
+        p_more = pass_probability(more[1], band_lo, band_hi, predicted, n_replicates, level, dof + 1, more[2])
+        advice += f"; one more point ({axis}={more[0]:g}) gives p ~ {p_more:.2f}"
     return (f"power: {name}: passes at the truth with p ~ {p:.2f} ({n_replicates} replicates, {points} points; "
             f"se {se:.3g} vs half-band {half:.3g}); {advice}" + (f" [{source}]" if source else ""))
 
