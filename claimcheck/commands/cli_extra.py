@@ -21,6 +21,7 @@ def cmd_new(args) -> int:
     print(f"created {path} (claim {claim_id})")
     print("next:")
     print(f"  claimcheck check-claim {path}")
+    print(f"  claimcheck check-claim --power {path}   (will it pass at the truth with its replicates?)")
     extra = f" --claims-dir {folder}" if folder.resolve() != (Path.cwd() / "claims").resolve() else ""
     print(f"  claimcheck run {claim_id} --mutants{extra}")
     print(f"  claimcheck calibrate {claim_id} --seeds 20{extra}")
