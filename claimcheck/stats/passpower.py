@@ -8,8 +8,9 @@ tests, the (1 - 2 level) CI of the exponent inside the band, with t quantiles on
 degrees of freedom, or, when the chi2 of the fit exceeds its dof (Birge ratio), the CI
 widened by sqrt(chi2/dof) with t quantiles on the residual dof. At the truth the fitted
 exponent is N(predicted, se); the se the rule uses is itself estimated from n replicates
-(se_hat^2 ~ se^2 chi2_{n-1} / (n-1)); the chi2 of a correct power law is chi2_dof. Both are
-averaged over (as :func:`claimcheck.stats.verdict.detect_multiplier` does for fails).
+(se_hat^2 ~ se^2 chi2_nu / nu, nu from :func:`se_dof`: n - 1 for normal data, fewer for
+heavy tails); the chi2 of a correct power law is chi2_dof. Both are averaged over (as
+:func:`claimcheck.stats.verdict.detect_multiplier` does for fails).
 Not modelled: the curvature guard (a false "curved" at the truth, rare) and the pass on
 local slopes after a misfit (adds a little): the planted agreement table in
 ``benchmarks/README.md`` measures what they cost.
