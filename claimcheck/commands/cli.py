@@ -189,6 +189,13 @@ def cmd_show(args) -> int:
                 print(f"    {rate_line(r)} -> {r.verdict}")
             for m in res.mutants:
                 print(f"    mutant {m.name}: {'caught' if m.caught else 'missed'}")
+            from .cli_extra import stored_power_lines
+            try:
+                rows = store.rows(res.version, "", res.master_seed) if res.version else []
+            except Exception:  # noqa: BLE001 - the tail weight is optional; the fit's noise suffices
+                rows = []
+            for line in stored_power_lines(res, rows, last["run_id"]):
+                print(f"  {line}")
         else:
             print("  no stored results")
     return 0
