@@ -253,3 +253,14 @@ def test_validate_engine_prints_every_table(capsys):
                  "P(some of 6 true rates of one claim fails)", "converges below=0.02", "up to logs",
                  "worst false-fail rate over all cells: 0.000"):
         assert head in text, head
+
+
+def test_validate_engine_passes_its_grid_points_on(monkeypatch):
+    """`claimcheck validate-engine --points 6` measures 6-point cells (the CLI used to drop it)."""
+    from claimcheck.commands.cli import main
+    from claimcheck.stats import planted
+    seen = {}
+    monkeypatch.setattr(planted, "report", lambda seeds, quick=False, points=(4, 6): seen.update(
+        seeds=seeds, quick=quick, points=list(points)) or 0)
+    assert main(["validate-engine", "--seeds", "3", "--points", "6"]) == 0
+    assert seen == {"seeds": 3, "quick": False, "points": [6]}

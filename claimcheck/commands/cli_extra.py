@@ -211,7 +211,7 @@ def cmd_calibrate(args) -> int:
 def cmd_validate_engine(args) -> int:
     from ..stats.planted import report
 
-    return report(args.seeds, quick=args.quick)
+    return report(args.seeds, quick=args.quick, points=args.points)
 
 
 def register(sub, common) -> None:
@@ -254,6 +254,7 @@ def register(sub, common) -> None:
                         help="planted-law sweeps through the verdict engine: coverage, false fails, power")
     sp.add_argument("--seeds", type=int, default=400, help="sweeps per cell (default 400)")
     sp.add_argument("--quick", action="store_true", help="a subset: 8 and 64 replicates, 5 points, <= 100 seeds")
+    sp.add_argument("--points", type=int, nargs="+", default=[4, 6], help="grid points per cell (ratio 4 from 64)")
     sp.set_defaults(func=cmd_validate_engine)
 
 
