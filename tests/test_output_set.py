@@ -103,12 +103,15 @@ def test_kill_9_while_writing_never_leaves_a_mixed_out(two_runs):
             time.sleep(rng.uniform(0, t_write))
         proc.kill()
         proc.wait()
-        now = which(out, refs)              # never a mix
-        if set(stages(out)) - left:
-            landed["mid-write"] += 1
-            assert now == current
-        elif now != current:
+        now = which(out, refs)              # never a mix: the old set or the new, whole
+        assert now in (current, target)
+        if now != current:
+            # swapped in; a staging folder may remain: after the exchange it holds the
+            # previous set, removed last (a kill there left one: seen in 1 of 2 suites run side by side when
+            # this test still expected the previous set whenever a staging folder remained)
             landed["after the swap"] += 1
+        elif set(stages(out)) - left:
+            landed["mid-write"] += 1
         else:
             landed["before writing"] += 1
         current = now
