@@ -36,7 +36,7 @@ from ..claim import UnknownProfile, require_profile
 from ..engine.discovery import claim_version, discover, select
 from ..engine.store import DEFAULT_STORE, Store
 from ..engine.sweep import measure
-from ..stats.verdict import ERROR, FAIL, INCONCLUSIVE, PASS
+from ..stats.verdict import ERROR, FAIL, INCONCLUSIVE, PASS, family_wise_sentence
 
 DEFAULT_OUT = Path("reports") / "calibration"
 
@@ -63,14 +63,13 @@ class CalibrateOptions:
 
 
 def wilson_upper(k: int, n: int, level: float = 0.05) -> float:
-    """One-sided (1 - level) upper confidence bound of a binomial rate (Wilson score)."""
+    """One-sided (1 - level) upper confidence bound of a binomial rate (Wilson score):
+    the upper end of statsmodels' two-sided (1 - 2 level) interval."""
     if n == 0:
         return 1.0
-    z = stats.norm.ppf(1 - level)
-    p = k / n
-    centre = p + z * z / (2 * n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return min(1.0, (centre + half) / (1 + z * z / n))
+    from statsmodels.stats.proportion import proportion_confint
+
+    return min(1.0, float(proportion_confint(k, n, alpha=2 * level, method="wilson")[1]))
 
 
 def _sd(values: list[float]) -> float | None:
@@ -191,8 +190,7 @@ def calibrate_claims(opts: CalibrateOptions) -> list[dict]:
         docs.append({
             "schema": 1, "claim_id": c.id, "claim_version": versions[c.id], "file": c.module_file,
             "profile": opts.profile, "master_seeds": seeds, "level": level,
-            "family_wise": f"per claim: Holm over its {len(c.rates)} rate(s) at level {level:g}; "
-                           f"each mutant judged the same way",
+            "family_wise": family_wise_sentence([level]) + "; each mutant is judged the same way",
             "summary": summary, "record": record, "per_seed": per_seed,
             "timing": {"measured_seconds": round(measure_seconds, 2), "computed": computed[c.id], "reused": reused[c.id],
                        "claims_measured_together": len(chosen)},

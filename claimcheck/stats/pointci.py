@@ -36,16 +36,14 @@ class PointEstimate:
     def upper(self, alpha: float) -> float:
         """One-sided (1 - alpha) upper bound."""
         if self.method == "clopper-pearson":
-            k, n = self.events, self.n
-            return 1.0 if k == n else float(stats.beta.ppf(1 - alpha, k + 1, n - k))
+            return _clopper_pearson(self.events, self.n, alpha)[1]
         if not self.usable:
             return math.inf
         return self.value + float(stats.t.ppf(1 - alpha, self.n - 1)) * self.se
 
     def lower(self, alpha: float) -> float:
         if self.method == "clopper-pearson":
-            k, n = self.events, self.n
-            return 0.0 if k == 0 else float(stats.beta.ppf(alpha, k, n - k + 1))
+            return _clopper_pearson(self.events, self.n, alpha)[0]
         if not self.usable:
             return -math.inf
         return self.value - float(stats.t.ppf(1 - alpha, self.n - 1)) * self.se
@@ -82,6 +80,15 @@ class PointEstimate:
             return None
         z = stats.norm.ppf(1 - alpha) + power_z
         return int(math.ceil((z * sd / (edge - self.value)) ** 2))
+
+
+def _clopper_pearson(k: int, n: int, alpha: float) -> tuple[float, float]:
+    """Exact one-sided (1 - alpha) bounds of a binomial rate: the ends of statsmodels'
+    two-sided (1 - 2 alpha) Clopper-Pearson ("beta") interval."""
+    from statsmodels.stats.proportion import proportion_confint
+
+    lo, hi = proportion_confint(k, n, alpha=2 * alpha, method="beta")
+    return (0.0 if k == 0 else float(lo)), (1.0 if k == n else float(hi))
 
 
 def is_indicator(values: np.ndarray) -> bool:
