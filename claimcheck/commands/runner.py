@@ -30,7 +30,7 @@ from ..engine.store import DEFAULT_STORE, Store, explain
 from ..engine.sweep import measure
 from ..stats.analyse import judge
 from ..stats.results import ClaimResult, FileError, Measurement, RunResult, as_run
-from ..stats.verdict import ERROR, FAIL, INCONCLUSIVE
+from ..stats.verdict import ERROR, FAIL, INCONCLUSIVE, family_wise_sentence
 from ..report.outputs import summarize
 
 EXIT_PASS, EXIT_FAIL, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
@@ -225,9 +225,7 @@ def _measure_and_analyse(opts, run_id, t_start, claims, chosen, load_errors, mes
     prov["failed"] = failed
     outcome = RunResult(
         run_id=run_id, profile=opts.profile, master_seed=opts.seed, level=level or 0.05, family_size=family,
-        family_wise=("fails confirmed by Holm over each claim's own rates at the claim's level "
-                     + (f"(--level {level:g})" if level else "(default 0.05)")
-                     + "; a claim's verdict does not depend on which other claims ran"),
+        family_wise=family_wise_sentence(r.level for r in results),
         interrupted=interrupted,
         incomplete=interrupted or any(r.incomplete or not all(m.measured for m in r.mutants) for r in results),
         provenance=prov, claims=results + others,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from ..engine.seeding import point_key
 from ..engine.sweep import grid_points
 from ..stats.results import ClaimResult, Measurement, RunResult
+from ..stats.verdict import family_wise_sentence
 
 
 class ReportError(Exception):
@@ -58,7 +59,7 @@ def document_from_store(store, run: str | None = None) -> RunResult:
     family = sum(len(c.rates) for c in claims)
     result = RunResult(
         run_id=info["run_id"], profile=info["profile"], master_seed=info["master_seed"], level=level,
-        family_size=family, family_wise=f"fails confirmed by Holm-Bonferroni over {family} rate(s) at level {level:g}",
+        family_size=family, family_wise=family_wise_sentence(c.level for c in claims),
         interrupted=info["status"] == "interrupted", provenance=info["provenance"], claims=claims, from_store=True)
     result.summary = summarize(result)
     return result
