@@ -2,7 +2,8 @@
 
 claim files (author API: claim, ratekinds, metrics, models) -> engine (discover, seed, sweep,
 execute, store) -> stats (fit, verdicts) -> report (HTML and machine outputs) -> commands (CLI,
-calibrate, scaffold, pytest plugin). A module imports only from its own layer or a lower one,
+calibrate, scaffold, pytest plugin) -> testing (the public conformance API for a lab's own pytest
+suite, on top of the commands' checks). A module imports only from its own layer or a lower one,
 so reading bottom-up never needs a forward reference, and the import graph has no cycles.
 """
 import ast
@@ -11,7 +12,7 @@ from pathlib import Path
 import claimcheck
 
 PACKAGE = Path(claimcheck.__file__).parent
-LAYERS = {"api": 0, "engine": 1, "stats": 2, "artefacts": 2, "report": 3, "commands": 4}
+LAYERS = {"api": 0, "engine": 1, "stats": 2, "artefacts": 2, "report": 3, "commands": 4, "testing": 5}
 
 
 def _module(path: Path) -> str:
@@ -21,7 +22,7 @@ def _module(path: Path) -> str:
 
 def _layer(module: str) -> str:
     parts = module.split(".")
-    if len(parts) > 1 and parts[1] in ("engine", "stats", "report", "commands", "artefacts"):
+    if len(parts) > 1 and parts[1] in ("engine", "stats", "report", "commands", "artefacts", "testing"):
         return parts[1]
     return "api"
 
