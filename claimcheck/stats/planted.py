@@ -226,6 +226,14 @@ def _flat(x, value, reps):
     return make
 
 
+def _skewed(x, mean, law, reps):
+    def make(rng):
+        z = (rng.exponential(size=(len(x), reps)) if law == "exponential"
+             else rng.lognormal(-0.5, 1.0, size=(len(x), reps)))
+        return [{"N": float(v)} for v in x], np.asarray(mean(x))[:, None] * z
+    return make
+
+
 def _groups(x, exps, reps=64):
     def make(rng):
         points, rows = [], []
@@ -252,6 +260,13 @@ def scenarios(seeds: int = 200) -> list[tuple[str, str, dict]]:
     for reps in (4, 6, 24):
         out.append((f"limit: flat 0.011 x Exp(1) vs 0 +- 0.01, {reps} reps", "no pass",
                     _rate_counts(lim, _flat(x5, 0.011, reps), seeds, 1)))
+    for law in ("exponential", "lognormal-1"):   # a wrong limit at the band's edge, skewed noise
+        for reps in (4, 8):
+            out.append((f"limit: (0.01 + 0.2 N^-1/2) x {law} vs 0 +- 0.01 (at the edge), {reps} reps",
+                        "pass <= 5%", _rate_counts(lim, _skewed(x5, lambda v: 0.01 + 0.2 * v ** -0.5, law, reps),
+                                                   seeds, 50 + reps)))
+        out.append((f"limit: 0.2 N^-1/2 x {law} -> 0 vs 0 +- 0.01, 4 reps", "pass",
+                    _rate_counts(lim, _skewed(x5, lambda v: 0.2 * v ** -0.5, law, 4), seeds, 59)))
     out.append(("limit: P 0.6 -> 0, 0 events in 24 runs, vs 0 +- 0.05", "no pass (24 runs show P < 0.12)",
                 _rate_counts(lim5, _indicator(grid(4), [0.6, 0.3, 0.1, 0.0], 24), seeds, 2)))
     out.append(("limit: P 0.6 -> 0, 80 runs, vs 0 +- 0.05", "pass",
