@@ -5,9 +5,14 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
+from scipy import stats
 
-from claimcheck.stats.sequential import SPENDINGS, cap_for_budget, design, spent_levels, stage_replicates
+from claimcheck.stats.planted import TIGHT, grid, planted_table
+from claimcheck.stats.sequential import (SPENDINGS, cap_for_budget, design, spent_levels, stage_replicates,
+                                         sequential_table)
+from claimcheck.stats.verdict import FAIL, PASS
 
 
 @pytest.mark.parametrize("spending", SPENDINGS)
@@ -40,3 +45,38 @@ def test_stages_double_from_the_claims_count_to_the_cap():
 def test_time_budget_buys_a_staged_cap():
     assert cap_for_budget(8, 0.1, 60) == 512          # 600 replicates' time: the last doubling <= 600
     assert cap_for_budget(8, 1.0, 5) == 8            # not even one more look
+
+
+def _binomial_bound(seeds: int, rate: float) -> int:
+    """Counts above this are evidence (p < 0.001) that the true rate exceeds ``rate``."""
+    return int(stats.binom.ppf(0.999, seeds, rate))
+
+
+def test_planted_half_normal_decided_without_false_fails():
+    """8 replicates on 4 points (64..4096): inconclusive at the truth in nearly every seed as
+    one look; with looks up to 512 replicates a true N^-1/2 passes, and no look fails it."""
+    x, d, seeds = grid(4), design(8, 512, 0.05), 40
+    fails_any = passes = 0
+    for s in range(seeds):
+        tab = planted_table("half-normal", x, d.cap, np.random.default_rng([7, s]), lambda v: v ** -0.5)
+        every = sequential_table(tab, TIGHT, x, d, stop=False)
+        fails_any += any(lk.verdict == FAIL for lk in every.looks)
+        first = next((lk for lk in every.looks if lk.verdict in (PASS, FAIL)), every.looks[-1])
+        passes += first.verdict == PASS
+    assert fails_any <= _binomial_bound(seeds, 0.02)
+    assert passes >= 0.8 * seeds        # measured 0.985 over 200 seeds (benchmarks/README.md)
+    wrong = 0
+    for s in range(seeds // 2):          # N^-0.3: 0.2 off, must not pass, and is mostly failed
+        tab = planted_table("half-normal", x, d.cap, np.random.default_rng([8, s]), lambda v: v ** -0.3)
+        wrong += sequential_table(tab, TIGHT, x, d).verdict == PASS
+    assert wrong <= _binomial_bound(seeds // 2, 0.01)
+
+
+def test_sequential_table_rows():
+    """The table validate-engine --sequential prints: one row per cell, every column filled."""
+    from claimcheck.stats.planted_sequential import format_seq_cells, run_seq_cell
+
+    cell = run_seq_cell("lognormal", design(8, 32, 0.05), seeds=6)
+    head, rule, row = format_seq_cells([cell]).splitlines()
+    assert head.count("|") == rule.count("|") == row.count("|") == 14
+    assert 8 <= cell.mean_reps_truth <= 32 and 0 <= cell.pass_truth <= 1
