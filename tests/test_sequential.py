@@ -80,3 +80,46 @@ def test_sequential_table_rows():
     head, rule, row = format_seq_cells([cell]).splitlines()
     assert head.count("|") == rule.count("|") == row.count("|") == 14
     assert 8 <= cell.mean_reps_truth <= 32 and 0 <= cell.pass_truth <= 1
+
+
+def test_until_decided_adds_replicates_and_is_the_same_for_any_jobs(tmp_path):
+    """A toy claim at 4 replicates is inconclusive at the first look; later looks add only
+    new replicates (the store keys rows by version, point, replicate and seed), and the
+    same seed and budget give the same data, looks and verdicts for --jobs 1 and 2."""
+    from conftest import run_opts, stored_metrics, write_toy
+
+    from claimcheck.commands.runner import run
+    from claimcheck.engine.store import Store
+
+    claims = tmp_path / "claims"
+    write_toy(claims, reps=4, batch=4)
+    outcomes = {}
+    for jobs in (1, 2):
+        (tmp_path / f"j{jobs}").mkdir()
+        opts = run_opts(tmp_path / f"j{jobs}", claims, until_decided=True, budget_replicates=64, jobs=jobs)
+        outcomes[jobs] = run(opts)
+    one, two = outcomes[1], outcomes[2]
+    assert [ln for s in one.sequences for ln in s.lines()] == [ln for s in two.sequences for ln in s.lines()]
+    assert stored_metrics(one.document) == stored_metrics(two.document)
+    assert [c["verdict"] for c in one.document["claims"]] == [c["verdict"] for c in two.document["claims"]]
+
+    seq = one.sequences[0]
+    looks = seq.rates[0].looks
+    assert looks[0].replicates == 4 and looks[0].verdict == "inconclusive" and len(looks) >= 2
+    assert seq.decided and seq.rates[0].verdict == one.document["claims"][0]["verdict"] == "pass"
+    assert one.document["claims"][0]["replicates"] == seq.replicates
+    store = Store(tmp_path / "j1" / "store.sqlite")
+    try:
+        assert store.count() == 5 * seq.replicates == one.computed   # each replicate measured once
+    finally:
+        store.close()
+    again = run(run_opts(tmp_path / "j1", claims, until_decided=True, budget_replicates=64, jobs=1))
+    assert again.computed == 0 and again.sequences[0].lines() == seq.lines()
+
+
+def test_budget_durations():
+    from claimcheck.commands.cli import parse_duration
+
+    assert parse_duration("30m") == 1800 and parse_duration("1h30m") == 5400 and parse_duration("90") == 90
+    with pytest.raises(ValueError):
+        parse_duration("soon")
