@@ -113,8 +113,16 @@ def test_until_decided_adds_replicates_and_is_the_same_for_any_jobs(tmp_path):
         assert store.count() == 5 * seq.replicates == one.computed   # each replicate measured once
     finally:
         store.close()
+    assert looks[0].level == seq.design.levels[0] < 0.05      # the first look spends only its share
+    assert one.document["claims"][0]["level"] == 0.05
     again = run(run_opts(tmp_path / "j1", claims, until_decided=True, budget_replicates=64, jobs=1))
     assert again.computed == 0 and again.sequences[0].lines() == seq.lines()
+
+    short = run(run_opts(tmp_path / "j1", claims, until_decided=True, budget_replicates=8, jobs=1))
+    undecided = short.sequences[0]
+    assert not undecided.decided and undecided.replicates == 8 and short.computed == 0
+    assert short.document["claims"][0]["verdict"] == "inconclusive"
+    assert "still needs" in undecided.lines()[-1] and "replicates" in undecided.lines()[-1]
 
 
 def test_budget_durations():
