@@ -131,3 +131,24 @@ def test_budget_durations():
     assert parse_duration("30m") == 1800 and parse_duration("1h30m") == 5400 and parse_duration("90") == 90
     with pytest.raises(ValueError):
         parse_duration("soon")
+
+
+def test_run_until_decided_prints_one_line_per_look(tmp_path, capsys):
+    from conftest import write_toy
+
+    from claimcheck.commands.cli import main
+
+    claims = tmp_path / "claims"
+    write_toy(claims, reps=4, batch=4)
+    base = ["run", "--claims-dir", str(claims), "--store", str(tmp_path / "s.sqlite"), "--out", str(tmp_path / "out"),
+            "--jobs", "1", "--no-progress", "--no-html", "--no-artefacts"]
+    assert main(base + ["--budget-replicates", "32"]) == 2          # a budget needs --until-decided
+    assert main(base + ["--until-decided", "--budget", "soon"]) == 2
+    capsys.readouterr()
+    assert main(base + ["--until-decided", "--budget-replicates", "32"]) == 0
+    out = capsys.readouterr().out
+    assert "until decided: toy.a: 4 looks at 4, 8, 16, 32 replicates" in out
+    looks = [ln for ln in out.splitlines() if ln.strip().endswith(("inconclusive", "pass", "fail"))
+             and "replicates  level" in ln]
+    assert len(looks) >= 2 and looks[-1].strip().endswith("pass")
+    assert "-> pass at" in out
