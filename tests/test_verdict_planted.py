@@ -113,6 +113,22 @@ def test_skewed_true_limit_still_passes(law):
     assert passes >= 140, passes
 
 
+def test_scale_model_reads_the_settled_points_only():
+    """Like agazzi2023.bounded-weights: the first scales are another regime (relative spread
+    ~1, runs stuck or not), the settled ones spread ~0.2 around 0.0066 < 0.01. Ratios pooled
+    over the whole grid made 4 of its 10 calibration seeds inconclusive; over the last half
+    of the grid it passes, as the t bound alone did."""
+    rate = Rate(metric="loss", axis="N", kind="limit", target=0.0, tolerance=0.01)
+    x = np.array([2.0, 4.0, 8.0, 16.0, 32.0])
+    passes = 0
+    for s in range(100):
+        rng = np.random.default_rng([13, s])
+        early = 0.05 * rng.exponential(size=(2, 4)) + 0.005
+        late = np.array([0.009, 0.0075, 0.0066])[:, None] * rng.lognormal(-0.02, 0.2, size=(3, 4))
+        passes += judge(rate, x, np.vstack([early, late]), False).verdict == PASS
+    assert passes >= 70, passes   # 81 here; ratios over the whole grid: 41
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.floats(0.0, 10.0), min_size=3, max_size=12),
        st.lists(st.floats(0.01, 10.0), min_size=3, max_size=12), st.floats(0.01, 20.0))

@@ -522,7 +522,8 @@ def _estimates(rate: Rate, x: np.ndarray, tab: np.ndarray) -> tuple[list[float],
         ests.append(pointci.estimate(rows.ravel(), rate.statistic, fallback_se=pooled))
     last = ests[-1]
     if rate.statistic == "mean" and last.method == "t":   # skewed nonnegative metrics: see pointci
-        last.ratio_law = pointci.ratio_law([tab[x == v] for v in xs], last.n)
+        settled = xs[-max(2, math.ceil(len(xs) / 2)):]   # the scale model where the statistic has settled
+        last.ratio_law = pointci.ratio_law([tab[x == v] for v in settled], last.n)
     return xs, ests
 
 
