@@ -156,3 +156,15 @@ def test_the_parsed_options_reach_run_options(tmp_path):
     assert [str(d) for d in values["claims_dirs"]] == ["c"] and str(values["store"]) == "s.sqlite"
     cal = build_parser().parse_args(["calibrate", "x", "--first-seed", "5"])
     assert cal.seed == 5                                  # the old spelling is an alias of --seed
+
+
+def test_the_plugin_takes_run_s_scheduler_option(pytester):
+    """--claimcheck-scheduler comes with the shared table; an unreachable one fails the item
+    in one line (the command line's exit 2), without a traceback."""
+    pytest.importorskip("distributed")
+    write_toy(pytester.path / "claims", "a", reps=20)
+    res = pytester.runpytest("--claimcheck", "--claimcheck-store", str(pytester.path / "s.sqlite"),
+                             "--claimcheck-scheduler", "tcp://127.0.0.1:9")
+    res.assert_outcomes(failed=1)
+    res.stdout.fnmatch_lines(["*toy.a was not run: cannot reach Dask scheduler*"])
+    assert "Traceback" not in res.stdout.str()

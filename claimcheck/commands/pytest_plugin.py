@@ -2,6 +2,12 @@
 
     pytest --claimcheck [--claimcheck-profile quick] [--claimcheck-dir claims]
            [--claimcheck-ids 'classical.*'] [--claimcheck-seed 0] [--claimcheck-mutants]
+           [--claimcheck-jobs 1] [--claimcheck-scheduler ADDR] [--claimcheck-timeout S]
+
+The options shared with ``claimcheck run`` come from the one table in
+:mod:`claimcheck.commands.options`; the profile is resolved once, in ``pytest_configure``
+(an unknown one is a usage error, the same line as the command line's), and every item
+runs with that resolved value.
 
 Claim files are collected by convention, like test modules: with ``--claimcheck`` the
 claims folders (and the files of entry-point claims) are added to pytest's collection
@@ -138,11 +144,15 @@ class ClaimItem(pytest.Item):
         from ..report.outputs import rate_line
         from dataclasses import replace
 
+        from ..engine.executors import SchedulerError
         from .runner import run
 
         s = self.settings
         opts = s["options"]
-        result = run(replace(opts, patterns=[self.claim_id]))
+        try:
+            result = run(replace(opts, patterns=[self.claim_id]))
+        except SchedulerError as exc:   # --claimcheck-scheduler unreachable: one line, as the CLI's exit 2
+            raise ClaimFailed(f"{self.claim_id} was not run: {exc}") from None
         found = [c for c in result.results.claims if c.id == self.claim_id]
         if not found:
             raise ClaimFailed(f"claim {self.claim_id} was not run: "
