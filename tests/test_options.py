@@ -86,8 +86,8 @@ def test_plugin_rejects_an_unknown_profile_with_the_same_line(pytester, checks):
 
 
 def test_a_cli_run_checks_the_profile_once(tmp_path, checks):
-    """`claimcheck run` resolves before locking and hands the resolved value to run():
-    the claims are discovered and the profile checked once, not once per stage."""
+    """`claimcheck run` resolves before locking and hands the resolved profile to run(),
+    which takes it as it is: the profile is checked once, not once per stage (it was twice)."""
     claims = tmp_path / "claims"
     write_toy(claims, "a", reps=20)
     write_toy(claims, "b", reps=20)

@@ -91,7 +91,7 @@ def cmd_run(args) -> int:
                       until_decided=args.until_decided, budget_replicates=args.budget_replicates,
                       budget_seconds=budget_seconds, spending=args.spending)
     try:   # usage errors first (the profile among them): nothing is locked, created or written for them
-        selection = resolve(opts)
+        opts = replace(opts, profile=resolve(opts).profile)   # run() takes the resolved value as it is
     except (UnknownProfile, UsageError) as exc:
         _err(str(exc))
         return EXIT_USAGE
@@ -104,7 +104,7 @@ def cmd_run(args) -> int:
                 raise OutputError(explain(exc, opts.out)) from exc
             try:
                 try:
-                    result = run(replace(opts, stage=outset.stage), selection)
+                    result = run(replace(opts, stage=outset.stage))
                 except (SchedulerError, UsageError) as exc:
                     _err(str(exc))
                     return EXIT_USAGE

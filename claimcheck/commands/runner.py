@@ -131,13 +131,12 @@ def resolve(opts: RunOptions) -> Selection:
     return Selection(claims, chosen, load_errors, resolve_profile(opts.profile, chosen))
 
 
-def run(opts: RunOptions, selection: Selection | None = None) -> RunOutcome:
-    """Run ``opts``; ``selection`` is :func:`resolve`'s answer when the caller resolved the
-    options already (the command line does, before locking), so nothing is resolved twice.
-    Inside, ``opts.profile`` is the resolved :class:`Profile`."""
+def run(opts: RunOptions) -> RunOutcome:
+    """Run ``opts``. Inside, ``opts.profile`` is the resolved :class:`Profile`; one resolved
+    already for these claims (the command line resolves before locking) is not checked again."""
     t_start = opts.started or time.time()
     run_id = time.strftime("%Y%m%dT%H%M%S", time.gmtime(t_start)) + "-" + uuid.uuid4().hex[:6]
-    claims, chosen, load_errors, profile = selection or resolve(opts)
+    claims, chosen, load_errors, profile = resolve(opts)
     opts = replace(opts, profile=profile)
     messages: list[str] = []
     with _writable_folder(Path(opts.out)):
