@@ -32,11 +32,12 @@ from scipy import stats
 
 from ..stats.analyse import judge
 from ..claim import Claim
-from ..claim import UnknownProfile, require_profile
+from ..claim import UnknownProfile
 from ..engine.discovery import claim_version, discover, select
 from ..engine.store import DEFAULT_STORE, Store
 from ..engine.sweep import measure
 from ..stats.verdict import ERROR, FAIL, INCONCLUSIVE, PASS, family_wise_sentence
+from .options import resolve_profile
 
 DEFAULT_OUT = Path("reports") / "calibration"
 
@@ -54,6 +55,7 @@ class CalibrateOptions:
     jobs: int | None = None
     scheduler: str | None = None
     mutants: bool = False
+    timeout: float | None = None     # seconds per replicate, as run's --timeout
     store: Path = DEFAULT_STORE
     claims_dirs: Sequence[Path] | None = None
     out: Path = DEFAULT_OUT
@@ -164,7 +166,7 @@ def calibrate_claims(opts: CalibrateOptions) -> list[dict]:
     if opts.seeds < 2:
         raise CalibrationError("--seeds must be at least 2")
     try:
-        require_profile(chosen, opts.profile)
+        resolve_profile(opts.profile, chosen)   # the one check: below, the name is passed on unchanged
     except UnknownProfile as exc:
         raise CalibrationError(str(exc)) from None
     seeds = list(range(opts.first_seed, opts.first_seed + opts.seeds))
@@ -174,7 +176,7 @@ def calibrate_claims(opts: CalibrateOptions) -> list[dict]:
     items = [(c, versions[c.id], v, s) for c in chosen for s in seeds
              for v in [""] + ([m.name for m in c.mutants] if opts.mutants else [])]
     measured = measure(store, items, opts.profile, jobs=opts.jobs, scheduler=opts.scheduler,
-                       progress=opts.progress, desc="calibrating")
+                       progress=opts.progress, timeout=opts.timeout, desc="calibrating")
     if measured.interrupted:  # what was measured is stored: a re-run resumes
         store.close()
         raise KeyboardInterrupt

@@ -19,12 +19,12 @@ from .. import __version__
 from ..engine.discovery import discover, select
 from ..claim import UnknownProfile
 from ..engine.executors import SchedulerError
-from ..engine.store import DEFAULT_STORE
+from .options import add_options
 from .runner import EXIT_FAIL, EXIT_INCOMPLETE
 
 
 def _claims_dirs(args) -> list[Path] | None:
-    return [Path(d) for d in args.claims_dir] if getattr(args, "claims_dir", None) else None
+    return [Path(d) for d in args.claims_dirs] if getattr(args, "claims_dirs", None) else None
 
 
 def cmd_list(args) -> int:
@@ -65,7 +65,8 @@ def cmd_run(args) -> int:
     from dataclasses import replace
 
     from ..report.outset import OutputSet, recover
-    from .runner import EXIT_USAGE, OutputError, RunOptions, UsageError, locked, resolve, run
+    from .options import RunOptions, shared_values
+    from .runner import EXIT_USAGE, OutputError, UsageError, locked, resolve, run
     from ..engine.store import StoreError, explain
 
     if args.timeout is not None and not args.timeout > 0:
@@ -85,14 +86,12 @@ def cmd_run(args) -> int:
     if args.budget_replicates is not None and args.budget_replicates < 2:
         _err(f"--budget-replicates must be >= 2, got {args.budget_replicates}")
         return EXIT_USAGE
-    opts = RunOptions(patterns=args.ids, profile=args.profile, seed=args.seed, scheduler=args.scheduler,
-                      jobs=args.jobs, mutants=args.mutants, out=Path(args.out), store=Path(args.store),
-                      claims_dirs=_claims_dirs(args), strict=args.strict, progress=not args.no_progress,
-                      artefacts=not args.no_artefacts, timeout=args.timeout, started=started,
+    opts = RunOptions(patterns=args.ids, **shared_values(args, "run"), strict=args.strict,
+                      artefacts=not args.no_artefacts, started=started,
                       until_decided=args.until_decided, budget_replicates=args.budget_replicates,
                       budget_seconds=budget_seconds, spending=args.spending)
-    try:
-        resolve(opts)     # usage errors first: nothing is locked, created or written for them
+    try:   # usage errors first (the profile among them): nothing is locked, created or written for them
+        opts = replace(opts, profile=resolve(opts).profile)   # run() takes the resolved value as it is
     except (UnknownProfile, UsageError) as exc:
         _err(str(exc))
         return EXIT_USAGE
@@ -106,7 +105,7 @@ def cmd_run(args) -> int:
             try:
                 try:
                     result = run(replace(opts, stage=outset.stage))
-                except (SchedulerError, UnknownProfile, UsageError) as exc:
+                except (SchedulerError, UsageError) as exc:
                     _err(str(exc))
                     return EXIT_USAGE
                 return _write_outputs(args, opts, result, outset)
@@ -288,9 +287,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"claimcheck {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
 
-    def common(sp):
-        sp.add_argument("--claims-dir", action="append", help="folder of claim files (default ./claims; repeatable)")
-        sp.add_argument("--store", default=str(DEFAULT_STORE), help="results database")
+    def common(sp):   # list, show, report: where the claims and the store are
+        add_options(sp, "run", only=("claims_dirs", "store"))
 
     sp = sub.add_parser("list", help="list claims")
     common(sp)
@@ -299,26 +297,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("run", help="run claims and write verdicts and reports", epilog=EXIT_CODES,
                         formatter_class=argparse.RawDescriptionHelpFormatter)
-    common(sp)
     sp.add_argument("ids", nargs="*", help="claim ids or globs (default: all)")
-    sp.add_argument("--profile", default="quick", help="grid profile: quick (CI) or full (paper scale)")
-    sp.add_argument("--seed", type=int, default=0, help="master seed")
-    sp.add_argument("--scheduler", help="Dask scheduler address (needs the dask extra)")
-    sp.add_argument("--jobs", type=int, help="local worker processes (default: all cores). 1 = in-process, for debuggers "
-                    "and memory: a claim's os._exit is then an error for its task, but a segfault ends "
-                    "claimcheck (the next run marks that run 'died'; use --jobs 2 to isolate)")
-    sp.add_argument("--mutants", action="store_true", help="also run every mutant; a missed mutant fails the run")
-    sp.add_argument("--out", default="reports/latest", help="output folder")
+    add_options(sp, "run")   # claims-dir, store, profile, seed, jobs, scheduler, timeout, mutants, out, no-progress
     sp.add_argument("--strict", action="store_true", help="an inconclusive verdict fails the run")
-    sp.add_argument("--no-progress", action="store_true")
     sp.add_argument("--no-html", action="store_true", help="skip the HTML report")
     sp.add_argument("--no-artefacts", action="store_true", help="skip the claims' figures")
     sp.add_argument("--github", action="store_true",
                     help="GitHub Actions: annotations for failed claims, summary.md into $GITHUB_STEP_SUMMARY "
                          "(on by default when GITHUB_STEP_SUMMARY is set)")
-    sp.add_argument("--timeout", type=float, metavar="SECONDS",
-                    help="time limit per replicate (overrides the claims' timeout=); a replicate past it is an "
-                         "error naming the claim, point and replicate, and the run exits 3")
     sp.add_argument("--until-decided", action="store_true",
                     help="look again with more replicates (doubling from the claim's own) at every claim with an "
                          "inconclusive rate, until each rate passes or fails or the budget is spent; each look "

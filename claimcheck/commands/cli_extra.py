@@ -7,6 +7,10 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .options import Profile
 
 
 def cmd_new(args) -> int:
@@ -29,23 +33,32 @@ def cmd_new(args) -> int:
 
 
 def cmd_check_claim(args) -> int:
+    """Exit 1 when a file has a problem; 2 (before any pilot runs) when --profile names a
+    profile a loaded claim lacks."""
+    from ..claim import UnknownProfile
+    from .options import resolve_profile
     from .scaffold import check_claim_file
 
+    checked = [(f, check_claim_file(f)) for f in args.files]
+    try:   # the profile is resolved once, against every claim that loaded
+        profile = resolve_profile(args.profile, [c for _, res in checked if res.ok for c in res.claims])
+    except UnknownProfile as exc:
+        print(f"claimcheck: error: {exc}", file=sys.stderr)
+        return 2
     bad = 0
-    for f in args.files:
-        res = check_claim_file(f)
+    for f, res in checked:
         for line in res.lines():
             print(line, file=sys.stdout if res.ok else sys.stderr)
         bad += not res.ok
         if res.ok and (args.smoke or args.power):
             for c in res.claims:
-                for line in pilot_power_lines(c):
+                for line in pilot_power_lines(c, profile):
                     print(f"{f}: {line}")
         if res.ok and args.smoke:
             from .conformance import check_claim
 
             for c in res.claims:
-                failures = check_claim(c)
+                failures = check_claim(c, profile.name)
                 for msg in failures:
                     print(f"{f}: smoke: {msg}", file=sys.stderr)
                 if not failures:
@@ -65,7 +78,7 @@ def _rate_name(claim_id: str, rate) -> str:
     return f"{claim_id}.{rate.label or rate.metric}"
 
 
-def pilot_power_lines(claim, profile: str = "quick", replicates: int = PILOT_REPLICATES) -> list[str]:
+def pilot_power_lines(claim, profile: "str | Profile" = "quick", replicates: int = PILOT_REPLICATES) -> list[str]:
     """``power:`` lines for ``check-claim --smoke/--power``: the claim's smallest points of
     ``profile`` (along each rate's axis, other axes at their first value) run with a few
     replicates; their jackknife SE of log(statistic) is the noise, carried to the points not
@@ -80,7 +93,9 @@ def pilot_power_lines(claim, profile: str = "quick", replicates: int = PILOT_REP
     from ..stats import passpower as pp
     from ..stats.verdict import rate_table
     from .conformance import _batch
+    from .options import resolve_profile
 
+    profile = resolve_profile(profile, [claim])   # already resolved by check-claim: returned as it is
     lines = []
     for rate in claim.rates:
         name = _rate_name(claim.id, rate)
@@ -89,7 +104,7 @@ def pilot_power_lines(claim, profile: str = "quick", replicates: int = PILOT_REP
             lines.append(f"power: {name}: {why}")
             continue
         try:
-            points = grid_points(claim.grid(profile))
+            points = grid_points(profile.grid(claim))
             first = {k: v for k, v in points[0].items() if k != rate.axis}
             line_pts = [p for p in points if all(p[k] == v for k, v in first.items())]
             xs = sorted({float(p[rate.axis]) for p in line_pts})[:PILOT_POINTS]
@@ -175,13 +190,12 @@ def stored_power_lines(res, rows: list[dict] | None = None, run_id: str = "") ->
 
 def cmd_calibrate(args) -> int:
     from .calibrate import CalibrateOptions, CalibrationError, calibrate_claims, describe, write_json
+    from .options import shared_values
     from ..stats.calibration_records import save_record
     from ..engine.executors import SchedulerError
 
-    opts = CalibrateOptions(patterns=args.ids, seeds=args.seeds, first_seed=args.first_seed, profile=args.profile,
-                            jobs=args.jobs, scheduler=args.scheduler, mutants=args.mutants, store=Path(args.store),
-                            claims_dirs=[Path(d) for d in args.claims_dir] if args.claims_dir else None,
-                            out=Path(args.out), progress=not args.no_progress)
+    shared = shared_values(args, "calibrate")
+    opts = CalibrateOptions(patterns=args.ids, seeds=args.seeds, first_seed=shared.pop("seed"), **shared)
     try:
         docs = calibrate_claims(opts)
     except (CalibrationError, SchedulerError) as exc:
@@ -223,6 +237,8 @@ def cmd_validate_engine(args) -> int:
 
 
 def register(sub, common) -> None:
+    from .options import add_options
+
     sp = sub.add_parser("new", help="write a new claim file from the template (a working example to edit)")
     sp.add_argument("paper_key", metavar="PAPER-KEY", help="first author + year, e.g. sirignano2020")
     sp.add_argument("claim_name", metavar="CLAIM-NAME", help="short name, e.g. lln (id: PAPER-KEY.CLAIM-NAME)")
@@ -237,25 +253,19 @@ def register(sub, common) -> None:
                     help="also run the conformance checks (claimcheck.commands.conformance) at the smallest grid point, "
                          "and the pass-power pilot (as --power)")
     sp.add_argument("--power", action="store_true",
-                    help=f"pilot the claim's {PILOT_POINTS} smallest quick-profile points with {PILOT_REPLICATES} "
+                    help=f"pilot the claim's {PILOT_POINTS} smallest points of --profile with {PILOT_REPLICATES} "
                          f"replicates and print each rate's probability of passing at the truth with its grid and "
                          f"replicates, and the replicates that give 80%%")
+    add_options(sp, "check-claim")
     sp.set_defaults(func=cmd_check_claim)
 
     sp = sub.add_parser("calibrate", help="run a claim under many master seeds: false-fail rate, exponent spread")
-    common(sp)
     sp.add_argument("ids", nargs="+", metavar="ID", help="claim ids or globs")
     sp.add_argument("--seeds", type=int, default=20, help="number of master seeds (default 20)")
-    sp.add_argument("--first-seed", type=int, default=0, help="seeds are FIRST..FIRST+K-1 (default 0)")
-    sp.add_argument("--profile", default="quick")
-    sp.add_argument("--jobs", type=int, help="local worker processes (default: all cores; 1 = in-process)")
-    sp.add_argument("--scheduler", help="Dask scheduler address")
-    sp.add_argument("--mutants", action="store_true", help="also measure how often each mutant is caught")
-    sp.add_argument("--out", default="reports/calibration", help="folder for <id>-<profile>.json")
+    add_options(sp, "calibrate")   # as run's: claims-dir, store, profile, seed (alias --first-seed), jobs, ...
     sp.add_argument("--record", action="store_true",
                     help="write the record to <claim file>.calibration.json (keyed by claim id, profile, version)")
     sp.add_argument("--format", choices=["text", "json"], default="text")
-    sp.add_argument("--no-progress", action="store_true")
     sp.set_defaults(func=cmd_calibrate)
 
     sp = sub.add_parser("validate-engine",

@@ -2,6 +2,12 @@
 
     pytest --claimcheck [--claimcheck-profile quick] [--claimcheck-dir claims]
            [--claimcheck-ids 'classical.*'] [--claimcheck-seed 0] [--claimcheck-mutants]
+           [--claimcheck-jobs 1] [--claimcheck-scheduler ADDR] [--claimcheck-timeout S]
+
+The options shared with ``claimcheck run`` come from the one table in
+:mod:`claimcheck.commands.options`; the profile is resolved once, in ``pytest_configure``
+(an unknown one is a usage error, the same line as the command line's), and every item
+runs with that resolved value.
 
 Claim files are collected by convention, like test modules: with ``--claimcheck`` the
 claims folders (and the files of entry-point claims) are added to pytest's collection
@@ -25,23 +31,16 @@ from pathlib import Path
 
 import pytest
 
+from .options import add_pytest_options, plugin_dest
+
 
 def pytest_addoption(parser):
     group = parser.getgroup("claimcheck", "claimcheck: run quantitative claims as test items")
     group.addoption("--claimcheck", action="store_true", default=False,
                     help="collect claims as test items (nothing happens without this flag)")
-    group.addoption("--claimcheck-profile", default="quick", help="grid profile (default: quick)")
-    group.addoption("--claimcheck-dir", action="append", default=None, metavar="DIR",
-                    help="folder of claim files (repeatable; default: <rootdir>/claims if it exists)")
+    add_pytest_options(group)   # as `claimcheck run`'s: --claimcheck-profile, -seed, -jobs, -store, -dir, ...
     group.addoption("--claimcheck-ids", action="append", default=None, metavar="GLOB",
                     help="claim ids or globs to collect (repeatable or comma-separated; default: all)")
-    group.addoption("--claimcheck-seed", type=int, default=0, help="master seed (default: 0)")
-    group.addoption("--claimcheck-mutants", action="store_true", default=False,
-                    help="also run each claim's mutants; a missed mutant fails the item")
-    group.addoption("--claimcheck-jobs", type=int, default=1,
-                    help="worker processes per claim (default: 1, in the pytest process)")
-    group.addoption("--claimcheck-store", default=None, metavar="PATH",
-                    help="results database (default: in pytest's cache dir, reused across runs)")
     group.addoption("--claimcheck-inconclusive", choices=["skip", "xfail", "fail"], default="skip",
                     help="how an inconclusive verdict is reported (default: skip)")
 
@@ -54,16 +53,19 @@ def pytest_configure(config):
     if not _enabled(config):
         return
     config.addinivalue_line("markers", "claimcheck: a claim checked by simulation (added by --claimcheck)")
-    from ..claim import UnknownProfile, require_profile
+    from dataclasses import replace
+
+    from ..claim import UnknownProfile
     from ..engine.discovery import discover, select
+    from .options import resolve_profile
 
     s = _settings(config)
     claims, errors = discover(s["dirs"])
     chosen, unmatched = select(claims, s["ids"])
-    try:
-        require_profile(chosen, s["profile"])
+    try:   # once, for every collected claim: the items receive the resolved profile
+        s["options"] = replace(s["options"], profile=resolve_profile(s["options"].profile, chosen))
     except UnknownProfile as exc:
-        raise pytest.UsageError(f"--claimcheck-profile: {exc}") from None
+        raise pytest.UsageError(str(exc)) from None
     by_file: dict[Path, list] = {}
     for c in chosen:
         if c.module_file:
@@ -140,12 +142,17 @@ class ClaimItem(pytest.Item):
 
     def runtest(self):
         from ..report.outputs import rate_line
-        from .runner import RunOptions, run
+        from dataclasses import replace
+
+        from ..engine.executors import SchedulerError
+        from .runner import run
 
         s = self.settings
-        result = run(RunOptions(patterns=[self.claim_id], profile=s["profile"], seed=s["seed"], jobs=s["jobs"],
-                                mutants=s["mutants"], store=s["store"], claims_dirs=s["dirs"] or None,
-                                progress=False, artefacts=False, out=s["store"].parent))
+        opts = s["options"]
+        try:
+            result = run(replace(opts, patterns=[self.claim_id]))
+        except SchedulerError as exc:   # --claimcheck-scheduler unreachable: one line, as the CLI's exit 2
+            raise ClaimFailed(f"{self.claim_id} was not run: {exc}") from None
         found = [c for c in result.results.claims if c.id == self.claim_id]
         if not found:
             raise ClaimFailed(f"claim {self.claim_id} was not run: "
@@ -154,7 +161,7 @@ class ClaimItem(pytest.Item):
         self.user_properties.append(("verdict", res.verdict))
         for r in res.rates:
             self.user_properties.append((r.label, rate_line(r)))
-        details = [f"{self.claim_id}: {res.verdict.upper()} ({s['profile']} profile, master seed {s['seed']})"]
+        details = [f"{self.claim_id}: {res.verdict.upper()} ({opts.profile} profile, master seed {opts.seed})"]
         details += [f"  {rate_line(r)} -> {r.verdict}: {r.reason}" for r in res.rates]
         missed = [m for m in res.mutants if not m.caught]
         details += [f"  mutant {m.name}: {'caught' if m.caught else 'MISSED: ' + m.reason}" for m in res.mutants]
@@ -200,25 +207,33 @@ class ClaimLoadErrorItem(pytest.Item):
 
 
 def _settings(config) -> dict:
+    """The plugin's settings: ``options`` (the :class:`~claimcheck.commands.options.RunOptions`
+    every item runs with, from the shared declarations), ``dirs``, ``ids``, ``inconclusive``."""
     from ..engine.store import DEFAULT_STORE
+    from .options import RunOptions, shared_values
 
+    shared = shared_values({o: config.getoption(plugin_dest(o)) for o in _shared_dests()}, "pytest")
     root = Path(str(config.rootpath))
-    dirs = config.getoption("claimcheck_dir")
+    dirs = shared.pop("claims_dirs")
     if dirs:
-        dirs = [Path(d) if Path(d).is_absolute() else Path.cwd() / d for d in dirs]
+        dirs = [d if d.is_absolute() else Path.cwd() / d for d in dirs]
     else:
         dirs = [d for d in dict.fromkeys([root / "claims", Path.cwd() / "claims"]) if d.is_dir()][:1]
-    store = config.getoption("claimcheck_store")
-    if store:
-        store = Path(store)
-    elif getattr(config, "cache", None) is not None:
+    store = shared.pop("store")
+    if store is None and getattr(config, "cache", None) is not None:
         store = Path(config.cache.mkdir("claimcheck")) / DEFAULT_STORE.name
-    else:
+    elif store is None:
         store = root / DEFAULT_STORE
     ids = [p.strip() for v in (config.getoption("claimcheck_ids") or []) for p in v.split(",") if p.strip()]
-    return {"dirs": dirs, "store": store, "ids": ids, "profile": config.getoption("claimcheck_profile"),
-            "seed": config.getoption("claimcheck_seed"), "mutants": config.getoption("claimcheck_mutants"),
-            "jobs": config.getoption("claimcheck_jobs"), "inconclusive": config.getoption("claimcheck_inconclusive")}
+    options = RunOptions(**shared, store=store, claims_dirs=dirs or None, progress=False, artefacts=False,
+                         out=store.parent)
+    return {"dirs": dirs, "ids": ids, "options": options, "inconclusive": config.getoption("claimcheck_inconclusive")}
+
+
+def _shared_dests() -> list[str]:
+    from .options import declared
+
+    return [o.dest for o in declared("pytest")]
 
 
 @pytest.hookimpl(tryfirst=True)  # before -k / -m deselection, so they apply to these too
@@ -239,7 +254,8 @@ def pytest_collection_modifyitems(session, config, items):
 def pytest_report_header(config):
     if _enabled(config):
         s = _settings(config)
+        o = s["options"]
         where = ", ".join(str(d) for d in s["dirs"]) or "no folder"
-        return (f"claimcheck: claims from {where} + entry points; profile {s['profile']}, seed {s['seed']}, "
-                f"mutants {'on' if s['mutants'] else 'off'}; store {s['store']}")
+        return (f"claimcheck: claims from {where} + entry points; profile {o.profile}, seed {o.seed}, "
+                f"mutants {'on' if o.mutants else 'off'}; store {o.store}")
     return None

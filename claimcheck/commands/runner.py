@@ -19,19 +19,19 @@ import sys
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Sequence
+from typing import NamedTuple
 
 from ..engine import provenance
-from ..claim import require_profile
 from ..engine.discovery import LoadError, claim_version, discover, select
-from ..engine.store import DEFAULT_STORE, Store, explain
+from ..engine.store import Store, explain
 from ..engine.sweep import measure
 from ..stats.analyse import judge
 from ..stats.results import ClaimResult, FileError, Measurement, RunResult, as_run
 from ..stats.verdict import ERROR, FAIL, INCONCLUSIVE, family_wise_sentence
 from ..report.outputs import summarize
+from .options import Profile, RunOptions, resolve_profile
 
 EXIT_PASS, EXIT_FAIL, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
 
@@ -43,31 +43,6 @@ class UsageError(ValueError):
 
 class OutputError(RuntimeError):
     """The output folder cannot be written (read-only, disk full): exit 3."""
-
-
-@dataclass
-class RunOptions:
-    patterns: Sequence[str] = ()
-    profile: str = "quick"
-    seed: int = 0
-    scheduler: str | None = None
-    jobs: int | None = None
-    mutants: bool = False
-    out: Path = Path("reports/latest")
-    store: Path = DEFAULT_STORE
-    claims_dirs: Sequence[Path] | None = None
-    strict: bool = False
-    progress: bool = True
-    artefacts: bool = True
-    level: float | None = None
-    timeout: float | None = None     # seconds per replicate (overrides Claim.timeout)
-    started: float | None = None     # time.time() when the command started (the wall time's start)
-    stage: Path | None = None        # where this run's logs and figures go before the set is swapped into
-                                     # ``out`` (claimcheck.report.outset); None: straight into ``out``
-    until_decided: bool = False      # look again with more replicates until every rate is decided (issue 21)
-    budget_replicates: int | None = None   # --until-decided: the most replicates a claim may reach
-    budget_seconds: float | None = None    # --until-decided: the run's measuring time, shared by undecided claims
-    spending: str | None = None      # --until-decided: alpha spending (claimcheck.stats.sequential)
 
 
 @dataclass
@@ -130,8 +105,17 @@ def _writable_folder(folder: Path):
     yield
 
 
-def resolve(opts: RunOptions):
-    """(claims, chosen, load_errors) for the command line, or UsageError / UnknownProfile:
+class Selection(NamedTuple):
+    """What a run's options resolve to: the claims found, the ones chosen, the files that
+    did not load, and the profile resolved for the chosen claims."""
+    claims: list
+    chosen: list
+    load_errors: list
+    profile: Profile
+
+
+def resolve(opts: RunOptions) -> Selection:
+    """The :class:`Selection` for the command line, or UsageError / UnknownProfile:
     usage errors are found before anything is locked, created or written."""
     claims, load_errors = discover(list(opts.claims_dirs) if opts.claims_dirs else None)
     chosen, unmatched = select(claims, list(opts.patterns))
@@ -144,14 +128,16 @@ def resolve(opts: RunOptions):
     if not chosen and not load_errors:
         raise UsageError("no claims found: put claim files in ./claims, pass --claims-dir, "
                          "or install a package with `claimcheck.claims` entry points")
-    require_profile(chosen, opts.profile)
-    return claims, chosen, load_errors
+    return Selection(claims, chosen, load_errors, resolve_profile(opts.profile, chosen))
 
 
 def run(opts: RunOptions) -> RunOutcome:
+    """Run ``opts``. Inside, ``opts.profile`` is the resolved :class:`Profile`; one resolved
+    already for these claims (the command line resolves before locking) is not checked again."""
     t_start = opts.started or time.time()
     run_id = time.strftime("%Y%m%dT%H%M%S", time.gmtime(t_start)) + "-" + uuid.uuid4().hex[:6]
-    claims, chosen, load_errors = resolve(opts)
+    claims, chosen, load_errors, profile = resolve(opts)
+    opts = replace(opts, profile=profile)
     messages: list[str] = []
     with _writable_folder(Path(opts.out)):
         pass
@@ -164,14 +150,14 @@ def run(opts: RunOptions) -> RunOutcome:
 
 
 def _run(opts, run_id, t_start, claims, chosen, load_errors, messages, store) -> RunOutcome:
-    prov = provenance.collect(profile=opts.profile, master_seed=opts.seed, run_id=run_id, argv=sys.argv,
+    prov = provenance.collect(profile=opts.profile.name, master_seed=opts.seed, run_id=run_id, argv=sys.argv,
                               scheduler=opts.scheduler, jobs=opts.jobs)
     prov["pid"], prov["host"] = os.getpid(), socket.gethostname()
     died = store.mark_dead_runs()
     if died:
         messages.append(f"earlier run(s) {', '.join(died)} ended without finishing (killed, or a claim ended "
                         f"the process); their stored measurements are reused")
-    store.start_run(run_id, opts.profile, opts.seed, prov)
+    store.start_run(run_id, opts.profile.name, opts.seed, prov)
     try:
         result = _measure_and_analyse(opts, run_id, t_start, claims, chosen, load_errors, messages, store, prov)
     except BaseException as exc:
@@ -190,7 +176,7 @@ def _measure_and_analyse(opts, run_id, t_start, claims, chosen, load_errors, mes
         items.append((c, versions[c.id], "", opts.seed))
         if opts.mutants:
             items.extend((c, versions[c.id], m.name, opts.seed) for m in c.mutants)
-    measured = measure(store, items, opts.profile, jobs=opts.jobs, scheduler=opts.scheduler,
+    measured = measure(store, items, opts.profile.name, jobs=opts.jobs, scheduler=opts.scheduler,
                        progress=opts.progress, timeout=opts.timeout, log_dir=_files(opts) / "logs")
     computed = sum(measured.computed.values())      # made; failed ones are counted apart
     failed = sum(measured.failed.values())
@@ -208,7 +194,7 @@ def _measure_and_analyse(opts, run_id, t_start, claims, chosen, load_errors, mes
         rows = store.rows(versions[c.id], "", opts.seed)
         mutant_rows = ({m.name: store.rows(versions[c.id], m.name, opts.seed) for m in c.mutants}
                        if opts.mutants else None)
-        res = judge(c, rows, opts.profile, opts.seed, version=versions[c.id], level=level or c.level,
+        res = judge(c, rows, opts.profile.name, opts.seed, version=versions[c.id], level=level or c.level,
                     mutant_rows=mutant_rows, interrupted=interrupted)
         res.reused_measurements = reused.get((c.id, ""), 0)
         res.log = _log_path(opts, c.id)
@@ -222,18 +208,17 @@ def _measure_and_analyse(opts, run_id, t_start, claims, chosen, load_errors, mes
     others = _other_claims(store, claims, chosen, opts)
 
     if opts.artefacts and not interrupted:
-        from dataclasses import replace
-
         from ..artefacts import make_artefacts
         for c, res in zip(chosen, results):   # paths relative to the folder: the same after the swap
-            res.artefacts, res.artefact_error = make_artefacts(c, res, replace(opts, out=_files(opts)))
+            res.artefacts, res.artefact_error = make_artefacts(c, res, replace(opts, out=_files(opts),
+                                                                                    profile=opts.profile.name))
 
     wall = time.time() - t_start
     prov["wall_time"] = wall
     prov["computed"] = computed
     prov["failed"] = failed
     outcome = RunResult(
-        run_id=run_id, profile=opts.profile, master_seed=opts.seed, level=level or 0.05, family_size=family,
+        run_id=run_id, profile=opts.profile.name, master_seed=opts.seed, level=level or 0.05, family_size=family,
         family_wise=family_wise_sentence(r.level for r in results),
         interrupted=interrupted,
         incomplete=interrupted or any(r.incomplete or not all(m.measured for m in r.mutants) for r in results),
@@ -274,7 +259,7 @@ def _until_decided(opts: RunOptions, chosen, versions, results: list, store: Sto
     todo = [(i, c) for i, (c, r) in enumerate(zip(chosen, results)) if not r.incomplete and r.verdict != ERROR]
     sequences = []
     for i, c in todo:
-        start = c.n_replicates(opts.profile)
+        start = opts.profile.replicates(c)
         cap, why = _cap(opts, c, results[i], start, len(todo))
         d = design(start, cap, opts.level or c.level, opts.spending or DEFAULT_SPENDING)
         seq, res, interrupted = _sequential_claim(opts, c, versions[c.id], d, results[i], store)
@@ -319,8 +304,8 @@ def _sequential_claim(opts: RunOptions, claim, version: str, d, first, store: St
     kept = [None] * len(claim.rates)
     last_claim, last_rows, last_level, err = claim, [], d.level, None
     for n, a in zip(d.replicates, d.levels):
-        at_n = with_replicates(claim, opts.profile, n)
-        measured = measure(store, [(at_n, version, "", opts.seed)], opts.profile, jobs=opts.jobs,
+        at_n = with_replicates(claim, opts.profile.name, n)
+        measured = measure(store, [(at_n, version, "", opts.seed)], opts.profile.name, jobs=opts.jobs,
                            scheduler=opts.scheduler, progress=opts.progress, timeout=opts.timeout,
                            log_dir=_files(opts) / "logs", desc=f"{claim.id} at {n} replicates")
         seq.computed += sum(measured.computed.values())
@@ -328,7 +313,7 @@ def _sequential_claim(opts: RunOptions, claim, version: str, d, first, store: St
             seq.stopped = "interrupted"
             return seq, first, True
         rows = [r for r in store.rows(version, "", opts.seed) if r["replicate"] < n]
-        checks, err = judge_variant(at_n, rows, opts.profile, level=a)
+        checks, err = judge_variant(at_n, rows, opts.profile.name, level=a)
         last_claim, last_rows, last_level = at_n, rows, a
         if err:
             seq.stopped = f"error: {err}"
@@ -346,7 +331,7 @@ def _sequential_claim(opts: RunOptions, claim, version: str, d, first, store: St
             break
     else:
         seq.stopped = f"cap of {d.cap} replicates reached"
-    res = judge(last_claim, last_rows, opts.profile, opts.seed, version=version, level=last_level)
+    res = judge(last_claim, last_rows, opts.profile.name, opts.seed, version=version, level=last_level)
     if not err and not res.incomplete:
         res.rates = [k.result() for k in kept]
         res.verdict, res.reason = claim_verdict(kept, None)
@@ -376,10 +361,10 @@ def _other_claims(store: Store, claims, chosen, opts: RunOptions) -> list[ClaimR
     picked = {c.id for c in chosen}
     out = []
     for c in claims:
-        if c.id in picked or opts.profile not in c.grids:
+        if c.id in picked or opts.profile.name not in c.grids:   # others need not define it
             continue
         version = claim_version(c)
-        found = store.latest_result(c.id, version, opts.profile, opts.seed)
+        found = store.latest_result(c.id, version, opts.profile.name, opts.seed)
         if not found:
             continue
         run_id, doc = found
