@@ -56,7 +56,7 @@ def rate_points(measurements: list[Measurement], rate: RateResult, level: float 
         group = ";".join(f"{k}={p[k]}" for k in sorted(p) if k != axis)
         arr = np.asarray(vals)
         s = reduce(arr, statistic)
-        if rate.kind == "limit":
+        if not rate.spec.axes.logy:  # drawn on a linear axis: a symmetric CI
             se = jackknife_se(arr, statistic)
             lo, hi = s - q * se, s + q * se
         elif s > 0:
