@@ -70,6 +70,7 @@ class RateKind:
     centre_word = "claimed"      # what the centre line of a plot is
     needs_predicted = True
     pass_power = False           # stats/passpower estimates this kind's pass probability
+    get = staticmethod(_get)     # a field of a Rate, a RateResult or its JSON
 
     @property
     def fits_power_law(self) -> bool:
@@ -135,9 +136,9 @@ class RateKind:
         """The legend of the claimed slope drawn through the fit."""
         return f"{self.centre_word} slope {centre:+.3g}"
 
-    def edge_label(self, hi: float) -> str:
-        """The legend of a one-sided band's edge."""
-        return f"allowed: slope ≤ {hi:+.3g}"
+    def edge_label(self, edge: float) -> str:
+        """The legend of a one-sided band's finite edge (an upper one unless overridden)."""
+        return f"allowed: slope ≤ {edge:+.3g}"
 
     def axis_title(self, rate, long: bool = True) -> str:
         """The measured value as an axis title (forest plot: long; history: short)."""
@@ -288,7 +289,7 @@ class Converges(RateKind):
     def line_claim(self, rate) -> str:
         return f"{self.name} <0"
 
-    def edge_label(self, hi: float) -> str:
+    def edge_label(self, edge: float) -> str:
         return "allowed: slope < 0"
 
     def band_text(self, rate, log_shift: float = 0.0) -> str:

@@ -228,11 +228,19 @@ def _claimed_slopes(ax, rate: RateResult, xx, yc: float, d) -> None:
     lo_b, hi_b, pred = bands(rate)
     if pred is not None:
         ax.plot(xx, np.exp(yc + pred * d), color=ORANGE, ls="--", lw=1.5, zorder=3, label=kind.centre_label(rate, pred))
-    if math.isfinite(lo_b):
+    edge = _one_edge(lo_b, hi_b)
+    if edge is None:
         ax.fill_between(xx, np.exp(yc + np.minimum(lo_b * d, hi_b * d)), np.exp(yc + np.maximum(lo_b * d, hi_b * d)),
                         color=ORANGE, alpha=0.10, lw=0, zorder=1, label=f"allowed slopes {band_text(rate)}")
-    elif math.isfinite(hi_b):
-        ax.plot(xx, np.exp(yc + hi_b * d), color=ORANGE, ls=":", lw=1.2, zorder=3, label=kind.edge_label(hi_b))
+    elif math.isfinite(edge):
+        ax.plot(xx, np.exp(yc + edge * d), color=ORANGE, ls=":", lw=1.2, zorder=3, label=kind.edge_label(edge))
+
+
+def _one_edge(lo: float, hi: float) -> float | None:
+    """None for a two-sided band; else its one finite edge (inf when it has none)."""
+    if math.isfinite(lo) and math.isfinite(hi):
+        return None
+    return hi if math.isfinite(hi) else lo if math.isfinite(lo) else math.inf
 
 
 def local_slopes_plot(rate: RateResult, salt: str, level: float = 0.05) -> Markup | None:
@@ -247,10 +255,11 @@ def local_slopes_plot(rate: RateResult, salt: str, level: float = 0.05) -> Marku
     ax.set_xscale("log" if logx else "linear")
     lo_b, hi_b, pred = bands(rate)
     ax.axhspan(fit["ci_low"], fit["ci_high"], color=FIT, alpha=0.12, lw=0, label="CI of the fitted slope")
-    if math.isfinite(lo_b):
+    edge = _one_edge(lo_b, hi_b)
+    if edge is None:
         ax.axhspan(lo_b, hi_b, color=ORANGE, alpha=0.12, lw=0, label=f"allowed {band_text(rate)}")
-    elif math.isfinite(hi_b):
-        ax.axhline(hi_b, color=ORANGE, ls=":", lw=1.2, label=f"allowed {band_text(rate)}")
+    elif math.isfinite(edge):
+        ax.axhline(edge, color=ORANGE, ls=":", lw=1.2, label=f"allowed {band_text(rate)}")
     if pred is not None:
         ax.axhline(pred, color=ORANGE, ls="--", lw=1.2, label=rate.spec.centre_word)
     groups = sorted({s["group"] for s in fit["local_slopes"]})
@@ -306,10 +315,12 @@ def forest_plot(rows: list[dict], rate: RateResult, salt: str) -> Markup | None:
     ax.grid(False, axis="y")
     lo_b, hi_b, pred = bands(rate)
     vals = [v for r in rows for v in (r["lo"], r["hi"], r["measured"]) if v is not None and math.isfinite(v)]
-    if math.isfinite(lo_b):
+    edge = _one_edge(lo_b, hi_b)
+    if edge is None:
         ax.axvspan(lo_b, hi_b, color=ORANGE, alpha=0.15, lw=0)
-    elif math.isfinite(hi_b):
-        ax.axvspan(min(vals + [hi_b]) - 1, hi_b, color=ORANGE, alpha=0.15, lw=0)
+    elif math.isfinite(edge):  # shaded to one unit past the values on the open side
+        left, right = (min(vals + [edge]) - 1, edge) if edge == hi_b else (edge, max(vals + [edge]) + 1)
+        ax.axvspan(left, right, color=ORANGE, alpha=0.15, lw=0)
     if pred is not None:
         ax.axvline(pred, color=ORANGE, ls="--", lw=1.1)
     n = len(rows)
@@ -339,10 +350,11 @@ def history_plot(points: list[dict], rate: RateResult, salt: str) -> Markup | No
         return None
     fig, ax = _figure(5.2, 2.9)
     lo_b, hi_b, pred = bands(rate)
-    if math.isfinite(lo_b):
+    edge = _one_edge(lo_b, hi_b)
+    if edge is None:
         ax.axhspan(lo_b, hi_b, color=ORANGE, alpha=0.15, lw=0)
-    elif math.isfinite(hi_b):
-        ax.axhline(hi_b, color=ORANGE, ls=":", lw=1.2)
+    elif math.isfinite(edge):
+        ax.axhline(edge, color=ORANGE, ls=":", lw=1.2)
     if pred is not None:
         ax.axhline(pred, color=ORANGE, ls="--", lw=1.1)
     seen = set()
