@@ -117,3 +117,29 @@ def test_a_subclass_inherits_its_parents_judging_and_drawing(toy_kinds):
     assert ratetext.measured_parts(out)[0] == f"{res.measured:.4g}"
     svg = plots.rate_plot(rate_points(_measurements(table), out), out, "plateau")
     assert "claimed limit 0" in svg and "(log scale)" in svg and "no fit" not in svg
+
+
+def test_fit_and_value_test_are_typed_with_the_same_json():
+    """A result's fit and value test are values with attributes (``FitSummary``,
+    ``ValueTest``); their JSON, key order included, is what the verdict wrote, through any
+    number of round trips; a converges rate's value test has no ``x`` and says so by None."""
+    from claimcheck.stats.fit import FitResult
+    from claimcheck.stats.results import FitSummary, ValueTest
+
+    assert [f.name for f in __import__("dataclasses").fields(FitResult)] == FitSummary._names()
+    rng = np.random.default_rng(3)
+    conv = _judged(Rate(metric="err", axis="N", kind="converges", below=0.05), power_table(-0.5, 0.2, 32, rng))
+    lim = _judged(Rate(metric="err", axis="N", kind="limit", tolerance=0.01),
+                  0.3 * X[:, None] ** -0.5 + 0.002 * rng.standard_normal((len(X), 32)))
+    for check in (conv, lim):
+        doc = check.as_dict()
+        res = RateResult.from_json(json.loads(json.dumps(doc)))
+        assert json.dumps(res.to_json()) == json.dumps(doc)
+        again = RateResult.from_json(res.to_json())
+        assert again == res and json.dumps(again.to_json()) == json.dumps(doc)
+    c, m = conv.result(), lim.result()
+    assert isinstance(c.fit, FitSummary) and c.fit.slope == conv.fit.slope and c.fit["slope"] == conv.fit.slope
+    assert isinstance(c.limit, ValueTest) and c.limit.x is None and c.limit.below == 0.05
+    assert list(c.limit.to_json()) == ["axis_max", "value", "upper", "below", "interval"]
+    assert m.fit is None and m.limit.x == [float(v) for v in X] and m.limit.get("projected") is not None
+    assert c.fit.get("no such key", "default") == "default"

@@ -203,10 +203,10 @@ def _fit_lines(ax, rate: RateResult, gp: Sequence[PointStat], one_group: bool, f
     centre); the first group also carries the claim's slope and band."""
     fit, kind = rate.fit, rate.spec
     logx = kind.axes.logx
-    b, cl, ch = fit["slope"], fit["ci_low"], fit["ci_high"]
+    b, cl, ch = fit.slope, fit.ci_low, fit.ci_high
     u = np.array([math.log(p.x) if logx else p.x for p in gp])
     y = np.log([p.stat for p in gp])
-    a = fit["intercept"] if one_group else float(np.mean(y - b * u))
+    a = fit.intercept if one_group else float(np.mean(y - b * u))
     span = (u.max() - u.min()) or 1.0
     uu = np.linspace(u.min() - 0.04 * span, u.max() + 0.04 * span, 60)
     uc = float(u.mean())
@@ -245,16 +245,16 @@ def _one_edge(lo: float, hi: float) -> float | None:
 
 def local_slopes_plot(rate: RateResult, salt: str, level: float = 0.05) -> Markup | None:
     fit = rate.fit
-    if not fit or not fit["local_slopes"]:
+    if not fit or not fit.local_slopes:
         return None
     from scipy import stats
 
     q = float(stats.norm.ppf(1 - level / 2))
-    logx = not fit["loglinear"]
+    logx = not fit.loglinear
     fig, ax = _figure(4.2, 2.9)
     ax.set_xscale("log" if logx else "linear")
     lo_b, hi_b, pred = bands(rate)
-    ax.axhspan(fit["ci_low"], fit["ci_high"], color=FIT, alpha=0.12, lw=0, label="CI of the fitted slope")
+    ax.axhspan(fit.ci_low, fit.ci_high, color=FIT, alpha=0.12, lw=0, label="CI of the fitted slope")
     edge = _one_edge(lo_b, hi_b)
     if edge is None:
         ax.axhspan(lo_b, hi_b, color=ORANGE, alpha=0.12, lw=0, label=f"allowed {band_text(rate)}")
@@ -262,9 +262,9 @@ def local_slopes_plot(rate: RateResult, salt: str, level: float = 0.05) -> Marku
         ax.axhline(edge, color=ORANGE, ls=":", lw=1.2, label=f"allowed {band_text(rate)}")
     if pred is not None:
         ax.axhline(pred, color=ORANGE, ls="--", lw=1.2, label=rate.spec.centre_word)
-    groups = sorted({s["group"] for s in fit["local_slopes"]})
+    groups = sorted({s["group"] for s in fit.local_slopes})
     for i, g in enumerate(groups):
-        ls = [s for s in fit["local_slopes"] if s["group"] == g]
+        ls = [s for s in fit.local_slopes if s["group"] == g]
         mid = [math.sqrt(s["from"] * s["to"]) if logx else (s["from"] + s["to"]) / 2 for s in ls]
         ax.errorbar(mid, [s["slope"] for s in ls], yerr=[q * s["se"] for s in ls], fmt="o-", ms=4, lw=1,
                     capsize=2.5, color=GROUP_COLOURS[i % len(GROUP_COLOURS)], zorder=3,
@@ -278,20 +278,20 @@ def local_slopes_plot(rate: RateResult, salt: str, level: float = 0.05) -> Marku
 
 def residuals_plot(rate: RateResult, salt: str) -> Markup | None:
     fit = rate.fit
-    if not fit or not fit["residuals"]:
+    if not fit or not fit.residuals:
         return None
-    logx = not fit["loglinear"]
+    logx = not fit.loglinear
     fig, ax = _figure(4.2, 2.9)
     ax.set_xscale("log" if logx else "linear")
-    x, r = fit["x"], fit["residuals"]
+    x, r = fit.x, fit.residuals
     ax.axhspan(-2, 2, color="#dddddd", alpha=0.5, lw=0, label="±2 (expected range)")
     ax.axhline(0, color="#555", lw=0.8)
     ax.plot(x, r, "o", ms=4.5, color=BLUE, label="whitened residual")
     lim = max(3.0, max(abs(v) for v in r) * 1.15)
     ax.set_ylim(-lim, lim)
-    note = f"χ²/dof = {fit['chi2']:.2f}/{fit['dof']}" if fit["dof"] else ""
-    if fit["curvature"]:
-        note += f"; curvature p = {fit['curvature']['p']:.2g}"
+    note = f"χ²/dof = {fit.chi2:.2f}/{fit.dof}" if fit.dof else ""
+    if fit.curvature:
+        note += f"; curvature p = {fit.curvature['p']:.2g}"
     ax.text(0.02, 0.97, note, transform=ax.transAxes, va="top", fontsize=8.5, color="#333")
     ax.set_xlabel(f"{rate.axis}" + (" (log scale)" if logx else ""), fontsize=11)
     ax.set_ylabel("residual (noise s.d. units)", fontsize=11)
