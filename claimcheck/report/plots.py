@@ -158,21 +158,26 @@ def _statistic_bars(ax, points: Sequence[PointStat], groups: list, colour: dict,
     """The statistic per point with its CI (hollow: outside the fit range)."""
     any_in_fit = any(q.in_fit for q in points)
     for g in groups:
-        gp = [p for p in points if p.group == g]
         for in_fit in (True, False):
-            sel = [p for p in gp if p.in_fit == in_fit]
-            if not sel:
-                continue
-            x = np.array([p.x for p in sel])
-            y = np.array([p.stat for p in sel])
-            err = np.array([[p.stat - p.lo for p in sel], [p.hi - p.stat for p in sel]])
-            lab = None
-            if g == groups[0]:
-                lab = label if in_fit or not any_in_fit else "not in the fit range"
-            if len(groups) > 1 and in_fit:
-                lab = f"{stat_name}, {g}"
-            ax.errorbar(x, y, yerr=np.abs(err), fmt="o", ms=5, color=colour[g], mfc=colour[g] if in_fit else "white",
-                        capsize=2.5, lw=1.1, zorder=4, label=lab)
+            sel = [p for p in points if p.group == g and p.in_fit == in_fit]
+            if sel:
+                lab = _bar_label(g, groups, in_fit, any_in_fit, label, stat_name)
+                _error_bars(ax, sel, colour[g], in_fit, lab)
+
+
+def _bar_label(g: str, groups: list, in_fit: bool, any_in_fit: bool, label: str, stat_name: str) -> str | None:
+    """One legend entry per group (per fit range for a single group)."""
+    if len(groups) > 1 and in_fit:
+        return f"{stat_name}, {g}"
+    if g != groups[0]:
+        return None
+    return label if in_fit or not any_in_fit else "not in the fit range"
+
+
+def _error_bars(ax, sel: Sequence[PointStat], c: str, filled: bool, label: str | None) -> None:
+    err = np.array([[p.stat - p.lo for p in sel], [p.hi - p.stat for p in sel]])
+    ax.errorbar(np.array([p.x for p in sel]), np.array([p.stat for p in sel]), yerr=np.abs(err), fmt="o", ms=5,
+                color=c, mfc=c if filled else "white", capsize=2.5, lw=1.1, zorder=4, label=label)
 
 
 @functools.singledispatch
@@ -236,6 +241,20 @@ def _claimed_slopes(ax, rate: RateResult, xx, yc: float, d) -> None:
         ax.plot(xx, np.exp(yc + edge * d), color=ORANGE, ls=":", lw=1.2, zorder=3, label=kind.edge_label(edge))
 
 
+def _allowed_rows(ax, rate: RateResult, alpha: float, centre_lw: float, labelled: bool) -> None:
+    """The allowed band across a plot whose y axis is the measured value (shaded when
+    two-sided, its edge dotted when one-sided) and the claimed value (dashed)."""
+    lo_b, hi_b, pred = bands(rate)
+    label = f"allowed {band_text(rate)}" if labelled else None
+    edge = _one_edge(lo_b, hi_b)
+    if edge is None:
+        ax.axhspan(lo_b, hi_b, color=ORANGE, alpha=alpha, lw=0, label=label)
+    elif math.isfinite(edge):
+        ax.axhline(edge, color=ORANGE, ls=":", lw=1.2, label=label)
+    if pred is not None:
+        ax.axhline(pred, color=ORANGE, ls="--", lw=centre_lw, label=rate.spec.centre_word if labelled else None)
+
+
 def _one_edge(lo: float, hi: float) -> float | None:
     """None for a two-sided band; else its one finite edge (inf when it has none)."""
     if math.isfinite(lo) and math.isfinite(hi):
@@ -253,15 +272,8 @@ def local_slopes_plot(rate: RateResult, salt: str, level: float = 0.05) -> Marku
     logx = not fit.loglinear
     fig, ax = _figure(4.2, 2.9)
     ax.set_xscale("log" if logx else "linear")
-    lo_b, hi_b, pred = bands(rate)
     ax.axhspan(fit.ci_low, fit.ci_high, color=FIT, alpha=0.12, lw=0, label="CI of the fitted slope")
-    edge = _one_edge(lo_b, hi_b)
-    if edge is None:
-        ax.axhspan(lo_b, hi_b, color=ORANGE, alpha=0.12, lw=0, label=f"allowed {band_text(rate)}")
-    elif math.isfinite(edge):
-        ax.axhline(edge, color=ORANGE, ls=":", lw=1.2, label=f"allowed {band_text(rate)}")
-    if pred is not None:
-        ax.axhline(pred, color=ORANGE, ls="--", lw=1.2, label=rate.spec.centre_word)
+    _allowed_rows(ax, rate, alpha=0.12, centre_lw=1.2, labelled=True)
     groups = sorted({s["group"] for s in fit.local_slopes})
     for i, g in enumerate(groups):
         ls = [s for s in fit.local_slopes if s["group"] == g]
@@ -349,14 +361,7 @@ def history_plot(points: list[dict], rate: RateResult, salt: str) -> Markup | No
     if len(pts) < 2:
         return None
     fig, ax = _figure(5.2, 2.9)
-    lo_b, hi_b, pred = bands(rate)
-    edge = _one_edge(lo_b, hi_b)
-    if edge is None:
-        ax.axhspan(lo_b, hi_b, color=ORANGE, alpha=0.15, lw=0)
-    elif math.isfinite(edge):
-        ax.axhline(edge, color=ORANGE, ls=":", lw=1.2)
-    if pred is not None:
-        ax.axhline(pred, color=ORANGE, ls="--", lw=1.1)
+    _allowed_rows(ax, rate, alpha=0.15, centre_lw=1.1, labelled=False)
     seen = set()
     changes = 0
     for i, p in enumerate(pts):
