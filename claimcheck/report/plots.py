@@ -327,14 +327,7 @@ def forest_plot(rows: list[dict], rate: RateResult, salt: str) -> Markup | None:
     ax.grid(False, axis="y")
     lo_b, hi_b, pred = bands(rate)
     vals = [v for r in rows for v in (r["lo"], r["hi"], r["measured"]) if v is not None and math.isfinite(v)]
-    edge = _one_edge(lo_b, hi_b)
-    if edge is None:
-        ax.axvspan(lo_b, hi_b, color=ORANGE, alpha=0.15, lw=0)
-    elif math.isfinite(edge):  # shaded to one unit past the values on the open side
-        left, right = (min(vals + [edge]) - 1, edge) if edge == hi_b else (edge, max(vals + [edge]) + 1)
-        ax.axvspan(left, right, color=ORANGE, alpha=0.15, lw=0)
-    if pred is not None:
-        ax.axvline(pred, color=ORANGE, ls="--", lw=1.1)
+    _allowed_columns(ax, lo_b, hi_b, pred, vals)
     n = len(rows)
     for i, r in enumerate(rows):
         y = n - 1 - i
@@ -343,15 +336,33 @@ def forest_plot(rows: list[dict], rate: RateResult, salt: str) -> Markup | None:
         _verdict_marker(ax, r["measured"], y, [[r["measured"] - lo], [hi - r["measured"]]], r["verdict"], zorder=3)
         ax.annotate(r["note"], (1.0, y), xycoords=("axes fraction", "data"), xytext=(6, 0),
                     textcoords="offset points", va="center", fontsize=8.5, color="#222")
-    span = max(vals + [hi_b if math.isfinite(hi_b) else vals[0]]) - min(vals + [lo_b if math.isfinite(lo_b) else vals[0]])
-    left = min(vals + ([lo_b] if math.isfinite(lo_b) else [])) - 0.08 * (span or 1)
-    right = max(vals + ([hi_b] if math.isfinite(hi_b) else [])) + 0.08 * (span or 1)
-    ax.set_xlim(left, right)
+    ax.set_xlim(*_forest_xlim(vals, lo_b, hi_b))
     ax.set_yticks(range(n))
     ax.set_yticklabels([r["label"] for r in rows][::-1], fontsize=11)
     ax.set_ylim(-0.6, n - 0.4)
     ax.set_xlabel(rate.spec.axis_title(rate) + " (shaded: allowed by the claim)", fontsize=11)
     return to_svg(fig, salt, f"measured {rate.metric} exponent of the claim and its mutants")
+
+
+def _allowed_columns(ax, lo_b: float, hi_b: float, pred: float | None, vals: list[float]) -> None:
+    """The allowed band across a plot whose x axis is the measured value; a one-sided band
+    is shaded to one unit past the values on its open side."""
+    edge = _one_edge(lo_b, hi_b)
+    if edge is None:
+        ax.axvspan(lo_b, hi_b, color=ORANGE, alpha=0.15, lw=0)
+    elif math.isfinite(edge):
+        left, right = (min(vals + [edge]) - 1, edge) if edge == hi_b else (edge, max(vals + [edge]) + 1)
+        ax.axvspan(left, right, color=ORANGE, alpha=0.15, lw=0)
+    if pred is not None:
+        ax.axvline(pred, color=ORANGE, ls="--", lw=1.1)
+
+
+def _forest_xlim(vals: list[float], lo_b: float, hi_b: float) -> tuple[float, float]:
+    """The values and the band's finite edges, with 8% margins."""
+    lo_e = [lo_b] if math.isfinite(lo_b) else []
+    hi_e = [hi_b] if math.isfinite(hi_b) else []
+    span = max(vals + (hi_e or vals[:1])) - min(vals + (lo_e or vals[:1]))
+    return min(vals + lo_e) - 0.08 * (span or 1), max(vals + hi_e) + 0.08 * (span or 1)
 
 
 def history_plot(points: list[dict], rate: RateResult, salt: str) -> Markup | None:
