@@ -71,10 +71,26 @@ def cmd_run(args) -> int:
     if args.timeout is not None and not args.timeout > 0:
         _err(f"--timeout must be a positive number of seconds, got {args.timeout}")
         return EXIT_USAGE
+    try:
+        budget_seconds = parse_duration(args.budget) if args.budget else None
+    except ValueError as exc:
+        _err(str(exc))
+        return EXIT_USAGE
+    if (args.budget or args.budget_replicates or args.spending) and not args.until_decided:
+        _err("--budget, --budget-replicates and --spending need --until-decided")
+        return EXIT_USAGE
+    if args.budget and args.budget_replicates:
+        _err("give one budget: --budget (time) or --budget-replicates")
+        return EXIT_USAGE
+    if args.budget_replicates is not None and args.budget_replicates < 2:
+        _err(f"--budget-replicates must be >= 2, got {args.budget_replicates}")
+        return EXIT_USAGE
     opts = RunOptions(patterns=args.ids, profile=args.profile, seed=args.seed, scheduler=args.scheduler,
                       jobs=args.jobs, mutants=args.mutants, out=Path(args.out), store=Path(args.store),
                       claims_dirs=_claims_dirs(args), strict=args.strict, progress=not args.no_progress,
-                      artefacts=not args.no_artefacts, timeout=args.timeout, started=started)
+                      artefacts=not args.no_artefacts, timeout=args.timeout, started=started,
+                      until_decided=args.until_decided, budget_replicates=args.budget_replicates,
+                      budget_seconds=budget_seconds, spending=args.spending)
     try:
         resolve(opts)     # usage errors first: nothing is locked, created or written for them
     except (UnknownProfile, UsageError) as exc:
@@ -101,6 +117,19 @@ def cmd_run(args) -> int:
         return EXIT_INCOMPLETE
 
 
+def parse_duration(text: str) -> float:
+    """'90', '90s', '30m', '2h', '1h30m' -> seconds."""
+    import re
+
+    t = text.strip().lower()
+    if re.fullmatch(r"\d+(\.\d+)?", t):
+        return float(t)
+    parts = re.findall(r"(\d+(?:\.\d+)?)([smh])", t)
+    if not parts or "".join(a + b for a, b in parts) != t:
+        raise ValueError(f"--budget must be a duration such as 90s, 30m or 1h30m, got {text!r}")
+    return sum(float(a) * {"s": 1, "m": 60, "h": 3600}[u] for a, u in parts)
+
+
 def _write_outputs(args, opts, result, outset) -> int:
     """Print the verdicts, write every output into the staging folder, swap it in.
     Every output is attempted; any failure is an infrastructure error (exit 3, unless
@@ -110,6 +139,8 @@ def _write_outputs(args, opts, result, outset) -> int:
     from ..report.outputs import terminal_table
 
     failures: list = []
+    for seq in result.sequences:   # --until-decided: one line per look
+        print("\n".join(seq.lines()), flush=True)
     try:   # the verdicts were computed: show them whatever happens to the files
         print(terminal_table(result.results, store=opts.store), flush=True)
     except Exception as exc:  # noqa: BLE001 - collected
@@ -288,6 +319,21 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--timeout", type=float, metavar="SECONDS",
                     help="time limit per replicate (overrides the claims' timeout=); a replicate past it is an "
                          "error naming the claim, point and replicate, and the run exits 3")
+    sp.add_argument("--until-decided", action="store_true",
+                    help="look again with more replicates (doubling from the claim's own) at every claim with an "
+                         "inconclusive rate, until each rate passes or fails or the budget is spent; each look "
+                         "spends part of the claim's level, so error rates hold over the looks "
+                         "(claimcheck.stats.sequential); stored replicates are reused")
+    sp.add_argument("--budget-replicates", type=int, metavar="N",
+                    help="--until-decided: the most replicates a claim may reach (its last look); reproducible: "
+                         "same seed and budget, same data and verdicts (default: 64 x the claim's replicates)")
+    sp.add_argument("--budget", metavar="DURATION",
+                    help="--until-decided: measuring time for the run (e.g. 30m), shared by the undecided claims; "
+                         "each claim's cap follows from its first look's cost and is printed (rerun with "
+                         "--budget-replicates at that cap to reproduce)")
+    sp.add_argument("--spending", choices=["bonferroni", "pocock", "obrien-fleming"],
+                    help="--until-decided: how the level is split over the looks (default pocock; "
+                         "benchmarks/README.md, 'Sequential rule')")
     sp.set_defaults(func=cmd_run)
 
     sp = sub.add_parser("show", help="a claim's statement, rates and last results")

@@ -209,9 +209,17 @@ def cmd_calibrate(args) -> int:
 
 
 def cmd_validate_engine(args) -> int:
+    if args.sequential:
+        from ..stats.planted_sequential import report_sequential
+        from ..stats.sequential import DEFAULT_SPENDING
+
+        seeds = args.seeds or 200
+        seeds = min(seeds, 100) if args.quick else seeds
+        return report_sequential(seeds, start=args.start, cap=args.cap, spending=args.spending or DEFAULT_SPENDING,
+                                 compare=not args.quick)
     from ..stats.planted import report
 
-    return report(args.seeds, quick=args.quick, points=args.points)
+    return report(args.seeds or 400, quick=args.quick, points=args.points)
 
 
 def register(sub, common) -> None:
@@ -252,9 +260,18 @@ def register(sub, common) -> None:
 
     sp = sub.add_parser("validate-engine",
                         help="planted-law sweeps through the verdict engine: coverage, false fails, power")
-    sp.add_argument("--seeds", type=int, default=400, help="sweeps per cell (default 400)")
+    sp.add_argument("--seeds", type=int, default=None, help="sweeps per cell (default 400; 200 with --sequential)")
     sp.add_argument("--quick", action="store_true", help="a subset: 8 and 64 replicates, 5 points, <= 100 seeds")
     sp.add_argument("--points", type=int, nargs="+", default=[4, 6], help="grid points per cell (ratio 4 from 64)")
+    sp.add_argument("--sequential", action="store_true",
+                    help="the sequential rule (run --until-decided) on 4 points: PASS at the truth within the cap, "
+                         "false fails over every look, wrong passes at 0.2, replicates spent; per spending function "
+                         "(half-normal) and per noise family (200 seeds: ~4-5 min on one core)")
+    sp.add_argument("--start", type=int, default=8, help="--sequential: replicates at the first look (default 8)")
+    sp.add_argument("--cap", type=int, default=512, help="--sequential: replicates at the last look (default 512)")
+    sp.add_argument("--spending", default=None,
+                    help="--sequential: alpha spending for the family table (bonferroni, pocock, obrien-fleming; "
+                         "default the rule's)")
     sp.set_defaults(func=cmd_validate_engine)
 
 

@@ -64,6 +64,10 @@ class RunOptions:
     started: float | None = None     # time.time() when the command started (the wall time's start)
     stage: Path | None = None        # where this run's logs and figures go before the set is swapped into
                                      # ``out`` (claimcheck.report.outset); None: straight into ``out``
+    until_decided: bool = False      # look again with more replicates until every rate is decided (issue 21)
+    budget_replicates: int | None = None   # --until-decided: the most replicates a claim may reach
+    budget_seconds: float | None = None    # --until-decided: the run's measuring time, shared by undecided claims
+    spending: str | None = None      # --until-decided: alpha spending (claimcheck.stats.sequential)
 
 
 @dataclass
@@ -77,6 +81,7 @@ class RunOutcome:
     interrupted: bool = False
     computed: int = 0
     messages: list[str] = field(default_factory=list)
+    sequences: list = field(default_factory=list)   # --until-decided: a ClaimSequence per claim
 
 
 @contextlib.contextmanager
@@ -208,6 +213,10 @@ def _measure_and_analyse(opts, run_id, t_start, claims, chosen, load_errors, mes
         res.reused_measurements = reused.get((c.id, ""), 0)
         res.log = _log_path(opts, c.id)
         results.append(res)
+    sequences = []
+    if opts.until_decided and not interrupted:
+        sequences, interrupted = _until_decided(opts, chosen, versions, results, store, messages)
+        computed += sum(s.computed for s in sequences)
     own = len(results)
     family = sum(len(r.rates) for r in results)
     others = _other_claims(store, claims, chosen, opts)
@@ -236,7 +245,116 @@ def _measure_and_analyse(opts, run_id, t_start, claims, chosen, load_errors, mes
     store.finish_run(run_id, "interrupted" if interrupted else "finished", prov)
 
     code = exit_code(outcome, opts.strict)
-    return RunOutcome(run_id, outcome, outcome.to_json(), code, interrupted, computed, messages)
+    return RunOutcome(run_id, outcome, outcome.to_json(), code, interrupted, computed, messages, sequences)
+
+
+DEFAULT_GROWTH_TO_CAP = 64   # --until-decided without a budget: the cap is 64 x the claim's replicates
+
+
+def with_replicates(claim, profile: str, n: int):
+    """The claim at ``n`` replicates for ``profile``: same id, code and version (the replicate
+    count is not hashed), so the store keeps its rows and only new replicates are measured."""
+    from collections.abc import Mapping
+    from dataclasses import replace
+
+    reps = {**claim.replicates, profile: int(n)} if isinstance(claim.replicates, Mapping) else int(n)
+    return replace(claim, replicates=reps)
+
+
+def _until_decided(opts: RunOptions, chosen, versions, results: list, store: Store, messages: list[str]):
+    """``claimcheck run --until-decided``: every claim (not in error or incomplete) under the
+    group-sequential design of :mod:`claimcheck.stats.sequential`: its first look, at its own
+    replicates, is judged again at the look's spent level, and it is measured further only
+    while a rate is undecided. Replaces each claim's result in ``results`` by its sequential
+    one. Returns (sequences, interrupted)."""
+    from ..stats.sequential import DEFAULT_SPENDING, design
+
+    # every claim, also one decided by the ordinary look at its full level: under --until-decided
+    # its first look spends only alpha_1 (else the level would be spent twice)
+    todo = [(i, c) for i, (c, r) in enumerate(zip(chosen, results)) if not r.incomplete and r.verdict != ERROR]
+    sequences = []
+    for i, c in todo:
+        start = c.n_replicates(opts.profile)
+        cap, why = _cap(opts, c, results[i], start, len(todo))
+        d = design(start, cap, opts.level or c.level, opts.spending or DEFAULT_SPENDING)
+        seq, res, interrupted = _sequential_claim(opts, c, versions[c.id], d, results[i], store)
+        seq.cap_reason = why
+        sequences.append(seq)
+        results[i] = res
+        if interrupted:
+            messages.append(f"interrupted during the looks of {c.id}: run again to resume")
+            return sequences, True
+    return sequences, False
+
+
+def _cap(opts: RunOptions, claim, first, start: int, claims: int) -> tuple[int, str]:
+    """The claim's last look: --budget-replicates, or the most replicates a share of
+    --budget (seconds) buys at the first look's cost, or 64 x its own count."""
+    from ..stats.sequential import cap_for_budget
+
+    if opts.budget_replicates:
+        return max(start, int(opts.budget_replicates)), f"cap from --budget-replicates {opts.budget_replicates}"
+    if opts.budget_seconds:
+        workers = 1 if opts.scheduler else (opts.jobs or os.cpu_count() or 1)
+        per_replicate = first.compute_seconds / max(start, 1) / workers
+        share = opts.budget_seconds / claims
+        cap = cap_for_budget(start, per_replicate, share)
+        return cap, (f"cap from --budget {opts.budget_seconds:g} s: {share:.0f} s for this claim at "
+                     f"~{per_replicate:.3g} s per replicate over its grid; rerun with --budget-replicates {cap} "
+                     f"for the same looks")
+    return start * DEFAULT_GROWTH_TO_CAP, f"no budget given: cap {DEFAULT_GROWTH_TO_CAP} x the claim's replicates"
+
+
+def _sequential_claim(opts: RunOptions, claim, version: str, d, first, store: Store):
+    """The looks of one claim: measure up to each look's replicates (stored ones are reused),
+    judge every rate by the unchanged rule at the look's spent level (Holm over the claim's
+    rates), keep each rate's first decided look, stop when all are decided or at the cap.
+    Returns (ClaimSequence, ClaimResult, interrupted). The result's rates are each rate's
+    deciding look (else its last); its mutants are those of the claim's own replicate count."""
+    from ..stats.analyse import claim_verdict, judge_variant
+    from ..stats.sequential import ClaimSequence, SequentialRate, record
+
+    seqs = [SequentialRate(r.label or r.metric) for r in claim.rates]
+    seq = ClaimSequence(claim.id, d, seqs)
+    kept = [None] * len(claim.rates)
+    last_claim, last_rows, last_level, err = claim, [], d.level, None
+    for n, a in zip(d.replicates, d.levels):
+        at_n = with_replicates(claim, opts.profile, n)
+        measured = measure(store, [(at_n, version, "", opts.seed)], opts.profile, jobs=opts.jobs,
+                           scheduler=opts.scheduler, progress=opts.progress, timeout=opts.timeout,
+                           log_dir=_files(opts) / "logs", desc=f"{claim.id} at {n} replicates")
+        seq.computed += sum(measured.computed.values())
+        if measured.interrupted:
+            seq.stopped = "interrupted"
+            return seq, first, True
+        rows = [r for r in store.rows(version, "", opts.seed) if r["replicate"] < n]
+        checks, err = judge_variant(at_n, rows, opts.profile, level=a)
+        last_claim, last_rows, last_level = at_n, rows, a
+        if err:
+            seq.stopped = f"error: {err}"
+            break
+        open_before = [not s.decided for s in seqs]
+        record(seqs, checks, n, a)
+        for k, was_open in enumerate(open_before):
+            if was_open:
+                kept[k] = checks[k]
+        if opts.progress:
+            print(f"claimcheck: {claim.id} at {n} replicates (level {a:.3g}): "
+                  + ", ".join(f"{s.label} {s.verdict}" for s in seqs), file=sys.stderr, flush=True)
+        if seq.decided:
+            seq.stopped = "decided"
+            break
+    else:
+        seq.stopped = f"cap of {d.cap} replicates reached"
+    res = judge(last_claim, last_rows, opts.profile, opts.seed, version=version, level=last_level)
+    if not err and not res.incomplete:
+        res.rates = [k.result() for k in kept]
+        res.verdict, res.reason = claim_verdict(kept, None)
+        res.reason += f" (until decided: {seq.stopped}; level {d.level:g} spent over {d.looks} looks, {d.spending})"
+    res.level = d.level
+    res.mutants = first.mutants
+    res.reused_measurements, res.log = first.reused_measurements, first.log
+    return seq, res, False
 
 
 def _files(opts: RunOptions) -> Path:

@@ -1,0 +1,271 @@
+"""A group-sequential design for the verdict rule: look again with more replicates until
+every rate is decided, or the budget is spent, with error rates that hold over the looks.
+
+One run is one look, and at a modest replicate count a true law is inconclusive in
+nearly every seed (issue 21: 8 replicates on 4 points, 99-100%). Looking again with more
+replicates is only honest if each look spends part of the claim's level: here look k of
+K judges every rate by the unchanged rule (:func:`~claimcheck.stats.verdict.check_rate`,
+Holm by :func:`~claimcheck.stats.verdict.judge_claim`) at a *spent level* alpha_k with
+sum_k alpha_k = level. Both tests are spent alike: the fail test (p_fail <= alpha_k) and
+the pass (two one-sided tests at alpha_k). By the union bound over the looks,
+
+- P(some look fails a true rate) <= sum_k P(look k fails it) <= level / 2 (at the band's edge),
+- P(some look passes a rate at the band's edge) <= sum_k alpha_k = level,
+
+whatever the dependence between looks (they share data: look k+1 reuses look k's
+replicates, as the store does). Exact group-sequential boundaries (Lan-DeMets with the
+Brownian-motion recursion) would spend less conservatively, but rest on a normal
+z-statistic with known variance; the rule's t quantiles, jackknife se, Birge widening
+and misfit branches are not that, and the union bound needs no model of them.
+
+The split: ``spending`` names an alpha-spending function alpha(t) of the information
+fraction t_k = n_k / n_K (replicates), and alpha_k = alpha(t_k) - alpha(t_{k-1}):
+
+- ``"bonferroni"``: alpha / K at every look (Pocock-like: early looks can decide);
+- ``"obrien-fleming"``: Lan-DeMets O'Brien-Fleming, 2 - 2 Phi(z_{1-alpha/2} / sqrt t):
+  almost nothing early, almost all of the level at the cap;
+- ``"pocock"``: Lan-DeMets Pocock, alpha log(1 + (e - 1) t).
+
+Measured on planted laws (``claimcheck validate-engine --sequential``, benchmarks/README.md,
+"Sequential rule (issue 21)"), which is why :data:`DEFAULT_SPENDING` is what it is.
+
+Stages: replicates grow geometrically (doubling by default) from the claim's own count to
+a cap, the cap itself the last look; the budget is the cap (``--budget-replicates``) or
+follows from a time budget. A rate stops at its first decided look (pass or fail); a
+claim stops when every rate has (errors stop it too: more replicates do not cure them).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+from scipy import stats
+
+from ..claim import Rate
+from .verdict import ERROR, FAIL, INCONCLUSIVE, PASS, RateCheck, check_rate, judge_claim
+
+SPENDINGS = ("bonferroni", "pocock", "obrien-fleming")
+DEFAULT_SPENDING = "pocock"
+DECIDED = (PASS, FAIL, ERROR)
+
+
+def stage_replicates(start: int, cap: int, growth: float = 2.0) -> tuple[int, ...]:
+    """Replicates at each look: start, start * growth, ... while below the cap, then the cap.
+    Counts are cumulative: look k+1 keeps look k's replicates and adds new ones."""
+    if start < 2:
+        raise ValueError(f"a look needs >= 2 replicates, got start={start}")
+    if cap < start:
+        raise ValueError(f"the cap ({cap}) is below the starting replicates ({start})")
+    if growth <= 1:
+        raise ValueError(f"growth must exceed 1, got {growth}")
+    out = [int(start)]
+    while out[-1] * growth < cap:
+        nxt = int(math.ceil(out[-1] * growth))
+        out.append(nxt)
+    if out[-1] != cap:
+        out.append(int(cap))
+    return tuple(out)
+
+
+def spending_function(name: str, level: float):
+    """alpha(t) for t in [0, 1], alpha(0) = 0, alpha(1) = level."""
+    if name == "bonferroni":
+        return None  # not a function of t: level / K per look
+    if name == "obrien-fleming":
+        z = stats.norm.ppf(1 - level / 2)
+        return lambda t: 0.0 if t <= 0 else float(2 * stats.norm.sf(z / math.sqrt(t)))
+    if name == "pocock":
+        return lambda t: float(level * math.log(1 + (math.e - 1) * t))
+    raise ValueError(f"unknown spending {name!r}; one of {', '.join(SPENDINGS)}")
+
+
+def spent_levels(replicates: Sequence[int], level: float, spending: str = DEFAULT_SPENDING) -> tuple[float, ...]:
+    """The level each look spends: increments of alpha(t_k), t_k = n_k / n_K; they sum to
+    ``level`` (the last look takes what rounding left)."""
+    K = len(replicates)
+    if K == 0:
+        return ()
+    f = spending_function(spending, level)
+    if f is None:
+        return tuple([level / K] * K)
+    cap = float(replicates[-1])
+    cum = [f(n / cap) for n in replicates]
+    cum[-1] = level
+    out, prev = [], 0.0
+    for c in cum:
+        out.append(max(c - prev, 0.0))
+        prev = max(prev, c)
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class Design:
+    """The planned looks: replicates at each look and the level each spends."""
+    level: float
+    replicates: tuple[int, ...]
+    levels: tuple[float, ...]
+    spending: str = DEFAULT_SPENDING
+
+    @property
+    def looks(self) -> int:
+        return len(self.replicates)
+
+    @property
+    def cap(self) -> int:
+        return self.replicates[-1]
+
+    def describe(self) -> str:
+        return (f"{self.looks} looks at {', '.join(map(str, self.replicates))} replicates; "
+                f"level {self.level:g} spent {self.spending} ({', '.join(f'{a:.3g}' for a in self.levels)})")
+
+
+MIN_LOOK_LEVEL = 1e-6   # a look spending less cannot decide (O'Brien-Fleming's first looks: ~1e-50)
+
+
+def design(start: int, cap: int, level: float = 0.05, spending: str = DEFAULT_SPENDING,
+           growth: float = 2.0) -> Design:
+    """The looks of a claim starting at ``start`` replicates with ``cap`` the most. A look
+    whose spent level is below MIN_LOOK_LEVEL is dropped and its level carried to the next
+    (it could not decide, and check_rate's replicate advice overflows at such levels)."""
+    reps = stage_replicates(start, cap, growth)
+    levels = spent_levels(reps, level, spending)
+    keep_r, keep_a, carry = [], [], 0.0
+    for n, a in zip(reps, levels):
+        carry += a
+        if carry >= MIN_LOOK_LEVEL or n == reps[-1]:
+            keep_r.append(n)
+            keep_a.append(carry)
+            carry = 0.0
+    return Design(level, tuple(keep_r), tuple(keep_a), spending)
+
+
+def cap_for_budget(start: int, seconds_per_replicate: float, budget_seconds: float, growth: float = 2.0) -> int:
+    """The largest staged replicate count whose total measuring time fits the budget
+    (stored replicates are reused, so reaching n costs n replicates' time)."""
+    if seconds_per_replicate <= 0:
+        return start
+    most = int(budget_seconds / seconds_per_replicate)
+    n = start
+    while n * growth <= most:
+        n = int(math.ceil(n * growth))
+    return max(start, n)
+
+
+@dataclass
+class Look:
+    """One look at one rate: what a terminal line prints."""
+    replicates: int
+    level: float
+    verdict: str
+    measured: float | None
+    ci_low: float | None
+    ci_high: float | None
+    reason: str
+    replicates_needed: int | None = None
+
+    def line(self, label: str = "") -> str:
+        ci = (f"{self.measured:+.3f} [{self.ci_low:+.3f}, {self.ci_high:+.3f}]"
+              if None not in (self.measured, self.ci_low, self.ci_high) else "no CI")
+        return f"{label}{self.replicates:6d} replicates  level {self.level:.3g}  {ci}  {self.verdict}"
+
+
+@dataclass
+class SequentialRate:
+    """A rate over the looks: its looks, the decided verdict (or inconclusive at the cap)."""
+    label: str
+    looks: list[Look] = field(default_factory=list)
+
+    @property
+    def decided(self) -> bool:
+        return bool(self.looks) and self.looks[-1].verdict in DECIDED
+
+    @property
+    def verdict(self) -> str:
+        return self.looks[-1].verdict if self.looks else INCONCLUSIVE
+
+    @property
+    def replicates(self) -> int:
+        return self.looks[-1].replicates if self.looks else 0
+
+
+def judge_look(rates: Sequence[Rate], points: Sequence[dict], tables: dict, level_k: float, *,
+               paired: bool) -> list[RateCheck]:
+    """Every rate of one claim at one look: the unchanged rule at the spent level, Holm over
+    the claim's rates at that level."""
+    res = [check_rate(r, points, tables[r.metric], paired=paired, level=level_k) for r in rates]
+    judge_claim(res, level_k)
+    return res
+
+
+def record(seq: list[SequentialRate], checks: Sequence[RateCheck], replicates: int, level_k: float) -> None:
+    """Append this look to every rate still undecided (a decided rate keeps its verdict)."""
+    for s, c in zip(seq, checks):
+        if s.decided:
+            continue
+        s.looks.append(Look(replicates, level_k, c.verdict, c.measured, c.ci_low, c.ci_high, c.reason,
+                            c.replicates_needed))
+
+
+def still_needs(s: SequentialRate, d: Design) -> str:
+    """What an undecided rate still needs, from the last look's own advice."""
+    last = s.looks[-1] if s.looks else None
+    if last is None:
+        return "not measured"
+    if last.replicates_needed:
+        return (f"~{last.replicates_needed} replicates at level {last.level:.3g} (the last look's advice; "
+                f"raise the budget above {d.cap})")
+    return f"more than {d.cap} replicates, or a wider grid: {last.reason}"
+
+
+def sequential_table(table: np.ndarray, rate: Rate, x: np.ndarray, d: Design, *, paired: bool = False,
+                     stop: bool = True) -> SequentialRate:
+    """One rate of a planted sweep over the design's looks: look k sees the first n_k
+    replicates of ``table`` (points x cap), as the store would hand them back."""
+    points = [{rate.axis: float(v)} for v in x]
+    seq = SequentialRate(rate.label or rate.metric)
+    for n, a in zip(d.replicates, d.levels):
+        checks = judge_look([rate], points, {rate.metric: table[:, :n]}, a, paired=paired)
+        if stop:
+            record([seq], checks, n, a)
+            if seq.decided:
+                break
+        else:
+            c = checks[0]
+            seq.looks.append(Look(n, a, c.verdict, c.measured, c.ci_low, c.ci_high, c.reason, c.replicates_needed))
+    return seq
+
+
+@dataclass
+class ClaimSequence:
+    """One claim over its looks (``claimcheck run --until-decided``): the design, each rate's
+    looks, and why it stopped. The run's ClaimResult holds each rate's deciding look; the
+    stage data lives here (results.json has no field for it yet)."""
+    claim_id: str
+    design: Design
+    rates: list[SequentialRate]
+    stopped: str = ""          # "decided", "cap", "error: ...", "interrupted"
+    cap_reason: str = ""       # where the cap came from (budget)
+    computed: int = 0          # measurements the looks added (stored ones are reused)
+
+    @property
+    def decided(self) -> bool:
+        return all(r.decided for r in self.rates)
+
+    @property
+    def replicates(self) -> int:
+        return max((r.replicates for r in self.rates), default=0)
+
+    def lines(self) -> list[str]:
+        out = [f"until decided: {self.claim_id}: {self.design.describe()}"
+               + (f" [{self.cap_reason}]" if self.cap_reason else "")]
+        for r in self.rates:
+            out.append(f"  {r.label}:")
+            out.extend(lk.line("    ") for lk in r.looks)
+            if r.decided:
+                out.append(f"    -> {r.verdict} at {r.replicates} replicates")
+            else:
+                out.append(f"    -> undecided at {r.replicates} replicates ({self.stopped}); still needs "
+                           f"{still_needs(r, self.design)}")
+        return out
