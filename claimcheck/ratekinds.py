@@ -1,8 +1,22 @@
-"""Rate kinds: each kind owns its band, its one-line description and its one-sided test.
+"""Rate kinds: the one place that knows what a kind is.
 
-One object per kind, so the verdict, the terminal table and the report read the band
-from the same place and can never disagree about it. ``Rate(kind="tight")`` keeps the
-string; :func:`kind_of` turns it into the object.
+One object per kind (``Rate(kind="tight")`` keeps the string; :func:`kind_of` turns it
+into the object), and every other module asks that object instead of comparing names:
+the verdict, the texts, the band and the plots read the same attributes, the way
+statsmodels' GLM asks its ``Family``. A new kind is a subclass registered with
+:func:`register` (tests/test_rate_kinds.py adds one). What a kind declares:
+
+- ``fit_mode``: "loglog" (log statistic on log axis: an exponent), "loglinear" (log
+  statistic on the axis: log(rho)) or None (no fit: the statistic at the largest scale);
+  ``axes``: (log x, log y) of its plots; ``shows_rho``: results read as rho = exp(value).
+- ``band``, ``centre``, ``claimed``: what is allowed and claimed, in the fitted units.
+- texts: ``band_text`` (verdict reasons), ``claimed_text``, ``shown_band``, ``quantity``,
+  ``value_format``, ``line_claim``, ``centre_label``, ``edge_label``, ``axis_title``.
+
+Behaviour of a higher layer is dispatched there on the kind's class
+(``functools.singledispatch``): how a group is judged (``stats/verdict.py``:
+``judge_group``) and what a plot draws for the claim (``report/plots.py``: ``annotate``),
+so a subclass inherits its parent's judging and drawing.
 
 API for other code (works on a :class:`~claimcheck.claim.Rate` or on its ``as_dict()``):
 
@@ -17,7 +31,7 @@ API for other code (works on a :class:`~claimcheck.claim.Rate` or on its ``as_di
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping
+from typing import Any, Mapping, NamedTuple
 
 
 def _get(rate: Any, name: str, default=None):
@@ -26,25 +40,111 @@ def _get(rate: Any, name: str, default=None):
     return getattr(rate, name, default)
 
 
+def _tol(rate) -> float:
+    return float(_get(rate, "tolerance") or 0.0)  # a result of a kind without one stores None
+
+
+def _finite(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def _num(x, fmt: str = "{:+.3f}") -> str:
+    return fmt.format(x) if _finite(x) else "-"
+
+
+class Axes(NamedTuple):
+    logx: bool
+    logy: bool
+
+
 class RateKind:
-    """Base: an exponent fitted on log(axis), tested against a band."""
+    """Base: an exponent fitted on log(axis), tested against a band. Works on a claim's
+    ``Rate``, on a ``RateResult`` or on its JSON (where ``predicted`` is a limit's target)."""
 
     name = ""
-    parameter = "exponent"
-    fits_power_law = True        # a log-log fit of the statistic on the axis decides
+    parameter = "exponent"       # what the band constrains
+    fit_mode: str | None = "loglog"
+    axes = Axes(logx=True, logy=True)
+    shows_rho = False            # the value is log(rho); people read rho
+    value_format = "{:+.3f}"     # the measured value in tables
+    centre_word = "claimed"      # what the centre line of a plot is
     needs_predicted = True
+    pass_power = False           # stats/passpower estimates this kind's pass probability
+    get = staticmethod(_get)     # a field of a Rate, a RateResult or its JSON
+
+    @property
+    def fits_power_law(self) -> bool:
+        """A fit of log(statistic) on the axis (or its log) decides."""
+        return self.fit_mode is not None
+
+    @property
+    def loglinear(self) -> bool:
+        return self.fit_mode == "loglinear"
 
     def band(self, rate, log_shift: float = 0.0) -> tuple[float, float]:
         raise NotImplementedError
 
+    def claimed(self, rate) -> float | None:
+        """The claimed value as results store it (``predicted``)."""
+        return _get(rate, "predicted")
+
+    def centre(self, rate) -> float | None:
+        """The claimed value in the units of ``band`` (None: the claim states none)."""
+        return self.claimed(rate)
+
     def band_text(self, rate, log_shift: float = 0.0) -> str:
+        """The band in a verdict's reason ("[-0.600, -0.400]", "<= -0.400")."""
         lo, hi = self.band(rate, log_shift)
         if math.isfinite(lo):
             return f"[{lo:+.3f}, {hi:+.3f}]"
         return f"<= {hi:+.3f}"
 
+    def slope_band_text(self, rate, log_shift: float = 0.0) -> str:
+        """The band of the exponent alone, as a reason states it."""
+        return self.band_text(rate, log_shift)
+
+    def detect_margin(self, rate) -> float:
+        """Added to the noise's detectable deviation: how far from the claim a pass may be."""
+        return _get(rate, "tolerance")
+
+    def pass_remarks(self, rate, measured: float, ci_high: float) -> tuple[str, list[str]]:
+        """(words added to a pass's reason, notes) for a fitted pass."""
+        return "", []
+
     def describe(self, rate) -> str:
         raise NotImplementedError
+
+    # -- as people read it (terminal, summary, report) -----------------------------------
+
+    def claimed_text(self, rate) -> str:
+        """What the rate claims, with its tolerance: '-0.5 ± 0.1'."""
+        return f"{self.claimed(rate):+g} ± {_tol(rate):g}"
+
+    def shown_band(self, lo: float, hi: float) -> str:
+        """The allowed range as an interval: '[-0.6, -0.4]', '≤ -0.95'."""
+        return f"[{lo:+.3g}, {hi:+.3g}]" if math.isfinite(lo) else f"≤ {hi:+.3g}"
+
+    def quantity(self, rate) -> str:
+        """What the measured number is."""
+        return f"exponent in {_get(rate, 'axis')}"
+
+    def line_claim(self, rate) -> str:
+        """The claim in a compact one-line summary ('tight -0.500')."""
+        return f"{self.name} {_num(self.claimed(rate))}"
+
+    def centre_label(self, rate, centre: float) -> str:
+        """The legend of the claimed slope drawn through the fit."""
+        return f"{self.centre_word} slope {centre:+.3g}"
+
+    def edge_label(self, edge: float) -> str:
+        """The legend of a one-sided band's finite edge (an upper one unless overridden)."""
+        return f"allowed: slope ≤ {edge:+.3g}"
+
+    def axis_title(self, rate, long: bool = True) -> str:
+        """The measured value as an axis title (forest plot: long; history: short)."""
+        if long:
+            return f"fitted exponent of {_get(rate, 'metric')} in {_get(rate, 'axis')}"
+        return f"fitted exponent in {_get(rate, 'axis')}"
 
     def validate(self, rate) -> str | None:
         """A message if the rate is malformed for this kind, else None."""
@@ -76,6 +176,7 @@ class Tight(RateKind):
     [lo + b0 k, hi + b1 k]."""
 
     name = "tight"
+    pass_power = True
 
     def band(self, rate, log_shift: float = 0.0):
         p, t = float(_get(rate, "predicted")), float(_get(rate, "tolerance"))
@@ -100,15 +201,51 @@ class Upper(Tight):
         return (f"{_get(rate, 'metric')} <= C {_get(rate, 'axis')}^{float(_get(rate, 'predicted')):g}{_log_txt(rate)}"
                 f" ({self.name}, +-{float(_get(rate, 'tolerance')):g})")
 
+    def pass_remarks(self, rate, measured: float, ci_high: float) -> tuple[str, list[str]]:
+        if ci_high < _get(rate, "predicted") - _get(rate, "tolerance"):
+            return "", ["not tight: decays faster than the bound"]
+        return "", []
+
+    def claimed_text(self, rate) -> str:
+        tol = _tol(rate)
+        return f"≤ {self.claimed(rate):+g}" + (f" (+{tol:g})" if tol else "")
+
 
 class Geometric(RateKind):
     """metric ~ C rho^x with rho <= predicted; the band is on log(rho)."""
 
     name = "geometric"
     parameter = "log(rho)"
+    fit_mode = "loglinear"
+    axes = Axes(logx=False, logy=True)
+    shows_rho = True
 
     def band(self, rate, log_shift: float = 0.0):
         return -math.inf, math.log(float(_get(rate, "predicted"))) + float(_get(rate, "tolerance"))
+
+    def centre(self, rate) -> float | None:
+        return math.log(self.claimed(rate))
+
+    def pass_remarks(self, rate, measured: float, ci_high: float) -> tuple[str, list[str]]:
+        return f" (rho = {math.exp(measured):.3g}, bound {_get(rate, 'predicted'):g})", []
+
+    def claimed_text(self, rate) -> str:
+        pred, tol = self.claimed(rate), _tol(rate)
+        return f"ρ ≤ {pred:g}" + (f" (allowed ≤ {pred * math.exp(tol):.3g})" if tol else "")
+
+    def shown_band(self, lo: float, hi: float) -> str:
+        return f"ρ ≤ {math.exp(hi):.3g} (log ρ ≤ {hi:+.3g})"
+
+    def quantity(self, rate) -> str:
+        return f"rho per unit {_get(rate, 'axis')}"
+
+    def centre_label(self, rate, centre: float) -> str:
+        return f"claimed ρ = {_get(rate, 'predicted'):g} (log ρ = {centre:+.3g})"
+
+    def axis_title(self, rate, long: bool = True) -> str:
+        if long:
+            return f"fitted log(rho) of {_get(rate, 'metric')} per unit {_get(rate, 'axis')}"
+        return "fitted log(rho)"
 
     def describe(self, rate) -> str:
         return f"{_get(rate, 'metric')} ~ rho^{_get(rate, 'axis')}, rho <= {float(_get(rate, 'predicted')):g} (geometric)"
@@ -128,9 +265,32 @@ class Converges(RateKind):
 
     name = "converges"
     needs_predicted = False
+    centre_word = "heuristic"
 
     def band(self, rate, log_shift: float = 0.0):
         return -math.inf, 0.0
+
+    def centre(self, rate) -> float | None:
+        return _get(rate, "heuristic")
+
+    def slope_band_text(self, rate, log_shift: float = 0.0) -> str:
+        return "< 0"
+
+    def detect_margin(self, rate) -> float:
+        return 0.0  # the band's edge is the claim
+
+    def claimed_text(self, rate) -> str:
+        h = _get(rate, "heuristic")
+        return "< 0" + (f" (heuristic {h:+g})" if _finite(h) else "")
+
+    def shown_band(self, lo: float, hi: float) -> str:
+        return "< 0"
+
+    def line_claim(self, rate) -> str:
+        return f"{self.name} <0"
+
+    def edge_label(self, edge: float) -> str:
+        return "allowed: slope < 0"
 
     def band_text(self, rate, log_shift: float = 0.0) -> str:
         below = _get(rate, "below")
@@ -154,25 +314,59 @@ class Limit(RateKind):
 
     name = "limit"
     parameter = "value"
-    fits_power_law = False
+    fit_mode = None
+    axes = Axes(logx=True, logy=False)
+    value_format = "{:.4g}"
     needs_predicted = False
 
+    def claimed(self, rate) -> float:
+        """The target: a claim's ``target``; a result stores it as ``predicted``."""
+        t = _get(rate, "target")
+        if t is None:
+            t = _get(rate, "predicted")
+        return 0.0 if t is None else t
+
     def band(self, rate, log_shift: float = 0.0):
-        t, tol = float(_get(rate, "target", 0.0)), float(_get(rate, "tolerance"))
+        t, tol = float(self.claimed(rate)), float(_get(rate, "tolerance"))
         return t - tol, t + tol
 
     def band_text(self, rate, log_shift: float = 0.0) -> str:
-        return f"{float(_get(rate, 'target', 0.0)):g} +- {float(_get(rate, 'tolerance')):g}"
+        return f"{float(self.claimed(rate)):g} +- {float(_get(rate, 'tolerance')):g}"
 
     def value_band(self, rate) -> tuple[float, float]:
         return self.band(rate)
 
     def describe(self, rate) -> str:
-        return (f"{_get(rate, 'statistic')}({_get(rate, 'metric')}) -> {float(_get(rate, 'target', 0.0)):g} "
+        return (f"{_get(rate, 'statistic')}({_get(rate, 'metric')}) -> {float(self.claimed(rate)):g} "
                 f"+- {float(_get(rate, 'tolerance')):g} as {_get(rate, 'axis')} grows (limit)")
+
+    def claimed_text(self, rate) -> str:
+        return f"→ {self.claimed(rate):g} ± {_tol(rate):g}"
+
+    def shown_band(self, lo: float, hi: float) -> str:
+        return f"[{lo:.4g}, {hi:.4g}]"
+
+    def quantity(self, rate) -> str:
+        return f"{_get(rate, 'statistic')}({_get(rate, 'metric')}) at the largest {_get(rate, 'axis')}"
+
+    def line_claim(self, rate) -> str:
+        return f"limit -> {_num(self.claimed(rate), '{:g}')}"
+
+    def axis_title(self, rate, long: bool = True) -> str:
+        if long:
+            return self.quantity(rate)
+        return f"{_get(rate, 'metric')} at the largest {_get(rate, 'axis')}"
 
 
 KINDS: dict[str, RateKind] = {k.name: k for k in (Tight(), Upper(), Geometric(), Limit(), Converges())}
+
+
+def register(kind: RateKind) -> RateKind:
+    """Make ``kind`` known by its name (a lab's own kind; tests/test_rate_kinds.py)."""
+    if not kind.name:
+        raise ValueError("a rate kind needs a name")
+    KINDS[kind.name] = kind
+    return kind
 
 
 def kind_of(rate) -> RateKind:

@@ -110,7 +110,7 @@ def summarize(c: Claim, per_seed: list[dict], profile: str, mutants: bool, level
         detect = [x["detectable_deviation"] for x in rows if x["detectable_deviation"] is not None]
         needed = [x["replicates_needed"] for x in rows if x["replicates_needed"]]
         rates[r.label] = {
-            "kind": r.kind, "predicted": r.target if r.kind == "limit" else r.predicted, "tolerance": r.tolerance,
+            "kind": r.kind, "predicted": r.spec.claimed(r), "tolerance": r.tolerance,
             "measured_mean": _round(statistics.fmean(measured)) if measured else None,
             "measured_sd": _round(_sd(measured)),
             "ci_half_width_median": _round(statistics.median(half)) if half else None,

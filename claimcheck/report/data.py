@@ -56,7 +56,7 @@ def rate_points(measurements: list[Measurement], rate: RateResult, level: float 
         group = ";".join(f"{k}={p[k]}" for k in sorted(p) if k != axis)
         arr = np.asarray(vals)
         s = reduce(arr, statistic)
-        if rate.kind == "limit":
+        if not rate.spec.axes.logy:  # drawn on a linear axis: a symmetric CI
             se = jackknife_se(arr, statistic)
             lo, hi = s - q * se, s + q * se
         elif s > 0:
@@ -73,18 +73,14 @@ def rate_points(measurements: list[Measurement], rate: RateResult, level: float 
 
 
 def judged_x(rate: RateResult) -> set[float]:
-    """The axis values the verdict rested on, from what each rate kind stores:
-
-    - tight, upper, geometric, converges: ``fit`` (``FitResult.as_dict()``) with ``"x"``,
-      the axis value of every fitted point; None when no fit was made (too few points,
-      noise floor, error). ``converges`` also stores a ``limit`` dict, but of its value
-      test (``axis_max``, ``value``, ``upper``, ``below``, ``interval``): no ``"x"``.
-    - limit: no fit; ``limit`` (``_check_limit``'s info) with ``"x"``, the axis values
-      whose statistic was estimated (the verdict reads the largest).
+    """The axis values the verdict rested on: a fitted kind's ``fit.x`` (the axis value of
+    every fitted point; no fit when too few points, noise floor, error); a kind without a
+    fit (limit) reads ``limit.x``, the scales whose statistic was estimated. A converges
+    rate also has a ``limit``, its value test, which has no ``x``.
     """
     if rate.spec.fits_power_law:
-        return set(rate.fit["x"]) if rate.fit else set()
-    return set(rate.limit["x"]) if rate.limit else set()
+        return set(rate.fit.x) if rate.fit and rate.fit.x else set()
+    return set(rate.limit.x) if rate.limit and rate.limit.x else set()
 
 
 def measurements_csv(doc: ClaimResult) -> str:

@@ -87,7 +87,7 @@ def ci_bar(r: RateResult, width: int = 120, height: int = 18) -> dict | None:
     m, lo, hi = r.measured, r.ci_low, r.ci_high
     if m is None or lo is None or hi is None or not all(math.isfinite(v) for v in (m, lo, hi)):
         return None
-    if r.kind == "geometric":  # drawn in rho, as the text shows it
+    if r.spec.shows_rho:  # drawn in rho, as the text shows it
         m, lo, hi = math.exp(m), math.exp(lo), math.exp(hi)
         blo, bhi, pred = 0.0, math.exp(band(r)[1]), r.predicted
     else:
@@ -287,10 +287,10 @@ STAT_EXPR = {"mean": "np.mean(v)", "rms": "np.sqrt(np.mean(np.square(v)))", "sd"
 
 def refit_snippet(doc: ClaimResult) -> str | None:
     """A few lines of numpy that re-fit the first exponent-type rate from the CSV."""
-    r = next((r for r in doc.rates if r.kind != "limit"), None)
+    r = next((r for r in doc.rates if r.spec.fits_power_law), None)
     if r is None:
         return None
-    geometric = r.kind == "geometric"
+    loglinear = r.spec.loglinear  # log(stat) on the axis itself: the slope is log(rho)
     others = {a: v[0] for a, v in doc.grid.items() if a != r.axis and v}
     keep = "".join(f" and row[{a!r}] == {csv_cell(v)!r}" for a, v in others.items())
     return "\n".join([
@@ -302,6 +302,6 @@ def refit_snippet(doc: ClaimResult) -> str | None:
         "x = np.array(sorted(by))",
         f"s = np.array([{STAT_EXPR[r.statistic] if r.statistic in STAT_EXPR else 'np.mean(v)'} "
         "for v in (np.array(by[k]) for k in x)])",
-        f"slope = np.polyfit({'x' if geometric else 'np.log(x)'}, np.log(s), 1)[0]" + ("  # log(rho)" if geometric else ""),
-        "print('exponent (unweighted least squares):', slope)" if not geometric else "print('rho:', np.exp(slope))",
+        f"slope = np.polyfit({'x' if loglinear else 'np.log(x)'}, np.log(s), 1)[0]" + ("  # log(rho)" if loglinear else ""),
+        "print('exponent (unweighted least squares):', slope)" if not loglinear else "print('rho:', np.exp(slope))",
     ])

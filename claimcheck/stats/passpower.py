@@ -33,15 +33,14 @@ import numpy as np
 from scipy import stats
 
 from . import fit as _fit
+from ..ratekinds import kind_of
 
 POWER = 0.8
 _GRID = 64          # quantile nodes per averaged chi2 (midpoint rule, as detect_multiplier)
-PLAIN_KINDS = ("tight", "upper")
-
-
 def unsupported(kind: str, log_power=None) -> str | None:
-    """Why the pass power of a rate of this kind is not estimated (None: it is)."""
-    if kind not in PLAIN_KINDS:
+    """Why the pass power of a rate of this kind is not estimated (None: it is): the kind
+    says whether its pass probability follows from a plain exponent band (``pass_power``)."""
+    if not kind_of(kind).pass_power:
         return f"not estimated for kind {kind}"
     if log_power:
         return f"not estimated for kind {kind} with log_power (its pass band depends on the fit)"

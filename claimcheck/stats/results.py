@@ -12,6 +12,7 @@ document of a *newer* schema is refused with :class:`SchemaError` rather than mi
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 from dataclasses import dataclass, field
@@ -92,6 +93,100 @@ def pivot(measurements, metric: str, keys: list[str] | None = None,
 # -- rates --------------------------------------------------------------------------------
 
 @dataclass
+class _Record:
+    """A typed JSON object: renderers read attributes. ``to_json`` gives back exactly the
+    keys it was built from, in their order (an older document lacks later keys; a value
+    test writes some only when it computed them), so a result's JSON is unchanged by a
+    round trip. Item access (``r.fit["x"]``, ``.get``) stays for callers written against
+    the dict form."""
+    _keys: tuple | None = field(default=None, init=False, repr=False, compare=False)  # None: built in code
+    _extra: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    @classmethod
+    def _names(cls) -> list[str]:
+        return [f.name for f in dataclasses.fields(cls) if f.init]
+
+    @classmethod
+    def from_json(cls, doc):
+        if doc is None or isinstance(doc, cls):
+            return doc
+        names = cls._names()
+        obj = cls(**{k: v for k, v in doc.items() if k in names})
+        obj._keys = tuple(doc)
+        obj._extra = {k: v for k, v in doc.items() if k not in names}
+        return obj
+
+    def to_json(self) -> dict:
+        keys = self._names() if self._keys is None else self._keys
+        return {k: copy.deepcopy(self._extra[k] if k in self._extra else getattr(self, k)) for k in keys}
+
+    def __getitem__(self, key: str):
+        if key in self._extra:
+            return self._extra[key]
+        if key in self._names():
+            return getattr(self, key)
+        raise KeyError(key)
+
+    def get(self, key: str, default=None):
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._extra or key in self._names()
+
+
+@dataclass
+class FitSummary(_Record):
+    """A fitted rate's numbers (the JSON form of :class:`claimcheck.stats.fit.FitResult`,
+    field for field)."""
+    slope: float | None = None
+    se: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    level: float | None = None
+    df: int | None = None
+    intercept: float | None = None
+    x: list | None = None                 # axis value of every fitted point
+    stat: list | None = None
+    stat_log_se: list | None = None
+    scale_factor: float | None = None
+    chi2: float | None = None
+    dof: int | None = None
+    residuals: list | None = None
+    local_slopes: list = field(default_factory=list)   # {"group", "from", "to", "slope", "se"}
+    curvature: dict | None = None
+    loglinear: bool = False
+    other_axes: list = field(default_factory=list)
+    n_replicates: int | None = None
+    log_shift: float = 0.0
+    misfit_dof: float | None = None
+
+
+@dataclass
+class ValueTest(_Record):
+    """A value test's numbers: the statistic at the largest scale. A ``limit`` writes
+    the value with its CI, the band, every scale's value (``values`` at ``x``) and, when
+    it got that far, the ``projected`` limit; ``converges`` writes its one-sided ``upper``
+    bound against ``below`` (no ``x``: the report reads a converges rate's points from
+    its fit)."""
+    axis_max: float | None = None
+    value: float | None = None
+    se: float | None = None
+    ci: list | None = None
+    band: list | None = None
+    values: list | None = None
+    x: list | None = None
+    interval: str | None = None
+    group: str | None = None
+    value_at_smallest: float | None = None
+    projected: float | None = None
+    upper: float | None = None
+    below: float | None = None
+
+
+@dataclass
 class RateResult:
     """One rate's verdict with the rate's description and the fit's numbers (the JSON form
     of :class:`claimcheck.stats.verdict.RateCheck`)."""
@@ -120,10 +215,10 @@ class RateResult:
     detectable_power: float | None = None
     notes: list = field(default_factory=list)
     replicates_needed: int | None = None
-    limit: dict | None = None
+    limit: ValueTest | None = None       # limit; converges' value test
     group: str | None = None
     groups: list | None = None
-    fit: dict | None = None              # FitResult.as_dict(): slope, CI, local slopes, residuals...
+    fit: FitSummary | None = None        # slope, CI, local slopes, residuals... (None: no fit made)
     measured_rho: float | None = None    # geometric rates only
     rho_ci: list | None = None
 
@@ -132,8 +227,14 @@ class RateResult:
         """The rate kind (band, band text, what the parameter is)."""
         return kind_of(self.kind)
 
+    def __post_init__(self) -> None:
+        self.fit = FitSummary.from_json(self.fit)
+        self.limit = ValueTest.from_json(self.limit)
+
     def to_json(self) -> dict:
-        d = dataclasses.asdict(self)
+        typed = {"fit": self.fit, "limit": self.limit}
+        d = {f.name: (typed[f.name].to_json() if typed[f.name] is not None else None) if f.name in typed
+             else copy.deepcopy(getattr(self, f.name)) for f in dataclasses.fields(self)}
         if d["measured_rho"] is None:  # written for geometric rates with a measurement only
             del d["measured_rho"], d["rho_ci"]
         return d

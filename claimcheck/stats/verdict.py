@@ -78,6 +78,7 @@ the same rule decides with 80% probability.
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Sequence
@@ -87,6 +88,7 @@ from scipy import stats
 
 from . import pointci
 from ..claim import Rate
+from ..ratekinds import Converges, Limit, RateKind
 from .fit import FitResult, fit_rate, jackknife_se, leave_one_out, reduce
 from .serial import serial_note
 from .results import RateResult
@@ -115,7 +117,7 @@ class RateCheck:
     detectable: float | None = None      # deviation from the prediction failed with 80% probability
     fit: FitResult | None = None
     notes: list[str] = field(default_factory=list)
-    limit: dict | None = None            # for kind == 'limit' (and converges' value test)
+    limit: dict | None = None            # a value test's numbers (limit; converges' value test)
     replicates_needed: int | None = None
     band: tuple[float, float] | None = None   # allowed values of the measured parameter
     band_text: str = ""
@@ -127,7 +129,7 @@ class RateCheck:
 
     def as_dict(self) -> dict:
         r = self.rate
-        predicted = r.predicted if r.kind != "limit" else r.target
+        predicted = r.spec.claimed(r)
         d = {"metric": r.metric, "axis": r.axis, "kind": r.kind, "statistic": r.statistic,
              "predicted": predicted, "tolerance": r.tolerance, "heuristic": r.heuristic,
              "label": r.label, "describe": r.describe(), "unit": r.unit, "note": r.note,
@@ -140,7 +142,7 @@ class RateCheck:
              "replicates_needed": self.replicates_needed, "limit": self.limit,
              "group": self.group, "groups": self.groups,
              "fit": self.fit.as_dict() if self.fit else None}
-        if r.kind == "geometric" and self.measured is not None:
+        if r.spec.shows_rho and self.measured is not None:
             d["measured_rho"] = math.exp(self.measured)
             d["rho_ci"] = [math.exp(self.ci_low), math.exp(self.ci_high)]
         return d
@@ -172,7 +174,7 @@ def _bad_values(rate: Rate, x: np.ndarray, tab: np.ndarray) -> str | None:
         i = int(np.flatnonzero(bad.any(axis=1))[0])
         return (f"{int(bad.sum())} non-finite value(s) of {rate.metric} (first at {rate.axis}={x[i]:g}): "
                 f"the simulation overflowed or broke")
-    if rate.statistic == "mean" and rate.kind != "limit" and (tab < 0).any():
+    if rate.statistic == "mean" and rate.spec.fits_power_law and (tab < 0).any():  # its log is fitted
         i = int(np.flatnonzero((tab < 0).any(axis=1))[0])
         return (f"{int((tab < 0).sum())} negative value(s) of {rate.metric} (first at {rate.axis}={x[i]:g}, "
                 f"{tab[i].min():.3g}): a rate of mean({rate.metric}) needs a nonnegative error "
@@ -233,7 +235,7 @@ def _combine_groups(rate, per: list[RateCheck], level, x, tab, groups, paired, o
     if rate.spec.fits_power_law:  # the common-slope fit, for plots
         try:
             out.fit = fit_rate(x, tab, rate.statistic, paired=paired, groups=groups,
-                               loglinear=(rate.kind == "geometric"), other_axes=others)
+                               loglinear=rate.spec.loglinear, other_axes=others)
         except Exception:  # noqa: BLE001
             out.fit = lead.fit
     return out
@@ -242,13 +244,37 @@ def _combine_groups(rate, per: list[RateCheck], level, x, tab, groups, paired, o
 def _check_group(rate: Rate, x, tab, floor, paired, level, others, group, pass_level=None) -> RateCheck:
     """One group's verdict; fails are tested at ``level``, passes at ``pass_level``."""
     pass_level = pass_level or level
-    n_rep = tab.shape[1]
     nx = len(set(x.tolist()))
     if nx < 3:
         return RateCheck(rate, INCONCLUSIVE, f"only {nx} values of {rate.axis} to fit; need >= 3", group=group)
-    if rate.kind == "limit":
-        return _check_limit(rate, x, tab, level, pass_level, group)
+    return judge_group(rate.spec, rate, x, tab, floor, paired, level, pass_level, others, group)
 
+
+@functools.singledispatch
+def judge_group(kind: RateKind, rate: Rate, x, tab, floor, paired, level, pass_level, others, group) -> RateCheck:
+    """How one group of a rate is judged, by its kind's class (a subclass inherits its
+    parent's rule): by default a power-law fit whose exponent is tested against the band."""
+    return _judge_fitted(rate, x, tab, floor, paired, level, pass_level, others, group)
+
+
+@judge_group.register
+def _(kind: Limit, rate: Rate, x, tab, floor, paired, level, pass_level, others, group) -> RateCheck:
+    return _check_limit(rate, x, tab, level, pass_level, group)
+
+
+@judge_group.register
+def _(kind: Converges, rate: Rate, x, tab, floor, paired, level, pass_level, others, group) -> RateCheck:
+    res = _judge_fitted(rate, x, tab, floor, paired, level, pass_level, others, group)
+    if res.fit is not None:  # a fitted exponent: the value test decides with it
+        _judge_converges_value(res, rate, x, tab, level, pass_level)
+        if rate.heuristic is not None:
+            res.notes.append(f"heuristic rate {rate.heuristic:+.3f} (reported, not tested)")
+    return res
+
+
+def _judge_fitted(rate: Rate, x, tab, floor, paired, level, pass_level, others, group) -> RateCheck:
+    """The exponent's verdict: noise floor, sampling floor, fit, band."""
+    n_rep = tab.shape[1]
     floor_hit = _noise_floor(rate, x, tab, level)
     if floor_hit:
         return RateCheck(rate, INCONCLUSIVE, floor_hit[0], replicates_needed=floor_hit[1], group=group)
@@ -262,16 +288,12 @@ def _check_group(rate: Rate, x, tab, floor, paired, level, others, group, pass_l
                               f"({S[last].min():.3g} vs floor {F[last].max():.3g}); use a larger reference sample",
                               group=group)
     try:
-        fit = fit_rate(x, tab, rate.statistic, paired=paired, loglinear=(rate.kind == "geometric"),
+        fit = fit_rate(x, tab, rate.statistic, paired=paired, loglinear=rate.spec.loglinear,
                        level=pass_level, other_axes=others)
     except Exception as exc:  # noqa: BLE001
         return RateCheck(rate, ERROR, f"fit failed: {exc}", group=group)
     res = _judge_exponent(rate, fit, level, pass_level, n_rep)
     res.group = group
-    if rate.kind == "converges":
-        _judge_converges_value(res, rate, x, tab, level, pass_level)
-    if rate.kind == "converges" and rate.heuristic is not None:
-        res.notes.append(f"heuristic rate {rate.heuristic:+.3f} (reported, not tested)")
     return res
 
 
@@ -364,11 +386,11 @@ def _judge_exponent(rate: Rate, fit: FitResult, level: float, pass_level: float,
     qe = fit.quantile(2 * pass_level)        # two one-sided tests at pass_level: the 1 - 2 alpha interval
     el, eh = b - qe * se, b + qe * se
     p_fail = min(1.0, 2 * min(fit.p_above(hi), fit.p_below(lo) if math.isfinite(lo) else 1.0))
-    detect = float(detect_multiplier(fit, level) * noise_se(fit) + (rate.tolerance if rate.kind != "converges" else 0.0))
+    detect = float(detect_multiplier(fit, level) * noise_se(fit) + rate.spec.detect_margin(rate))
     res = RateCheck(rate, INCONCLUSIVE, "", measured=b, ci_low=cl, ci_high=ch, p_fail=p_fail, fit=fit,
                      detectable=detect, band=(lo, hi), band_text=rate.spec.band_text(rate, fit.log_shift))
     what = rate.spec.parameter
-    band_txt = res.band_text if rate.kind != "converges" else "< 0"
+    band_txt = rate.spec.slope_band_text(rate, fit.log_shift)
     pass_txt = band_txt
     if (plo, phi) != (lo, hi):
         pass_txt = (f"{_band_str(plo, phi)} (the log allowance gives {band_txt} on this grid; a pass must also "
@@ -396,10 +418,9 @@ def _judge_exponent(rate: Rate, fit: FitResult, level: float, pass_level: float,
     if inside and not curved:
         res.verdict = PASS
         res.reason = f"{ci_txt}; {tost_txt} lies in the allowed band {pass_txt}"
-        if rate.kind == "upper" and ch < rate.predicted - rate.tolerance:
-            res.notes.append("not tight: decays faster than the bound")
-        if rate.kind == "geometric":
-            res.reason += f" (rho = {math.exp(b):.3g}, bound {rate.predicted:g})"
+        suffix, notes = rate.spec.pass_remarks(rate, b, ch)
+        res.reason += suffix
+        res.notes.extend(notes)
         return res
     if (curved or fit.scale_factor > 1) and _local_inside(fit, plo, phi, 2 * pass_level):
         res.verdict = PASS
