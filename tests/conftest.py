@@ -1,10 +1,21 @@
+import os
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 sys.path.insert(0, str(Path(__file__).parent))
+
+# The planted-law properties are statements about rates (a true law fails <= 2%), checked on
+# drawn seeds: with fresh random draws on every run, a suite of them fails now and then
+# (test_noise_floor_is_about_zero_not_relative_noise failed at seed 9987213, a 0.5% false
+# fail). "ci" draws the same examples on every run and machine and replays nothing from a
+# local database; `HYPOTHESIS_PROFILE=explore pytest ...` draws new ones, to hunt.
+settings.register_profile("ci", derandomize=True, database=None)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))   # an unknown name raises
 
 ROOT = Path(__file__).resolve().parents[1]
 
