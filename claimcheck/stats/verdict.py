@@ -506,6 +506,8 @@ def detect_multiplier(fit: FitResult, level: float, power: float = POWER) -> flo
     def pw(k: float) -> float:
         return float(np.mean(stats.t.sf(q * widen - k, max(n - 1, 1))))  # se itself is estimated from n
 
+    if not np.all(np.isfinite(q)):   # a level too small for its quantile (1 - level rounds to 1)
+        return math.inf
     lo, hi = 0.0, 1.0
     while pw(hi) < power:
         hi *= 2
@@ -525,6 +527,8 @@ def _replicates_advice(fit: FitResult, lo: float, hi: float, level: float, n_rep
                       "a wider grid may")
     gap = min(abs(b - lo) if math.isfinite(lo) else math.inf, abs(hi - b))
     k = detect_multiplier(fit, level)
+    if not math.isfinite(k):
+        return None, f"no replicate count decides at level {level:g}"
     if gap < se:
         need = int(math.ceil(n_rep * k ** 2))
         return need, (f"the exponent is within one standard error of the band's edge, so no replicate count can be "
