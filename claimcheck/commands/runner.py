@@ -262,8 +262,10 @@ def _until_decided(opts: RunOptions, chosen, versions, results: list, store: Sto
         start = opts.profile.replicates(c)
         cap, why = _cap(opts, c, results[i], start, len(todo))
         d = design(start, cap, opts.level or c.level, opts.spending or DEFAULT_SPENDING)
-        seq, res, interrupted = _sequential_claim(opts, c, versions[c.id], d, results[i], store)
+        seq, res, interrupted = _sequential_claim(opts, c, versions[c.id], d, results[i], store,
+                                                  by_budget=bool(opts.budget_replicates or opts.budget_seconds))
         seq.cap_reason = why
+        res.sequential = seq.result()
         sequences.append(seq)
         results[i] = res
         if interrupted:
@@ -290,7 +292,7 @@ def _cap(opts: RunOptions, claim, first, start: int, claims: int) -> tuple[int, 
     return start * DEFAULT_GROWTH_TO_CAP, f"no budget given: cap {DEFAULT_GROWTH_TO_CAP} x the claim's replicates"
 
 
-def _sequential_claim(opts: RunOptions, claim, version: str, d, first, store: Store):
+def _sequential_claim(opts: RunOptions, claim, version: str, d, first, store: Store, by_budget: bool = False):
     """The looks of one claim: measure up to each look's replicates (stored ones are reused),
     judge every rate by the unchanged rule at the look's spent level (Holm over the claim's
     rates), keep each rate's first decided look, stop when all are decided or at the cap.
@@ -310,16 +312,16 @@ def _sequential_claim(opts: RunOptions, claim, version: str, d, first, store: St
                            log_dir=_files(opts) / "logs", desc=f"{claim.id} at {n} replicates")
         seq.computed += sum(measured.computed.values())
         if measured.interrupted:
-            seq.stopped = "interrupted"
+            seq.stopped = seq.stop = "interrupted"
             return seq, first, True
         rows = [r for r in store.rows(version, "", opts.seed) if r["replicate"] < n]
         checks, err = judge_variant(at_n, rows, opts.profile.name, level=a)
         last_claim, last_rows, last_level = at_n, rows, a
         if err:
-            seq.stopped = f"error: {err}"
+            seq.stopped, seq.stop = f"error: {err}", "error"
             break
         open_before = [not s.decided for s in seqs]
-        record(seqs, checks, n, a)
+        record(seqs, checks, n, a, cpu_s=float(sum(r["seconds"] or 0.0 for r in rows)))
         for k, was_open in enumerate(open_before):
             if was_open:
                 kept[k] = checks[k]
@@ -327,10 +329,11 @@ def _sequential_claim(opts: RunOptions, claim, version: str, d, first, store: St
             print(f"claimcheck: {claim.id} at {n} replicates (level {a:.3g}): "
                   + ", ".join(f"{s.label} {s.verdict}" for s in seqs), file=sys.stderr, flush=True)
         if seq.decided:
-            seq.stopped = "decided"
+            seq.stopped = seq.stop = "decided"
             break
     else:
         seq.stopped = f"cap of {d.cap} replicates reached"
+        seq.stop = "budget" if by_budget else "cap"
     res = judge(last_claim, last_rows, opts.profile.name, opts.seed, version=version, level=last_level)
     if not err and not res.incomplete:
         res.rates = [k.result() for k in kept]

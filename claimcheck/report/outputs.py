@@ -163,6 +163,47 @@ def measurement_counts(run: RunResult | dict) -> dict | None:
     return {"computed": computed, "reused": max(present - computed - failed, 0), "total": max(present, computed)}
 
 
+# -- the looks of --until-decided --------------------------------------------------------
+
+def _ci(lk) -> str:
+    if None in (lk.measured, lk.ci_low, lk.ci_high):
+        return "no CI"
+    return f"{lk.measured:+.3f} [{lk.ci_low:+.3f}, {lk.ci_high:+.3f}]"
+
+
+def design_text(c: ClaimResult) -> str:
+    """'decided: 3 looks at 4, 8, 16 replicates (planned 4, ..., 64), level 0.05 spent pocock'."""
+    s = c.sequential
+    taken = sorted({lk.replicates for r in s.rates for lk in r.looks})
+    return (f"{s.stop}: {_plural(len(taken), 'look')} at {', '.join(map(str, taken)) or 'no'} replicates "
+            f"(planned {', '.join(map(str, s.replicates))}), level {s.level:g} spent {s.spending}")
+
+
+def looks_text(c: ClaimResult) -> str:
+    """A claim's path in one line per rate: 'rate: 4 inconclusive, 8 pass' (+ what it still needs)."""
+    return "; ".join(f"{r.label}: " + ", ".join(f"{lk.replicates} {lk.verdict}" for lk in r.looks)
+                     + (f" (still needs {r.still_needs})" if r.still_needs else "") for r in c.sequential.rates)
+
+
+def sequential_markdown(run: RunResult) -> list[str]:
+    """summary.md's 'Looks' section: one row per look of every claim run --until-decided
+    (nothing for a plain run)."""
+    claims = [c for c in run.checked if c.sequential is not None]
+    if not claims:
+        return []
+    lines = ["", "## Looks (`--until-decided`)", ""]
+    for c in claims:
+        lines += [f"`{c.id}`: {_md(design_text(c))}", "",
+                  "| rate | replicates | level | measured [CI] | verdict | compute |", "|---|---|---|---|---|---|"]
+        for r in c.sequential.rates:
+            lines += [f"| `{r.label}` | {lk.replicates} | {lk.level:.3g} | {_ci(lk)} | {WORD[lk.verdict]} | "
+                      f"{secs(lk.cpu_s) if lk.cpu_s is not None else '-'} |" for lk in r.looks]
+        lines += [f"- `{r.label}` undecided: still needs {_md(r.still_needs)}"
+                  for r in c.sequential.rates if r.still_needs]
+        lines.append("")
+    return lines[:-1]
+
+
 # -- junit.xml ---------------------------------------------------------------------------
 
 def _timestamp(run: RunResult) -> str:
@@ -198,6 +239,10 @@ def write_junit(run: RunResult | dict, path: Path) -> None:
                         ("commit", run.git["commit"] if run.git else None)):
         if value is not None:
             ET.SubElement(props, "property", name=name, value=str(value))
+    for c in run.checked:        # --until-decided: each claim's looks (the Ant schema has no case properties)
+        if c.sequential is not None:
+            ET.SubElement(props, "property", name=f"until_decided.{c.id}",
+                          value=f"{design_text(c)}; {looks_text(c)}")
     tally = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
 
     def case(classname: str, name: str, outcome: str, kind: str, message: str, body: str, seconds: float = 0.0):
@@ -292,6 +337,7 @@ def markdown_summary(run: RunResult | dict) -> str:
     if missed:
         lines += ["", "## Mutants not caught", ""]
         lines += [f"- `{cid}` / `{m.name}`: {_md(m.reason)}" for cid, m in missed]
+    lines += sequential_markdown(run)
     return "\n".join(lines) + "\n"
 
 

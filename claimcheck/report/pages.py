@@ -11,7 +11,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from ..stats import ratetext
-from .outputs import count_line, counts, family_text, measurement_counts, mutant_line
+from .outputs import count_line, counts, design_text, family_text, measurement_counts, mutant_line
 from ..stats.results import ClaimResult, MutantResult, RateResult, RunResult, as_run
 from ..stats.ratetext import SYMBOL, WORD, band, band_text, claimed_text, finite, measured_parts
 from . import plots
@@ -214,6 +214,20 @@ def _safe(plot, *args):
         return Markup(f'<p class="muted small">plot failed: {escape(type(exc).__name__)}: {escape(str(exc)[:200])}</p>')
 
 
+def looks(doc: ClaimResult) -> dict | None:
+    """The claim page's "Looks" table (``run --until-decided``): one row per look of each
+    rate, with the design and why the looks stopped; None for a plain run."""
+    s = doc.sequential
+    if s is None:
+        return None
+    rows = [{"rate": r.label, "replicates": lk.replicates, "level": lk.level, "measured": lk.measured,
+             "ci_low": lk.ci_low, "ci_high": lk.ci_high, "verdict": lk.verdict, "cpu_s": lk.cpu_s,
+             "deciding": r.decided and lk is r.looks[-1]}
+            for r in s.rates for lk in r.looks]
+    return {"s": s, "rows": rows, "design": design_text(doc),
+            "undecided": [(r.label, r.still_needs) for r in s.rates if r.still_needs]}
+
+
 def claim_page(doc: ClaimResult, document: RunResult, history: list[dict], out: Path, nav: dict) -> dict:
     level = doc.level or document.level
     salt = page_name(doc.id)
@@ -259,7 +273,7 @@ def claim_page(doc: ClaimResult, document: RunResult, history: list[dict], out: 
         "data_csv": f"../data/{page_name(doc.id)}.csv", "data_json": f"../data/{page_name(doc.id)}.json",
         "csv_name": f"{page_name(doc.id)}.csv",
         "results_json": "../results.json" if (out / "results.json").exists() else None,
-        "prov": document.provenance, "snippet": refit_snippet(doc),
+        "prov": document.provenance, "snippet": refit_snippet(doc), "looks": looks(doc),
         "execution": execution(document, doc),
         "generated": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
     }

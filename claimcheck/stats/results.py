@@ -244,6 +244,85 @@ class RateResult:
         return _from(cls, doc)
 
 
+# -- looks of --until-decided -----------------------------------------------------------------
+
+STOPS = ("decided", "budget", "cap", "error", "interrupted")   # why a sequential claim stopped
+
+
+@dataclass
+class LookResult:
+    """One look at one rate (``claimcheck run --until-decided``): the replicates it rests on,
+    the level it spent, and what the unchanged rule said there. ``cpu_s``: compute seconds
+    of the measurements the look rests on (cumulative: later looks reuse earlier replicates)."""
+    replicates: int
+    level: float
+    verdict: str
+    measured: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    reason: str = ""
+    replicates_needed: int | None = None
+    cpu_s: float | None = None
+
+    def to_json(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, doc: dict) -> "LookResult":
+        return _from(cls, doc)
+
+
+@dataclass
+class SequentialRateResult:
+    """A rate over its looks: every look up to the deciding one (or the last), and for a
+    rate undecided at the cap what it would still need."""
+    label: str
+    verdict: str
+    decided: bool
+    looks: list[LookResult] = field(default_factory=list)
+    still_needs: str | None = None
+
+    def to_json(self) -> dict:
+        return {"label": self.label, "verdict": self.verdict, "decided": self.decided,
+                "looks": [lk.to_json() for lk in self.looks], "still_needs": self.still_needs}
+
+    @classmethod
+    def from_json(cls, doc: dict) -> "SequentialRateResult":
+        return _from(cls, doc, looks=[LookResult.from_json(lk) for lk in doc.get("looks", [])])
+
+
+@dataclass
+class SequentialResult:
+    """A claim's path under ``--until-decided``: the planned design (replicates and spent
+    level of each look), each rate's looks, and why it stopped: ``stop`` is one of
+    :data:`STOPS` (``budget``: the cap came from --budget / --budget-replicates; ``cap``:
+    the default cap), ``stop_text`` the sentence the terminal prints."""
+    level: float
+    spending: str
+    replicates: list[int]                # planned looks
+    levels: list[float]                  # level each planned look spends
+    stop: str
+    stop_text: str = ""
+    cap_reason: str = ""
+    computed: int = 0                    # measurements the looks added (stored ones are reused)
+    rates: list[SequentialRateResult] = field(default_factory=list)
+
+    @property
+    def decided(self) -> bool:
+        return all(r.decided for r in self.rates)
+
+    def to_json(self) -> dict:
+        d = {f.name: copy.deepcopy(getattr(self, f.name)) for f in dataclasses.fields(self) if f.name != "rates"}
+        d["rates"] = [r.to_json() for r in self.rates]
+        return d
+
+    @classmethod
+    def from_json(cls, doc):
+        if doc is None or isinstance(doc, cls):
+            return doc
+        return _from(cls, doc, rates=[SequentialRateResult.from_json(r) for r in doc.get("rates", [])])
+
+
 # -- claims and mutants ----------------------------------------------------------------------
 
 @dataclass
@@ -310,6 +389,10 @@ class ClaimResult:
     artefact_error: str | None = None    # the claim's figure code broke
     carried_over: bool = False           # shown from an earlier run (``from_run``), not checked now
     from_run: str | None = None
+    sequential: SequentialResult | None = None   # --until-decided: the looks (absent from a plain run's JSON)
+
+    def __post_init__(self) -> None:
+        self.sequential = SequentialResult.from_json(self.sequential)
 
     @property
     def paper_key(self) -> str:
@@ -334,6 +417,8 @@ class ClaimResult:
             d["artefact_error"] = self.artefact_error
         if self.carried_over:
             d["carried_over"], d["from_run"] = True, self.from_run
+        if self.sequential is not None:
+            d["sequential"] = self.sequential.to_json()
         return d
 
     @classmethod

@@ -44,6 +44,7 @@ import numpy as np
 from scipy import stats
 
 from ..claim import Rate
+from .results import LookResult, SequentialRateResult, SequentialResult
 from .verdict import ERROR, FAIL, INCONCLUSIVE, PASS, RateCheck, check_rate, judge_claim
 
 SPENDINGS = ("bonferroni", "pocock", "obrien-fleming")
@@ -164,6 +165,7 @@ class Look:
     ci_high: float | None
     reason: str
     replicates_needed: int | None = None
+    cpu_s: float | None = None      # compute seconds of the measurements the look rests on
 
     def line(self, label: str = "") -> str:
         ci = (f"{self.measured:+.3f} [{self.ci_low:+.3f}, {self.ci_high:+.3f}]"
@@ -199,13 +201,14 @@ def judge_look(rates: Sequence[Rate], points: Sequence[dict], tables: dict, leve
     return res
 
 
-def record(seq: list[SequentialRate], checks: Sequence[RateCheck], replicates: int, level_k: float) -> None:
+def record(seq: list[SequentialRate], checks: Sequence[RateCheck], replicates: int, level_k: float,
+           cpu_s: float | None = None) -> None:
     """Append this look to every rate still undecided (a decided rate keeps its verdict)."""
     for s, c in zip(seq, checks):
         if s.decided:
             continue
         s.looks.append(Look(replicates, level_k, c.verdict, c.measured, c.ci_low, c.ci_high, c.reason,
-                            c.replicates_needed))
+                            c.replicates_needed, cpu_s))
 
 
 def still_needs(s: SequentialRate, d: Design) -> str:
@@ -240,12 +243,13 @@ def sequential_table(table: np.ndarray, rate: Rate, x: np.ndarray, d: Design, *,
 @dataclass
 class ClaimSequence:
     """One claim over its looks (``claimcheck run --until-decided``): the design, each rate's
-    looks, and why it stopped. The run's ClaimResult holds each rate's deciding look; the
-    stage data lives here (results.json has no field for it yet)."""
+    looks, and why it stopped. The run's ClaimResult holds each rate's deciding look, and
+    :meth:`result` (its ``sequential`` field) these looks for every output."""
     claim_id: str
     design: Design
     rates: list[SequentialRate]
-    stopped: str = ""          # "decided", "cap", "error: ...", "interrupted"
+    stopped: str = ""          # "decided", "cap of N replicates reached", "error: ...", "interrupted"
+    stop: str = ""             # the same as a code: results.STOPS
     cap_reason: str = ""       # where the cap came from (budget)
     computed: int = 0          # measurements the looks added (stored ones are reused)
 
@@ -256,6 +260,19 @@ class ClaimSequence:
     @property
     def replicates(self) -> int:
         return max((r.replicates for r in self.rates), default=0)
+
+    def result(self) -> SequentialResult:
+        """The looks as the value results.json, the report, summary.md and junit.xml read."""
+        d = self.design
+        return SequentialResult(
+            level=d.level, spending=d.spending, replicates=list(d.replicates), levels=list(d.levels),
+            stop=self.stop, stop_text=self.stopped, cap_reason=self.cap_reason, computed=self.computed,
+            rates=[SequentialRateResult(r.label, r.verdict, r.decided,
+                                        [LookResult(lk.replicates, lk.level, lk.verdict, lk.measured, lk.ci_low,
+                                                    lk.ci_high, lk.reason, lk.replicates_needed, lk.cpu_s)
+                                         for lk in r.looks],
+                                        None if r.decided else still_needs(r, d))
+                   for r in self.rates])
 
     def lines(self) -> list[str]:
         out = [f"until decided: {self.claim_id}: {self.design.describe()}"
