@@ -152,3 +152,42 @@ def test_run_until_decided_prints_one_line_per_look(tmp_path, capsys):
              and "replicates  level" in ln]
     assert len(looks) >= 2 and looks[-1].strip().endswith("pass")
     assert "-> pass at" in out
+
+
+def test_calibrate_until_decided_reports_the_sequential_rule(tmp_path, capsys):
+    """Per seed the design of run --until-decided: how often a true toy law is decided within
+    the cap, its false fails and the replicates spent; the plain calibration beside it is
+    what calibrate says without the flag."""
+    from conftest import write_toy
+
+    from claimcheck.commands.calibrate import CalibrateOptions, calibrate_claims, describe
+    from claimcheck.commands.cli import main
+
+    claims = tmp_path / "claims"
+    write_toy(claims, reps=4, batch=4)
+    base = dict(patterns=["toy.a"], seeds=8, jobs=1, store=tmp_path / "s.sqlite", claims_dirs=[claims],
+                out=tmp_path / "cal", progress=False)
+    [plain] = calibrate_claims(CalibrateOptions(**base))
+    [seq] = calibrate_claims(CalibrateOptions(**base, until_decided=True, budget_replicates=64))
+    q = seq["summary"]["sequential"]
+    assert q["seeds"] == 8 and q["replicates"] == [4, 8, 16, 32, 64] and q["spending"] == "pocock"
+    assert sum(q["verdicts"].values()) == 8 and q["verdicts"]["fail"] == 0 and q["false_fail_rate"] == 0
+    assert q["decided_rate"] == (q["verdicts"]["pass"] + q["verdicts"]["fail"]) / 8 >= 0.75
+    spent = [d["sequential"]["replicates"] for d in seq["per_seed"]]
+    assert q["mean_replicates"] == pytest.approx(sum(spent) / 8) and 4 < q["mean_replicates"] <= 64
+    assert all(d["sequential"]["stop"] in ("decided", "budget") for d in seq["per_seed"])
+    assert q["computed"] > 0 and seq["record"]["until_decided"]["cap"] == 64
+    # the plain numbers are the same with and without the flag, and absent the flag nothing is added
+    assert {k: v for k, v in seq["summary"].items() if k != "sequential"} == plain["summary"]
+    assert "sequential" not in plain["summary"] and "until_decided" not in plain["record"]
+    assert "until decided" not in describe(plain) and "mean replicates spent" in describe(seq)
+
+    again = calibrate_claims(CalibrateOptions(**base, until_decided=True, budget_replicates=64))[0]
+    assert again["summary"]["sequential"] | {"computed": 0} == q | {"computed": 0}
+    assert again["summary"]["sequential"]["computed"] == 0        # every look's replicates were stored
+    args = ["calibrate", "toy.a", "--seeds", "3", "--claims-dir", str(claims), "--store", str(tmp_path / "s.sqlite"),
+            "--jobs", "1", "--no-progress", "--out", str(tmp_path / "cal-cli")]
+    capsys.readouterr()
+    assert main(args + ["--budget-replicates", "16"]) == 2         # a cap needs --until-decided
+    assert main(args + ["--until-decided", "--budget-replicates", "16"]) == 0
+    assert "decided within the cap in" in capsys.readouterr().out

@@ -13,6 +13,14 @@ master seed): a seed computed once - by calibrate or by `claimcheck run --seed S
 reused, so re-running a calibration or extending it to more seeds computes only what
 is missing. All seeds' sweeps go to one executor at once.
 
+With ``until_decided=True`` each seed is also run under the group-sequential design of
+``claimcheck run --until-decided`` (:mod:`claimcheck.stats.sequential`: looks at doubling
+replicates from the claim's own count to the cap, each judged at its spent level) and the
+summary adds how often a seed is decided within the cap, the false-fail rate under the
+sequential rule and the mean replicates spent. All undecided seeds of a look go to the
+executor together; the first look reuses the plain calibration's replicates. Mutants are
+judged at the claim's own replicates only, as ``run --until-decided`` judges them.
+
 Family-wise correction: per claim, as in a run (verdict.judge_claim: Holm over the
 claim's own rates at its level; each mutant judged the same way). A claim's verdict
 does not depend on which other claims ran, so these rates are the run's rates.
@@ -62,6 +70,9 @@ class CalibrateOptions:
     progress: bool = True
     level: float | None = None
     messages: list[str] = field(default_factory=list)
+    until_decided: bool = False      # also run each seed under the sequential design (issue 21)
+    budget_replicates: int | None = None   # its cap (default: as run's, 64 x the claim's replicates)
+    spending: str | None = None      # how the level is split over the looks (default: stats.sequential's)
 
 
 def wilson_upper(k: int, n: int, level: float = 0.05) -> float:
@@ -155,6 +166,76 @@ def summarize(c: Claim, per_seed: list[dict], profile: str, mutants: bool, level
     return summary, record
 
 
+def _sequential_seeds(c: Claim, store: Store, version: str, seeds: list[int], opts: CalibrateOptions,
+                      level: float) -> tuple[dict, list[dict]]:
+    """Every seed of ``c`` under the design of ``run --until-decided``: at each look the
+    seeds still undecided are measured together up to the look's replicates (stored ones
+    are reused), then each is judged at the look's spent level; a seed stops when all its
+    rates are decided. Returns (the design as data, one entry per seed)."""
+    from ..stats.analyse import claim_verdict, judge_variant
+    from ..stats.sequential import DEFAULT_SPENDING, SequentialRate, design, record
+    from .runner import DEFAULT_GROWTH_TO_CAP, with_replicates
+
+    start = c.n_replicates(opts.profile)
+    cap = max(start, int(opts.budget_replicates)) if opts.budget_replicates else start * DEFAULT_GROWTH_TO_CAP
+    d = design(start, cap, level, opts.spending or DEFAULT_SPENDING)
+    seqs = {s: [SequentialRate(r.label or r.metric) for r in c.rates] for s in seeds}
+    kept: dict[int, list] = {s: [None] * len(c.rates) for s in seeds}
+    stop: dict[int, str] = {}
+    errors: dict[int, str] = {}
+    computed = 0
+    for n, a in zip(d.replicates, d.levels):
+        open_seeds = [s for s in seeds if s not in stop]
+        if not open_seeds:
+            break
+        at_n = with_replicates(c, opts.profile, n)
+        measured = measure(store, [(at_n, version, "", s) for s in open_seeds], opts.profile, jobs=opts.jobs,
+                           scheduler=opts.scheduler, progress=opts.progress, timeout=opts.timeout,
+                           desc=f"calibrating {c.id} at {n} replicates")
+        if measured.interrupted:
+            raise KeyboardInterrupt
+        computed += sum(measured.computed.values())
+        for s in open_seeds:
+            rows = [r for r in store.rows(version, "", s) if r["replicate"] < n]
+            checks, err = judge_variant(at_n, rows, opts.profile, level=a)
+            if err:
+                stop[s], errors[s] = "error", err
+                continue
+            open_before = [not q.decided for q in seqs[s]]
+            record(seqs[s], checks, n, a)
+            for k, was_open in enumerate(open_before):
+                if was_open:
+                    kept[s][k] = checks[k]
+            if all(q.decided for q in seqs[s]):
+                stop[s] = "decided"
+    per_seed = []
+    for s in seeds:
+        why = stop.get(s, "budget" if opts.budget_replicates else "cap")
+        verdict = (claim_verdict([k for k in kept[s] if k is not None], errors.get(s))[0]
+                   if all(k is not None for k in kept[s]) or s in errors else INCONCLUSIVE)
+        per_seed.append({"seed": s, "verdict": verdict, "stop": why,
+                         "replicates": max((q.replicates for q in seqs[s]), default=0),
+                         "rates": [{"label": q.label, "verdict": q.verdict,
+                                    "looks": [[lk.replicates, lk.verdict] for lk in q.looks]} for q in seqs[s]]})
+    plan = {"replicates": list(d.replicates), "levels": [_round(x, 6) for x in d.levels], "spending": d.spending,
+            "cap": d.cap, "level": level, "design": d.describe(), "computed": computed}
+    return plan, per_seed
+
+
+def sequential_summary(plan: dict, per_seed: list[dict]) -> dict:
+    """How the sequential rule does over the seeds: decided within the cap, false fails
+    (every fail of a true claim is one), and the replicates it spent."""
+    K = len(per_seed)
+    counts = {v: sum(d["verdict"] == v for d in per_seed) for v in (PASS, FAIL, INCONCLUSIVE, ERROR)}
+    spent = [d["replicates"] for d in per_seed]
+    return {**plan, "seeds": K, "verdicts": counts,
+            "decided_rate": (counts[PASS] + counts[FAIL]) / K if K else None,
+            "false_fail_rate": counts[FAIL] / K if K else None,
+            "false_fail_rate_upper95": _round(wilson_upper(counts[FAIL], K)),
+            "mean_replicates": _round(statistics.fmean(spent), 2) if spent else None,
+            "max_replicates": max(spent, default=None)}
+
+
 def calibrate_claims(opts: CalibrateOptions) -> list[dict]:
     """Calibrate every claim matching ``opts.patterns``; one document per claim."""
     claims, load_errors = discover(list(opts.claims_dirs) if opts.claims_dirs else None)
@@ -189,6 +270,15 @@ def calibrate_claims(opts: CalibrateOptions) -> list[dict]:
         level = opts.level or c.level
         per_seed = [_analyse_seed(c, store, versions[c.id], s, opts.profile, level, opts.mutants) for s in seeds]
         summary, record = summarize(c, per_seed, opts.profile, opts.mutants, level)
+        if opts.until_decided:
+            plan, seq_seeds = _sequential_seeds(c, store, versions[c.id], seeds, opts, level)
+            summary["sequential"] = seq = sequential_summary(plan, seq_seeds)
+            for d, q in zip(per_seed, seq_seeds):
+                d["sequential"] = q
+            record["until_decided"] = {"cap": seq["cap"], "spending": seq["spending"],
+                                       "decided_rate": _round(seq["decided_rate"], 3),
+                                       "false_fail_rate": _round(seq["false_fail_rate"], 3),
+                                       "mean_replicates": seq["mean_replicates"]}
         docs.append({
             "schema": 1, "claim_id": c.id, "claim_version": versions[c.id], "file": c.module_file,
             "profile": opts.profile, "master_seeds": seeds, "level": level,
@@ -225,6 +315,14 @@ def describe(doc: dict) -> str:
                         if r["replicates_needed_median"] else ""))
     for name, m in s.get("mutants", {}).items():
         lines.append(f"  mutant {name}: caught in {m['caught']}/{K} seeds")
+    if "sequential" in s:
+        q, qv = s["sequential"], s["sequential"]["verdicts"]
+        lines += [f"  until decided ({q['design']}):",
+                  f"    decided within the cap in {qv[PASS] + qv[FAIL]}/{K} seeds ({q['decided_rate']:.3f}): "
+                  f"{qv[PASS]} pass, {qv[FAIL]} fail, {qv[INCONCLUSIVE]} inconclusive, {qv[ERROR]} error",
+                  f"    false-fail rate {qv[FAIL]}/{K} = {q['false_fail_rate']:.3f} (95% upper bound "
+                  f"{q['false_fail_rate_upper95']:.3f}); mean replicates spent {q['mean_replicates']} "
+                  f"(max {q['max_replicates']}, cap {q['cap']})"]
     t = doc["timing"]
     together = t.get("claims_measured_together", 1)
     lines.append(f"  measured {t['computed']} replicate(s), reused {t['reused']} from the store; measuring took "

@@ -195,7 +195,15 @@ def cmd_calibrate(args) -> int:
     from ..engine.executors import SchedulerError
 
     shared = shared_values(args, "calibrate")
-    opts = CalibrateOptions(patterns=args.ids, seeds=args.seeds, first_seed=shared.pop("seed"), **shared)
+    if (args.budget_replicates or args.spending) and not args.until_decided:
+        print("claimcheck: error: --budget-replicates and --spending need --until-decided", file=sys.stderr)
+        return 2
+    if args.budget_replicates is not None and args.budget_replicates < 2:
+        print(f"claimcheck: error: --budget-replicates must be >= 2, got {args.budget_replicates}", file=sys.stderr)
+        return 2
+    opts = CalibrateOptions(patterns=args.ids, seeds=args.seeds, first_seed=shared.pop("seed"), **shared,
+                            until_decided=args.until_decided, budget_replicates=args.budget_replicates,
+                            spending=args.spending)
     try:
         docs = calibrate_claims(opts)
     except (CalibrationError, SchedulerError) as exc:
@@ -266,6 +274,13 @@ def register(sub, common) -> None:
     sp.add_argument("--record", action="store_true",
                     help="write the record to <claim file>.calibration.json (keyed by claim id, profile, version)")
     sp.add_argument("--format", choices=["text", "json"], default="text")
+    sp.add_argument("--until-decided", action="store_true",
+                    help="also run every seed as `run --until-decided` does (looks at doubling replicates up to "
+                         "the cap): how often it is decided, its false-fail rate, the mean replicates spent")
+    sp.add_argument("--budget-replicates", type=int, metavar="N",
+                    help="--until-decided: the cap (default: 64 x the claim's replicates)")
+    sp.add_argument("--spending", choices=["bonferroni", "pocock", "obrien-fleming"],
+                    help="--until-decided: how the level is split over the looks (default pocock)")
     sp.set_defaults(func=cmd_calibrate)
 
     sp = sub.add_parser("validate-engine",
