@@ -247,7 +247,7 @@ def calibrate_claims(opts: CalibrateOptions) -> list[dict]:
     if opts.seeds < 2:
         raise CalibrationError("--seeds must be at least 2")
     try:
-        resolve_profile(opts.profile, chosen)   # the one check: below, the name is passed on unchanged
+        profile = resolve_profile(opts.profile, chosen)   # the one check: the judge takes the value, the sweep its name
     except UnknownProfile as exc:
         raise CalibrationError(str(exc)) from None
     seeds = list(range(opts.first_seed, opts.first_seed + opts.seeds))
@@ -268,7 +268,7 @@ def calibrate_claims(opts: CalibrateOptions) -> list[dict]:
     docs = []
     for c in chosen:
         level = opts.level or c.level
-        per_seed = [_analyse_seed(c, store, versions[c.id], s, opts.profile, level, opts.mutants) for s in seeds]
+        per_seed = [_analyse_seed(c, store, versions[c.id], s, profile, level, opts.mutants) for s in seeds]
         summary, record = summarize(c, per_seed, opts.profile, opts.mutants, level)
         if opts.until_decided:
             plan, seq_seeds = _sequential_seeds(c, store, versions[c.id], seeds, opts, level)

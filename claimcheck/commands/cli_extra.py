@@ -58,7 +58,7 @@ def cmd_check_claim(args) -> int:
             from .conformance import check_claim
 
             for c in res.claims:
-                failures = check_claim(c, profile.name)
+                failures = check_claim(c, profile)   # resolved above: not checked again
                 for msg in failures:
                     print(f"{f}: smoke: {msg}", file=sys.stderr)
                 if not failures:
@@ -140,7 +140,7 @@ def pilot_power_lines(claim, profile: "str | Profile" = "quick", replicates: int
     return lines
 
 
-def stored_power_lines(res, rows: list[dict] | None = None, run_id: str = "") -> list[str]:
+def stored_power_lines(res, rows: "list | None" = None, run_id: str = "") -> list[str]:
     """``power:`` lines for ``show``: the noise of the last stored run, i.e. each rate's
     fitted per-point SE of log(statistic) (the jackknife of the stored rows), at that run's
     grid and replicates; ``rows`` (the stored measurements) give the tail weight."""
@@ -148,9 +148,11 @@ def stored_power_lines(res, rows: list[dict] | None = None, run_id: str = "") ->
 
     import numpy as np
 
+    from ..engine.measurement import measurements
     from ..stats import passpower as pp
 
     lines = []
+    stored = measurements(rows or [])   # typed values (Store.measurements), or the store's rows
     for r in res.rates:
         name = f"{res.id}.{r.label or r.metric}"
         why = pp.unsupported(r.kind, r.log_power)
@@ -170,10 +172,10 @@ def stored_power_lines(res, rows: list[dict] | None = None, run_id: str = "") ->
             lines.append(f"power: {name}: not estimated: the stored noise is zero or missing")
             continue
         per_point: dict = {}
-        for row in rows or []:
-            m = (row.get("metrics") or {}).get(r.metric)
-            if row.get("status") == "ok" and m is not None and math.isfinite(m):
-                per_point.setdefault(row["point_key"], []).append(float(m))
+        for m in stored:
+            v = (m.metrics or {}).get(r.metric)
+            if m.ok and v is not None and math.isfinite(v):
+                per_point.setdefault(m.point, []).append(float(v))
         k = [len(v) for v in per_point.values()]
         spread = pp.relative_spread(np.array([v[:min(k)] for v in per_point.values()])) if k and min(k) >= 4 else 2.0
         lo, hi = r.band if r.band else (None, None)

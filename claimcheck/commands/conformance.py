@@ -10,7 +10,8 @@
   claim's reducers), for the claim and for each mutant;
 - two replicates differ in some metric (the rng is actually used).
 
-Each check is a flat function ``check_x(claim, profile) -> None`` that raises
+Each check is a flat function ``check_x(claim, profile) -> None`` (a profile name or a
+resolved :class:`~claimcheck.engine.profiles.Profile`) that raises
 :class:`ConformanceError` with a message naming the claim; :func:`check_claim` runs them
 all and returns the failures. They run the claim at its smallest grid point with a few
 replicates, so they are cheap enough for every shipped claim in the default tests and
@@ -21,7 +22,8 @@ from __future__ import annotations
 import math
 from typing import Any, Callable, Mapping
 
-from ..claim import Claim
+from ..claim import Claim, UnknownProfile
+from ..engine.profiles import Profile, for_claim
 from ..engine.reproducibility import agree_to_roundoff
 from ..engine.seeding import rng_for
 from ..engine.sweep import grid_points
@@ -35,10 +37,10 @@ class ConformanceError(AssertionError):
     """A claim breaks a property the framework relies on."""
 
 
-def smallest_point(claim: Claim, profile: str = "quick") -> dict:
+def smallest_point(claim: Claim, profile: "str | Profile" = "quick") -> dict:
     """The cheapest grid point: every axis at its first value in the profile's grid
     (grids list values from small to large by convention)."""
-    return grid_points(claim.grid(profile))[0]
+    return grid_points(for_claim(profile, claim).grid(claim))[0]
 
 
 def _rngs(claim: Claim, point: Mapping[str, Any], reps: range):
@@ -95,7 +97,7 @@ def _fail(claim: Claim, what: str) -> None:
     raise ConformanceError(f"claim {claim.id}: {what}")
 
 
-def check_same_seed_same_metrics(claim: Claim, profile: str = "quick") -> None:
+def check_same_seed_same_metrics(claim: Claim, profile: "str | Profile" = "quick") -> None:
     point = smallest_point(claim, profile)
     reps = range(SMOKE_REPLICATES)
     a = _batch(claim, None, point, reps)
@@ -104,7 +106,7 @@ def check_same_seed_same_metrics(claim: Claim, profile: str = "quick") -> None:
         _fail(claim, f"the same seeds gave different metrics at {point}: {a} vs {b}")
 
 
-def check_batch_equals_single(claim: Claim, profile: str = "quick") -> None:
+def check_batch_equals_single(claim: Claim, profile: "str | Profile" = "quick") -> None:
     if claim.simulate_batch is None:
         return
     point = smallest_point(claim, profile)
@@ -117,7 +119,7 @@ def check_batch_equals_single(claim: Claim, profile: str = "quick") -> None:
                          f"{x} vs {y}")
 
 
-def check_metrics_present_and_finite(claim: Claim, profile: str = "quick") -> None:
+def check_metrics_present_and_finite(claim: Claim, profile: "str | Profile" = "quick") -> None:
     point = smallest_point(claim, profile)
     needed = {r.metric for r in claim.rates} | {r.floor_metric for r in claim.rates if r.floor_metric}
     for variant in [None] + [m.name for m in claim.mutants]:
@@ -133,7 +135,7 @@ def check_metrics_present_and_finite(claim: Claim, profile: str = "quick") -> No
                 _fail(claim, f"{variant or 'the claim'} gives non-finite metrics {bad} at {point}")
 
 
-def check_replicates_differ(claim: Claim, profile: str = "quick") -> None:
+def check_replicates_differ(claim: Claim, profile: "str | Profile" = "quick") -> None:
     """Some metric differs among a few replicates (every scalar the claim returns counts,
     and an indicator metric may coincide for a while: up to DIFFER_REPLICATES are drawn)."""
     point = smallest_point(claim, profile)
@@ -151,9 +153,15 @@ CHECKS: tuple[Callable[[Claim, str], None], ...] = (
 )
 
 
-def check_claim(claim: Claim, profile: str = "quick") -> list[str]:
+def check_claim(claim: Claim, profile: "str | Profile" = "quick") -> list[str]:
     """Run every conformance check; the messages of those that fail (empty: conforms).
-    A check that raises anything else reports it as a failure too."""
+    A check that raises anything else reports it as a failure too. ``profile``: a name
+    (checked once here) or a :class:`~claimcheck.engine.profiles.Profile` resolved by the
+    command (not checked again)."""
+    try:
+        profile = for_claim(profile, claim)
+    except UnknownProfile:
+        pass   # each check reports it as its failure, as before
     failures = []
     for check in CHECKS:
         try:

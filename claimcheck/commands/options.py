@@ -11,9 +11,10 @@ A profile name means something only against the claims of one command (each clai
 defines its own grids), so it is resolved there, once: :func:`resolve_profile` turns the
 name into a :class:`Profile` or raises :class:`~claimcheck.claim.UnknownProfile` with one
 line (exit 2 for the CLI, a usage error for pytest). Code inside receives the
-:class:`Profile` and reads a claim's grid and replicates from it without checking again;
-where the name must reach code that takes a string (the sweep, the judge, the store) it
-passes ``profile.name`` unchanged.
+:class:`Profile` and reads a claim's grid and replicates from it without checking again
+(the judge, :mod:`claimcheck.stats.analyse`, takes it as it is); where the name must reach
+code that takes a string (the sweep, the store) it passes ``profile.name`` unchanged. :class:`Profile` itself is defined in
+:mod:`claimcheck.engine.profiles` (the stats layer takes it too) and re-exported here.
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from ..claim import UnknownProfile, require_profile
+from ..engine.profiles import Profile, profile_name
 from ..engine.store import DEFAULT_STORE
 
 BOUNDARIES = ("run", "calibrate", "check-claim", "pytest")
@@ -120,28 +122,6 @@ def plugin_dest(name: str) -> str:
     return f"claimcheck_{name}"
 
 
-@dataclass(frozen=True)
-class Profile:
-    """A profile name checked against the claims of one command: each of them defines
-    it, so a claim's grid and replicates are read here without checking again. Made by
-    :func:`resolve_profile` only; ``claim_ids`` are the claims it was resolved for."""
-    name: str
-    claim_ids: frozenset[str] = frozenset()
-
-    def __str__(self) -> str:
-        return self.name
-
-    def covers(self, claims) -> bool:
-        return {c.id for c in claims} <= self.claim_ids
-
-    def grid(self, claim) -> Mapping[str, Sequence[Any]]:
-        return claim.grids[self.name]
-
-    def replicates(self, claim) -> int:
-        reps = claim.replicates
-        return int(reps[self.name]) if isinstance(reps, Mapping) else int(reps)
-
-
 def resolve_profile(profile: "str | Profile", claims) -> Profile:
     """The one place a profile name is checked: a :class:`Profile` for ``claims``, or
     :class:`~claimcheck.claim.UnknownProfile` (one line naming the claims lacking it and
@@ -152,11 +132,6 @@ def resolve_profile(profile: "str | Profile", claims) -> Profile:
         profile = profile.name
     require_profile(claims, profile)
     return Profile(profile, frozenset(c.id for c in claims))
-
-
-def profile_name(profile: "str | Profile") -> str:
-    """The name as the code below the commands takes it (sweep, judge, store, figures)."""
-    return profile.name if isinstance(profile, Profile) else profile
 
 
 @dataclass(frozen=True)

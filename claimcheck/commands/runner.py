@@ -194,7 +194,7 @@ def _measure_and_analyse(opts, run_id, t_start, claims, chosen, load_errors, mes
         rows = store.rows(versions[c.id], "", opts.seed)
         mutant_rows = ({m.name: store.rows(versions[c.id], m.name, opts.seed) for m in c.mutants}
                        if opts.mutants else None)
-        res = judge(c, rows, opts.profile.name, opts.seed, version=versions[c.id], level=level or c.level,
+        res = judge(c, rows, opts.profile, opts.seed, version=versions[c.id], level=level or c.level,
                     mutant_rows=mutant_rows, interrupted=interrupted)
         res.reused_measurements = reused.get((c.id, ""), 0)
         res.log = _log_path(opts, c.id)
@@ -315,7 +315,7 @@ def _sequential_claim(opts: RunOptions, claim, version: str, d, first, store: St
             seq.stopped = seq.stop = "interrupted"
             return seq, first, True
         rows = [r for r in store.rows(version, "", opts.seed) if r["replicate"] < n]
-        checks, err = judge_variant(at_n, rows, opts.profile.name, level=a)
+        checks, err = judge_variant(at_n, rows, opts.profile, level=a)
         last_claim, last_rows, last_level = at_n, rows, a
         if err:
             seq.stopped, seq.stop = f"error: {err}", "error"
@@ -334,7 +334,7 @@ def _sequential_claim(opts: RunOptions, claim, version: str, d, first, store: St
     else:
         seq.stopped = f"cap of {d.cap} replicates reached"
         seq.stop = "budget" if by_budget else "cap"
-    res = judge(last_claim, last_rows, opts.profile.name, opts.seed, version=version, level=last_level)
+    res = judge(last_claim, last_rows, opts.profile, opts.seed, version=version, level=last_level)
     if not err and not res.incomplete:
         res.rates = [k.result() for k in kept]
         res.verdict, res.reason = claim_verdict(kept, None)

@@ -4,6 +4,10 @@ One row per (claim version, variant, grid point, replicate, master seed), commit
 as soon as its batch returns, so a killed run loses at most the batches in flight
 and a re-run computes only what is missing. Rows with an error are kept for the
 report but retried on the next run.
+
+:meth:`Store.measurements` hands the stored rows out as typed
+:class:`~claimcheck.engine.measurement.Measurement` values (the schema and the stored
+bytes are as they always were: a failure's kind is read from its message there).
 """
 from __future__ import annotations
 
@@ -15,6 +19,8 @@ import sqlite3
 import time
 from pathlib import Path
 from typing import Iterable
+
+from .measurement import Measurement
 
 DEFAULT_STORE = Path("reports") / "claimcheck.sqlite"   # the one default, for every command
 
@@ -132,7 +138,14 @@ class Store:
         )
         self.db.commit()
 
+    def measurements(self, version: str, variant: str, master_seed: int) -> list[Measurement]:
+        """One variant's stored measurements as typed values (ordered by point key and
+        replicate): ``status`` says ok, error, timeout, died, failed or skipped."""
+        return [Measurement.from_row(r) for r in self.rows(version, variant, master_seed)]
+
     def rows(self, version: str, variant: str, master_seed: int) -> list[dict]:
+        """The same rows as dicts with the stored columns (status "ok" or "error"), for
+        readers not yet moved to :meth:`measurements`."""
         cur = self.db.execute(
             "SELECT point_key, replicate, status, metrics, error, seconds FROM measurements "
             "WHERE claim_version=? AND variant=? AND master_seed=? ORDER BY point_key, replicate",

@@ -2,7 +2,15 @@
 
 :func:`judge` is the one way a :class:`~claimcheck.stats.results.ClaimResult` is made,
 for ``claimcheck run``, ``claimcheck calibrate`` (once per master seed) and the pytest
-plugin (through run)."""
+plugin (through run).
+
+Every function takes the profile as the commands resolved it (a
+:class:`~claimcheck.engine.profiles.Profile`), and reads a claim's grid and replicates
+from it without checking the name again; a name (the transition, and callers outside the
+commands) is checked once per call of :func:`judge` or :func:`judge_variant`. The
+measurements are typed values (:class:`claimcheck.engine.measurement.Measurement`, or
+store rows turned into them once): a failure's kind is its ``status``, never words read
+from its message."""
 from __future__ import annotations
 
 from typing import Sequence
@@ -10,10 +18,13 @@ from typing import Sequence
 import numpy as np
 
 from ..claim import Claim
+from ..engine.measurement import Measurement, Status, measurements
+from ..engine.profiles import Profile, for_claim
 from ..engine.seeding import point_key
-from ..engine.sweep import grid_points, is_infrastructure_error
+from ..engine.sweep import grid_points
 from ..engine.versioning import dependencies
-from .results import ClaimResult, Measurement, MutantResult, pivot
+from . import results
+from .results import ClaimResult, MutantResult, pivot
 from .verdict import ERROR, FAIL, INCONCLUSIVE, RateCheck, check_rate, combine, judge_claim
 
 
@@ -21,15 +32,20 @@ class MeasurementError(Exception):
     """The sweep has missing or failed measurements (not a verdict on the claim)."""
 
 
-def measurement_table(claim: Claim, rows: Sequence[dict], profile: str):
+Rows = Sequence["Measurement | dict"]     # typed values, or store rows during the transition
+
+
+def measurement_table(claim: Claim, rows: Rows, profile: "Profile | str"):
     """(points, {metric: points x replicates array}) for the profile's plan."""
-    points = grid_points(claim.grid(profile))
-    n_rep = claim.n_replicates(profile)
+    profile = for_claim(profile, claim)
+    rows = measurements(rows)
+    points = grid_points(profile.grid(claim))
+    n_rep = profile.replicates(claim)
     by_key: dict[str, dict[int, dict]] = {}
     errors = []
     for r in rows:
-        if r["status"] == "ok":
-            by_key.setdefault(r["point_key"], {})[r["replicate"]] = r["metrics"]
+        if r.ok:
+            by_key.setdefault(r.point, {})[r.replicate] = r.metrics
         else:
             errors.append(r)
     missing = []
@@ -43,25 +59,25 @@ def measurement_table(claim: Claim, rows: Sequence[dict], profile: str):
                 missing.append((p, rep))
     if missing:
         keys = {point_key(p) for p, _ in missing}
-        errs = [e for e in errors if e["point_key"] in keys]
+        errs = [e for e in errors if e.point in keys]
         if errs:
-            raise MeasurementError(f"{len(missing)} measurement(s) failed; first: {errs[0]['error']}")
+            raise MeasurementError(f"{len(missing)} measurement(s) failed; first: {errs[0].error}")
         raise MeasurementError(f"{len(missing)} measurement(s) missing (run interrupted?)")
     keys = [point_key(p) for p in points]
-    ok = [Measurement.from_row(r) for r in rows if r["status"] == "ok" and r["replicate"] < n_rep]
+    ok = [r for r in rows if r.ok and r.replicate < n_rep]
     return points, {m: pivot(ok, m, keys, n_rep)[1] for m in sorted(metrics)}
 
 
-def judge_variant(claim: Claim, rows: Sequence[dict], profile: str,
+def judge_variant(claim: Claim, rows: Rows, profile: "Profile | str",
                   level: float | None = None) -> tuple[list[RateCheck], str | None]:
     """The claim's (or one mutant's) rate results, fails confirmed by Holm over this
     claim's rates at ``level`` (default the claim's own): independent of any other claim."""
-    results, err = check_variant(claim, rows, profile, level=level)
-    judge_claim(results, level or claim.level)
-    return results, err
+    checks, err = check_variant(claim, rows, for_claim(profile, claim), level=level)
+    judge_claim(checks, level or claim.level)
+    return checks, err
 
 
-def check_variant(claim: Claim, rows: Sequence[dict], profile: str,
+def check_variant(claim: Claim, rows: Rows, profile: "Profile | str",
                   level: float | None = None) -> tuple[list[RateCheck], str | None]:
     """Provisional rate results (before the claim's family-wise correction), or an error."""
     try:
@@ -142,35 +158,34 @@ def claim_verdict(results: Sequence[RateCheck], error: str | None) -> tuple[str,
     return v, reason
 
 
-def incompleteness(c: Claim, rows, profile: str, interrupted: bool) -> str:
+def incompleteness(c: Claim, rows: Rows, profile: "Profile | str", interrupted: bool) -> str:
     """Why a variant's sweep lacks measurements for infrastructure reasons (missing
     rows, timeouts, dead workers), or "" when every planned measurement was made (or
     failed in the simulation itself, which is the claim's error, not ours)."""
-    n_rep = c.n_replicates(profile)
-    ok = {(r["point_key"], r["replicate"]) for r in rows if r["status"] == "ok"}
-    errors = {(r["point_key"], r["replicate"]): r["error"] for r in rows if r["status"] != "ok"}
+    profile = for_claim(profile, c)
+    n_rep = profile.replicates(c)
+    by_key = {(m.point, m.replicate): m for m in measurements(rows)}
+    points = grid_points(profile.grid(c))
     missing, infra = 0, []
-    for p in grid_points(c.grid(profile)):
+    for p in points:
         pk = point_key(p)
         for rep in range(n_rep):
-            if (pk, rep) in ok:
-                continue
-            err = errors.get((pk, rep))
-            if err is None:
+            m = by_key.get((pk, rep))
+            if m is None:
                 missing += 1
-            elif is_infrastructure_error(err):
-                infra.append(err)
-            else:
+            elif m.infrastructure:
+                infra.append(m)
+            elif not m.ok:
                 return ""   # the simulation broke: the claim's own error decides
     if not missing and not infra:
         return ""
-    total = len(grid_points(c.grid(profile))) * n_rep
+    total = len(points) * n_rep
     parts = []
     if missing:
         parts.append(f"{missing} of {total} measurements missing" + (" (run interrupted)" if interrupted else ""))
     if infra:   # the cause first: a timeout before the measurements it kept from starting
-        infra.sort(key=lambda e: e.startswith("not started:"))
-        parts.append(f"{len(infra)} could not be made; first: {infra[0]}")
+        infra.sort(key=lambda m: m.status is Status.SKIPPED)
+        parts.append(f"{len(infra)} could not be made; first: {infra[0].error}")
     return "; ".join(parts) + "; run again to resume"
 
 
@@ -182,20 +197,29 @@ def _calibration(c: Claim, profile: str, version: str | None) -> dict:
     return dict(record or {}, status=state) if record else {}
 
 
+def _as_results(rows: Sequence[Measurement]) -> list[results.Measurement]:
+    """The measurements as a result document holds them (the stored status: results.json
+    is unchanged; its ``error`` message still names the kind for a reader)."""
+    return [results.Measurement(m.point, m.replicate, m.stored_status, m.metrics, m.error, m.seconds)
+            for m in rows]
+
+
 def _seeding(c: Claim) -> str:
     return ("numpy SeedSequence(entropy=master_seed, spawn_key=(hash(claim id), "
             + ("0 [common random numbers across the grid]" if c.common_random_numbers else "hash(point)")
             + ", replicate))")
 
 
-def judge(claim: Claim, rows: Sequence[dict], profile: str, master_seed: int, *, version: str | None = None,
-          level: float | None = None, mutant_rows: dict[str, Sequence[dict]] | None = None,
+def judge(claim: Claim, rows: Rows, profile: "Profile | str", master_seed: int, *, version: str | None = None,
+          level: float | None = None, mutant_rows: dict[str, Rows] | None = None,
           interrupted: bool = False) -> ClaimResult:
     """The claim's result from its stored measurements (``rows``; ``mutant_rows`` per
     mutant that ran): each rate checked, fails confirmed by Holm over the claim's own
     rates at ``level`` (default the claim's), each mutant judged the same way. A sweep
     that lacks measurements for infrastructure reasons is an incomplete error (never a
     verdict on the claim), a mutant then "not measured"."""
+    profile = for_claim(profile, claim)   # a resolved Profile as it is; a name checked here, once
+    rows = measurements(rows)
     lvl = level or claim.level
     checks, err = judge_variant(claim, rows, profile, level=lvl)
     verdict, reason = claim_verdict(checks, err)
@@ -204,7 +228,7 @@ def judge(claim: Claim, rows: Sequence[dict], profile: str, master_seed: int, *,
         verdict, reason = ERROR, f"incomplete: {gap}"
     mutants = []
     for m in claim.mutants if mutant_rows is not None else ():
-        mrows = mutant_rows[m.name]
+        mrows = measurements(mutant_rows[m.name])
         mchecks, merr = judge_variant(claim, mrows, profile, level=lvl)
         caught, why = mutant_caught(claim, m.name, mchecks, merr)
         mgap = incompleteness(claim, mrows, profile, interrupted)
@@ -213,14 +237,14 @@ def judge(claim: Claim, rows: Sequence[dict], profile: str, master_seed: int, *,
         mutants.append(MutantResult(
             name=m.name, description=m.description, caught=caught, reason=why, measured=not mgap,
             verdict=ERROR if mgap else claim_verdict(mchecks, merr)[0], rates=[r.result() for r in mchecks],
-            measurements=[Measurement.from_row(r) for r in mrows]))
+            measurements=_as_results(mrows)))
     return ClaimResult(
         id=claim.id, paper=claim.paper, title=claim.title, statement=claim.statement, source=claim.source,
-        power=claim.power, version=version, verdict=verdict, reason=reason, profile=profile,
-        grid={k: list(v) for k, v in claim.grid(profile).items()}, replicates=claim.n_replicates(profile),
+        power=claim.power, version=version, verdict=verdict, reason=reason, profile=profile.name,
+        grid={k: list(v) for k, v in profile.grid(claim).items()}, replicates=profile.replicates(claim),
         master_seed=master_seed, seeding=_seeding(claim), params=dict(claim.params),
-        calibration=_calibration(claim, profile, version), level=lvl,
+        calibration=_calibration(claim, profile.name, version), level=lvl,
         rates=[r.result() for r in checks], mutants=mutants,
-        compute_seconds=float(sum(r["seconds"] or 0 for r in rows if r["status"] == "ok")),
-        measurements=[Measurement.from_row(r) for r in rows], file=claim.module_file,
+        compute_seconds=float(sum(r.seconds or 0 for r in rows if r.ok)),
+        measurements=_as_results(rows), file=claim.module_file,
         depends_on={name: str(path) for name, path in dependencies(claim).items()}, incomplete=bool(gap))
