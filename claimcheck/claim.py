@@ -7,6 +7,7 @@ planned and checked without running it.
 from __future__ import annotations
 
 import inspect
+import itertools
 import math
 import numbers
 from dataclasses import dataclass, field, replace
@@ -14,7 +15,6 @@ from typing import Any, Callable, Mapping, Sequence
 
 from .ratekinds import KINDS, describe as _describe_rate, kind_of
 
-RATE_KINDS = tuple(KINDS)
 # no "median": the delete-one jackknife behind every interval is inconsistent for
 # medians (CI coverage 77-81% in the audit of issue 11), and no claim used it
 STATISTICS = ("mean", "rms", "sd", "abs_mean")
@@ -90,8 +90,8 @@ class Rate:
     log_power: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
-        if self.kind not in RATE_KINDS:
-            raise ClaimDefinitionError(f"rate kind {self.kind!r} is not one of {RATE_KINDS}")
+        if self.kind not in KINDS:   # the live registry: a kind registered after import is known
+            raise ClaimDefinitionError(f"rate kind {self.kind!r} is not one of {tuple(KINDS)}")
         if self.statistic not in STATISTICS:
             why = (" (the jackknife interval is not valid for medians)" if self.statistic == "median" else "")
             raise ClaimDefinitionError(f"rate statistic {self.statistic!r} is not one of {STATISTICS}{why}")
@@ -343,7 +343,7 @@ class Claim:
         if bad:
             need(False, f"rate {rate.label}: axis {rate.axis!r} in grid {prof!r} must hold finite numbers, "
                         f"got {bad[0]!r}" + (" (a string: drop the quotes)" if isinstance(bad[0], str) else ""))
-        if rate.kind != "geometric" and any(v <= 0 for v in values):
+        if kind_of(rate).axes.logx and any(v <= 0 for v in values):
             need(False, f"rate {rate.label}: axis {rate.axis!r} in grid {prof!r} must be positive "
                         f"(the fit is on log({rate.axis})), got {min(values)!r}")
         n = len(set(values))
@@ -372,6 +372,12 @@ class Claim:
     def grid(self, profile: str) -> Mapping[str, Sequence[Any]]:
         self.require_profile(profile)
         return self.grids[profile]
+
+    def points(self, profile: "str | Any") -> list[dict]:
+        """The grid points of ``profile`` (a name, checked; or a resolved ``Profile``), in
+        the order the sweep measures them: the claim owns its grid, so it owns its points."""
+        grid = self.grid(profile) if isinstance(profile, str) else profile.grid(self)
+        return grid_points(grid)
 
     @property
     def paper_key(self) -> str:
@@ -428,3 +434,9 @@ class Claim:
             return inspect.getsource(self.simulate)
         except (OSError, TypeError):
             return repr(self.simulate)
+
+
+def grid_points(grid: Mapping[str, Sequence[Any]]) -> list[dict]:
+    """Every combination of a grid's axes, the first axis slowest (itertools.product)."""
+    axes = list(grid)
+    return [dict(zip(axes, combo)) for combo in itertools.product(*(list(grid[a]) for a in axes))]

@@ -649,6 +649,7 @@ def test_dead_worker_exit_code_waits_for_the_reaping_thread():
     import threading
 
     from claimcheck.engine.executors import Failure, _exit_code
+    from claimcheck.engine.status import Status
     from claimcheck.engine.sweep import _failure_message
 
     class Reaped:            # a Process whose status another thread stores 50 ms from now
@@ -668,5 +669,5 @@ def test_dead_worker_exit_code_waits_for_the_reaping_thread():
         def where(self):
             return "claim toy.a"
 
-    assert "worker died: exit code unknown while" in _failure_message(Failure("died", exitcode=None), Task())
-    assert "killed by signal SIGKILL (out of memory?)" in _failure_message(Failure("died", exitcode=-9), Task())
+    assert "worker died: exit code unknown while" in _failure_message(Failure(Status.DIED, exitcode=None), Task())
+    assert "killed by signal SIGKILL (out of memory?)" in _failure_message(Failure(Status.DIED, exitcode=-9), Task())

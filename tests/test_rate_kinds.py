@@ -10,7 +10,6 @@ import math
 import numpy as np
 import pytest
 
-from claimcheck import claim as claim_module
 from claimcheck import ratekinds
 from claimcheck.claim import Rate
 from claimcheck.ratekinds import Limit, RateKind
@@ -50,9 +49,6 @@ class Plateau(Limit):
 def toy_kinds(monkeypatch):
     for kind in (Lower(), Plateau()):
         monkeypatch.setitem(ratekinds.KINDS, kind.name, kind)
-    # claim.py keeps the names known at its import (it is hashed into claim versions, so it
-    # is not changed here): a kind registered later is added to that tuple too
-    monkeypatch.setattr(claim_module, "RATE_KINDS", tuple(ratekinds.KINDS))
 
 
 def _judged(rate, table, x=X):

@@ -71,7 +71,7 @@ MUTATIONS = [
     ("claimcheck.engine.seeding", "rng_for: another bit generator",
      "return np.random.default_rng(seed_sequence(claim_id, point, replicate, master_seed))",
      "return np.random.Generator(np.random.MT19937(seed_sequence(claim_id, point, replicate, master_seed)))"),
-    ("claimcheck.engine.sweep", "grid_points: axis values sorted",
+    ("claimcheck.claim", "grid_points: axis values sorted",
      "itertools.product(*(list(grid[a]) for a in axes))", "itertools.product(*(sorted(grid[a]) for a in axes))"),
     ("claimcheck.engine.sweep", "plan: batches under a reference without simulate_batch",
      "size = 1 if grouped and claim.simulate_batch is None else claim.batch(profile)",

@@ -89,7 +89,6 @@ def pilot_power_lines(claim, profile: "str | Profile" = "quick", replicates: int
     a measured 0.18, so ``show`` after a quick run (the run's own rows) is the better figure."""
     import numpy as np
 
-    from ..engine.sweep import grid_points
     from ..stats import passpower as pp
     from ..stats.verdict import rate_table
     from .conformance import _batch
@@ -104,7 +103,7 @@ def pilot_power_lines(claim, profile: "str | Profile" = "quick", replicates: int
             lines.append(f"power: {name}: {why}")
             continue
         try:
-            points = grid_points(profile.grid(claim))
+            points = claim.points(profile)
             first = {k: v for k, v in points[0].items() if k != rate.axis}
             line_pts = [p for p in points if all(p[k] == v for k, v in first.items())]
             xs = sorted({float(p[rate.axis]) for p in line_pts})[:PILOT_POINTS]
@@ -122,8 +121,8 @@ def pilot_power_lines(claim, profile: "str | Profile" = "quick", replicates: int
         lo, hi = rate.spec.band(rate)
         for prof in claim.grids:
             n = claim.n_replicates(prof)
-            ppts = [p for p in grid_points(claim.grid(prof)) if all(p.get(k) == v for k, v in first.items())
-                    ] or grid_points(claim.grid(prof))
+            ppts = [p for p in claim.points(prof) if all(p.get(k) == v for k, v in first.items())
+                    ] or claim.points(prof)
             x, groups, _, _, _ = rate_table(rate, ppts, np.zeros((len(ppts), 1)))
             x = np.array(sorted(set(x.tolist())))
             if len(x) < 3:

@@ -26,7 +26,6 @@ from ..claim import Claim, UnknownProfile
 from ..engine.profiles import Profile, for_claim
 from ..engine.reproducibility import agree_to_roundoff
 from ..engine.seeding import rng_for
-from ..engine.sweep import grid_points
 
 SMOKE_REPLICATES = 2
 DIFFER_REPLICATES = 8
@@ -40,7 +39,7 @@ class ConformanceError(AssertionError):
 def smallest_point(claim: Claim, profile: "str | Profile" = "quick") -> dict:
     """The cheapest grid point: every axis at its first value in the profile's grid
     (grids list values from small to large by convention)."""
-    return grid_points(for_claim(profile, claim).grid(claim))[0]
+    return claim.points(for_claim(profile, claim))[0]
 
 
 def _rngs(claim: Claim, point: Mapping[str, Any], reps: range):

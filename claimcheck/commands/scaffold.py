@@ -141,7 +141,7 @@ def _is_number(v) -> bool:
 def check_claim_object(c: Claim) -> tuple[list[str], list[str]]:
     """(errors, warnings) for one Claim, beyond what Claim.validate() enforces."""
     from ..engine.seeding import point_key
-    from ..engine.sweep import grid_points
+    from ..claim import grid_points
 
     errors: list[str] = []
     warnings: list[str] = []

@@ -36,6 +36,8 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
+from .status import Status
+
 
 class SchedulerError(RuntimeError):
     """The Dask scheduler could not be reached (or distributed is not installed)."""
@@ -82,10 +84,10 @@ def _worker_init(parent_pid: int) -> None:
 
 @dataclass
 class Failure:
-    """Why a task has no result: ``died`` (exit code), ``timeout`` (seconds), ``failed``
-    (exception), ``skipped`` (not started: the caller's ``skip`` said so)."""
+    """Why a task has no result: ``DIED`` (exit code), ``TIMEOUT`` (seconds), ``FAILED``
+    (exception), ``SKIPPED`` (not started: the caller's ``skip`` said so)."""
 
-    kind: str
+    kind: Status
     exitcode: int | None = None
     seconds: float | None = None
     error: BaseException | None = None
@@ -159,7 +161,7 @@ class LocalPool(Executor):
         """Yield ``(task, fn(task), None)`` or ``(task, None, Failure)`` for every task,
         in completion order. A task is handed to a worker only when one is free, and
         ``skip(task)`` (asked then) can still keep it from starting: it is yielded with
-        ``Failure("skipped")`` (the caller saw a sibling task hang)."""
+        ``Failure(Status.SKIPPED)`` (the caller saw a sibling task hang)."""
         todo = list(enumerate(tasks))
         while todo:
             suspects: list = []
@@ -192,7 +194,7 @@ class LocalPool(Executor):
             while queue and not broken and len(not_done) < workers:
                 key, task = queue.pop(0)
                 if skip is not None and skip(task):
-                    yield task, None, Failure("skipped")
+                    yield task, None, Failure(Status.SKIPPED)
                     continue
                 try:
                     limit = hard_limit(task)
@@ -222,7 +224,7 @@ class LocalPool(Executor):
                 if exc is None:
                     yield task, fut.result(), None
                 elif key in killed:
-                    yield task, None, Failure("timeout", seconds=killed[key], stack=self._stack(key))
+                    yield task, None, Failure(Status.TIMEOUT, seconds=killed[key], stack=self._stack(key))
                 elif isinstance(exc, BrokenProcessPool):
                     broken = True
                     if pid is None:                                 # had not started: innocent
@@ -230,9 +232,9 @@ class LocalPool(Executor):
                     elif suspects is not None:                      # was running: run it alone
                         suspects.append((key, task))
                     else:                                           # alone, and broke the pool
-                        yield task, None, Failure("died", exitcode=_exit_code(processes.get(pid)))
+                        yield task, None, Failure(Status.DIED, exitcode=_exit_code(processes.get(pid)))
                 else:
-                    yield task, None, Failure("failed", error=exc)
+                    yield task, None, Failure(Status.FAILED, error=exc)
             now = time.monotonic()
             for key, (pid, start) in list(running.items()):
                 limit = hard_limit(by_key[key])

@@ -9,31 +9,12 @@ out of those words. :meth:`claimcheck.engine.store.Store.measurements` hands out
 engine reads a message to learn it."""
 from __future__ import annotations
 
-import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Iterable
 
+from .status import INFRASTRUCTURE, Status  # noqa: F401 - re-exported: the boundary's vocabulary
 from .sweep import INFRASTRUCTURE_ERRORS
-
-
-class Status(enum.StrEnum):
-    """What became of one planned measurement. A ``StrEnum``, so ``status == "ok"`` and
-    JSON keep working where a plain string was expected."""
-    OK = "ok"
-    ERROR = "error"        # the simulation raised or returned a bad metric: the claim's own error
-    TIMEOUT = "timeout"    # past its time limit (in the worker, or the pool stopped the worker)
-    DIED = "died"          # the worker process died (a signal, os._exit, out of memory)
-    FAILED = "failed"      # the worker or the cluster failed (a lost Dask scheduler, a cancelled task)
-    SKIPPED = "skipped"    # not started: the claim hung earlier in this run
-
-    @property
-    def infrastructure(self) -> bool:
-        """A measurement that could not be made (never a verdict on the claim: incomplete)."""
-        return self in INFRASTRUCTURE
-
-
-INFRASTRUCTURE = frozenset({Status.TIMEOUT, Status.DIED, Status.FAILED, Status.SKIPPED})
 
 # The first words engine.sweep writes for each kind (its INFRASTRUCTURE_ERRORS, in order).
 PREFIXES: dict[str, Status] = dict(zip(INFRASTRUCTURE_ERRORS, (Status.TIMEOUT, Status.DIED, Status.FAILED,

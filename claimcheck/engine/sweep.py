@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import itertools
 import math
 import numbers
 import os
@@ -25,10 +24,11 @@ from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 
-from ..claim import Claim
+from ..claim import Claim, grid_points  # noqa: F401 - grid_points: the sweep's old name for it
 from .executors import InlineExecutor, stop_workers
 from .progress import Progress, point_size
 from .seeding import point_key, rng_for
+from .status import Status
 
 
 @dataclass(frozen=True)
@@ -89,11 +89,6 @@ class WorkerExit(BaseException):
     """A claim called os._exit in an in-process run (--jobs 1)."""
 
 
-def grid_points(grid: Mapping[str, Iterable[Any]]) -> list[dict]:
-    axes = list(grid)
-    return [dict(zip(axes, combo)) for combo in itertools.product(*(list(grid[a]) for a in axes))]
-
-
 def plan(claim: Claim, version: str, variant: str, profile: str, master_seed: int,
          done: set[tuple[str, int]] = frozenset(), timeout: float | None = None) -> list[Task]:
     """Tasks for every (point, replicate) not already in ``done``.
@@ -114,7 +109,7 @@ def plan(claim: Claim, version: str, variant: str, profile: str, master_seed: in
     n_rep = claim.n_replicates(profile)
     grouped = claim.grouping == "replicate"
     size = 1 if grouped and claim.simulate_batch is None else claim.batch(profile)
-    pts = grid_points(claim.grid(profile))
+    pts = claim.points(profile)
     limit = timeout if timeout else getattr(claim, "timeout", None)
 
     def task(points, reps, keep=(), drop=()):
@@ -522,8 +517,8 @@ def _failure_message(failure, task: Task) -> str:
     from .executors import Failure
 
     if not isinstance(failure, Failure):
-        failure = Failure("failed", error=failure)
-    if failure.kind == "timeout":
+        failure = Failure(Status.FAILED, error=failure)
+    if failure.kind is Status.TIMEOUT:
         hung = ""
         if failure.stack:
             from .executors import stack_frames
@@ -534,7 +529,7 @@ def _failure_message(failure, task: Task) -> str:
                 hung = f"; hung in {frame.name} at {frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}"
         return (f"timeout: no result within {failure.seconds:g} s ({task.timeout:g} s per replicate; "
                 f"the worker was stopped{hung}): {task.where()}")
-    if failure.kind == "died":
+    if failure.kind is Status.DIED:
         code = failure.exitcode
         cause = (f"killed by signal {signal.Signals(-code).name}" if isinstance(code, int) and code < 0
                  else "exit code unknown" if code is None else f"exit code {code}")
@@ -594,7 +589,7 @@ def execute(tasks: list[Task], executor, on_rows: Callable[[list[dict]], None],
         return
     if hasattr(executor, "run_tasks"):   # the local pool: dead workers and hard time limits handled
         for task, rows, failure in executor.run_tasks(run_task, tasks, _hard_limit, skip=hangs.stops):
-            if failure is not None and failure.kind == "skipped":
+            if failure is not None and failure.kind is Status.SKIPPED:
                 rows = hangs.rows(task)
             elif failure is not None:
                 rows = _failed_rows(task, _failure_message(failure, task))

@@ -153,7 +153,7 @@ def measurement_counts(run: RunResult | dict) -> dict | None:
     if computed is None:
         return None
     from ..engine.seeding import point_key
-    from ..engine.sweep import grid_points
+    from ..claim import grid_points
 
     present = 0
     for c in run.checked:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 from ..engine.seeding import point_key
-from ..engine.sweep import grid_points
+from ..claim import grid_points
 from ..stats.results import ClaimResult, Measurement, RunResult
 from ..stats.verdict import family_wise_sentence
 

@@ -21,7 +21,6 @@ from ..claim import Claim
 from ..engine.measurement import Measurement, Status, measurements
 from ..engine.profiles import Profile, for_claim
 from ..engine.seeding import point_key
-from ..engine.sweep import grid_points
 from ..engine.versioning import dependencies
 from . import results
 from .results import ClaimResult, MutantResult, pivot
@@ -39,7 +38,7 @@ def measurement_table(claim: Claim, rows: Rows, profile: "Profile | str"):
     """(points, {metric: points x replicates array}) for the profile's plan."""
     profile = for_claim(profile, claim)
     rows = measurements(rows)
-    points = grid_points(profile.grid(claim))
+    points = claim.points(profile)
     n_rep = profile.replicates(claim)
     by_key: dict[str, dict[int, dict]] = {}
     errors = []
@@ -165,7 +164,7 @@ def incompleteness(c: Claim, rows: Rows, profile: "Profile | str", interrupted: 
     profile = for_claim(profile, c)
     n_rep = profile.replicates(c)
     by_key = {(m.point, m.replicate): m for m in measurements(rows)}
-    points = grid_points(profile.grid(c))
+    points = c.points(profile)
     missing, infra = 0, []
     for p in points:
         pk = point_key(p)
@@ -198,9 +197,9 @@ def _calibration(c: Claim, profile: str, version: str | None) -> dict:
 
 
 def _as_results(rows: Sequence[Measurement]) -> list[results.Measurement]:
-    """The measurements as a result document holds them (the stored status: results.json
-    is unchanged; its ``error`` message still names the kind for a reader)."""
-    return [results.Measurement(m.point, m.replicate, m.stored_status, m.metrics, m.error, m.seconds)
+    """The measurements as a result document holds them: the status is the kind
+    (``"ok"``, ``"error"``, ``"timeout"``, ``"died"``, ...), so results.json says what happened."""
+    return [results.Measurement(m.point, m.replicate, str(m.status), m.metrics, m.error, m.seconds)
             for m in rows]
 
 
