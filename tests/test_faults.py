@@ -107,6 +107,11 @@ def _hung_run(tmp_path):
     env = dict(os.environ, CLAIMCHECK_TEST_MARKER=token, CC_STARTED=str(tmp_path / "started"))
     proc = _spawn(tmp_path, claims, env=env)
     _wait_for(tmp_path / "started")
+    # the signal must find only the hung simulation running: the other worker's four points
+    # are stored first (a fixed sleep raced with them on a loaded machine: 16 of 32 rows)
+    deadline = time.time() + 120
+    while _stored(tmp_path / "store.sqlite") < 4 * 8 and time.time() < deadline:
+        time.sleep(0.1)
     time.sleep(0.5)
     return proc, f"CLAIMCHECK_TEST_MARKER={token}"
 
