@@ -2,6 +2,7 @@
 numbers) fit is referred to Satterthwaite's degrees of freedom, and replicates dependent
 along their index are named in the verdict. Planted laws, fixed seeds."""
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
@@ -36,6 +37,7 @@ def test_satterthwaite_dof_of_equal_and_of_one_dominant_eigenvalue():
     assert satterthwaite_dof(np.array([1.0, 1e-6, 1e-6]), 3) < 1.01
 
 
+@pytest.mark.slow
 def test_nested_common_random_numbers_misfit_fires_at_its_level():
     """400 true nested-CRN sweeps: chi2 on P - k dof flagged a misfit in 8.0% of them at level
     5% (measured, and asserted below so this test can fail); Satterthwaite's dof: 4.5%."""

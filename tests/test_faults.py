@@ -118,6 +118,7 @@ def _hung_run(tmp_path):
 
 # -- row 1: SIGTERM while a simulation hangs ------------------------------------------------
 
+@pytest.mark.slow
 @pytest.mark.skipif(not LINUX, reason="needs /proc to find the workers")
 def test_sigterm_while_a_simulation_hangs_stops_within_seconds_and_reports_incomplete(tmp_path):
     proc, marker = _hung_run(tmp_path)
@@ -136,6 +137,7 @@ def test_sigterm_while_a_simulation_hangs_stops_within_seconds_and_reports_incom
     assert _ok_rows(tmp_path / "store.sqlite") == 4 * 8        # every point that did not hang is kept
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not LINUX, reason="needs /proc to find the workers")
 def test_a_second_sigterm_exits_at_once_without_a_traceback(tmp_path):
     proc, marker = _hung_run(tmp_path)
@@ -150,6 +152,7 @@ def test_a_second_sigterm_exits_at_once_without_a_traceback(tmp_path):
 
 # -- row 2: parent killed with SIGKILL -----------------------------------------------------
 
+@pytest.mark.slow
 @pytest.mark.skipif(not LINUX, reason="needs /proc to find the workers")
 def test_workers_die_with_their_parent_after_sigkill(tmp_path):
     proc, marker = _hung_run(tmp_path)
@@ -195,6 +198,7 @@ def stuck_line(path: Path) -> int:
     return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if "time.sleep(60)" in line)
 
 
+@pytest.mark.slow
 def test_hard_time_limit_stops_a_worker_stuck_where_no_signal_reaches(tmp_path):
     """Code that never returns to the interpreter (blocked SIGALRM stands in for a C
     loop): the pool's hard limit kills the worker, names the task and the line that hung
@@ -257,6 +261,7 @@ HELD = ('open(os.environ["CC_STARTED"], "a").close()\n'
         '        time.sleep(0.01)')
 
 
+@pytest.mark.slow
 def test_two_runs_on_one_store_and_folder_wait_for_each_other(tmp_path):
     """The first run holds the locks (its simulations wait for the test) until the second
     has said that it waits: the overlap is made, not hoped for (issue 26: two runs started

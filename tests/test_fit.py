@@ -192,6 +192,7 @@ def test_holm_rejects_what_the_published_example_rejects():
     assert holm([], 0.05) == []
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(ps=st.lists(st.floats(0, 1), min_size=1, max_size=12), level=st.sampled_from([0.01, 0.05, 0.1]))
 def test_holm_lies_between_bonferroni_and_unadjusted(ps, level):

@@ -159,6 +159,7 @@ def test_the_parsed_options_reach_run_options(tmp_path):
     assert cal.seed == 5                                  # the old spelling is an alias of --seed
 
 
+@pytest.mark.slow
 def test_the_plugin_takes_run_s_scheduler_option(pytester):
     """--claimcheck-scheduler comes with the shared table; an unreachable one fails the item
     in one line (the command line's exit 2), without a traceback."""

@@ -61,6 +61,7 @@ def report(tmp_path_factory):
     return make_report(tmp_path_factory.mktemp("browser"))
 
 
+@pytest.mark.slow
 def test_index_in_browser_lists_every_claim(report):
     html = dom(report["index"].as_uri())
     for c in report["document"]["claims"]:
@@ -72,6 +73,7 @@ def test_index_in_browser_lists_every_claim(report):
     assert '<form class="filters" id="filters" hidden' not in html
 
 
+@pytest.mark.slow
 def test_filters_from_the_url(report):
     html = dom(report["index"].as_uri() + "?verdict=error")
     rows = re.findall(r"<tr ([^>]*data-verdict=\"(\w+)\"[^>]*)>", html)
@@ -83,6 +85,7 @@ def test_filters_from_the_url(report):
         assert ("hidden" in attrs) == ('data-paper="demob"' not in attrs), attrs
 
 
+@pytest.mark.slow
 def test_claim_pages_show_their_plots(report):
     for cid in IDS:
         html = dom((report["out"] / "claims" / f"{cid}.html").as_uri())
@@ -221,6 +224,7 @@ def test_real_claim_pages_in_browser(real):
         assert seen["math"] and all(w > 0 and h > 0 for _, w, h in seen["math"]), (why, c["id"])
 
 
+@pytest.mark.slow
 def test_screenshots(report):
     index = report["index"].as_uri()
     claim = (report["out"] / "claims" / "demo.tight.html").as_uri()

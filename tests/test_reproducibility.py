@@ -69,6 +69,7 @@ def test_batch_sizes_1_and_25_agree_to_roundoff(tmp_path):
     assert ra["measured"] == pytest.approx(rb["measured"], rel=1e-6)
 
 
+@pytest.mark.slow
 def test_dask_localcluster_is_bit_identical_to_inline_and_pool(tmp_path):
     distributed = pytest.importorskip("distributed")
     d = tmp_path / "c"

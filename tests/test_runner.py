@@ -125,6 +125,7 @@ def _wait_for_rows(store, n: int, timeout: float = 60.0) -> int:
     return stored
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("jobs", ["1", "2"])   # in-process too: each task is stored as it finishes
 def test_killed_run_resumes_and_computes_only_missing(tmp_path, jobs):
     claims = tmp_path / "claims"
@@ -236,6 +237,7 @@ def test_unknown_profile_of_several_claims_reads_as_english(tmp_path, capsys):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_unreachable_scheduler_is_a_clear_error(tmp_path, toy_dir, capsys):
     pytest.importorskip("distributed")
     code = main(["run", "--claims-dir", str(toy_dir), "--store", str(tmp_path / "s.sqlite"), "--out",
@@ -279,6 +281,7 @@ def test_outputs_written(tmp_path, toy_dir):
     assert "toy.a" in paths[2].read_text()
 
 
+@pytest.mark.slow
 def test_ctrl_c_keeps_what_was_measured_and_exits_3(tmp_path):
     """An interrupted run is incomplete (exit 3), not a failure (1) nor a shell's 130."""
     claims = tmp_path / "claims"
@@ -317,6 +320,7 @@ def _processes_with_marker(marker: str) -> list[int]:
     return pids
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs /proc to find the workers")
 def test_sigterm_to_the_parent_stops_its_workers_and_keeps_what_was_measured(tmp_path):
     claims = tmp_path / "claims"

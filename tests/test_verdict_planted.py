@@ -46,6 +46,7 @@ def test_misfit_alone_never_fails_on_the_last_local_slope():
     assert fails <= 3, fails
 
 
+@pytest.mark.slow
 def test_family_wise_rate_is_per_claim():
     """Six true rates in one claim: P(some fail) <= 5%; and a claim's verdict is the same
     whatever other claims' results exist (judge_claim takes one claim)."""
@@ -251,6 +252,7 @@ def test_curvature_away_from_the_band_still_fails():
     assert res.verdict == FAIL, res.reason
 
 
+@pytest.mark.slow
 def test_reported_detectable_deviation_is_failed_most_of_the_time():
     """A truth planted at the (median) reported detectable deviation is failed ~80% of the
     time (old "tolerance + CI half-width": 33-49%)."""
@@ -311,6 +313,7 @@ def test_band_is_owned_by_the_kind():
     assert res.as_dict()["band"] == [None, pytest.approx(-0.4)] and res.as_dict()["band_text"] == "<= -0.400"
 
 
+@pytest.mark.slow
 def test_validate_engine_prints_every_table(capsys):
     from claimcheck.commands.cli import main
     assert main(["validate-engine", "--quick", "--seeds", "6"]) == 0

@@ -80,6 +80,7 @@ def test_claim_imports_its_sibling_helper_without_sys_path_edits(tmp_path):
     assert dependencies(claims[0])["_mymodel"] == (d / "_mymodel.py").resolve()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_editing_a_sibling_helper_recomputes_every_row(tmp_path, jobs):
     d = _claims_dir(tmp_path)
@@ -215,6 +216,7 @@ def test_provenance_records_the_numerical_libraries_and_blas():
     assert "env" in p["blas"]
 
 
+@pytest.mark.slow
 def test_check_claim_and_dask_workers_import_the_sibling_helper(tmp_path):
     d = _claims_dir(tmp_path)
     res = _cli(tmp_path, "check-claim", str(d / "helper_claim.py"))
