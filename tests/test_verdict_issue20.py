@@ -113,3 +113,32 @@ def test_truth_pass_ceiling():
     assert truth_pass_ceiling(0.03) > 0.85
     assert 0.4 < truth_pass_ceiling(0.043) < 0.6
     assert truth_pass_ceiling(0.1) < 0.1
+
+
+UPPER0 = Rate(metric="y", axis="N", kind="upper", predicted=0.0, tolerance=0.1)
+
+
+def test_curved_toward_the_band_but_too_far_to_reach_it_fails():
+    """N^1.8 exp(-2 N^-1/2): local slopes +1.93 -> +1.83 on 64..1024, curving toward the band
+    <= +0.1 but 1.7 away (a mutant of lam2023.output-moments looked like this). Before the
+    SLOWEST_CORRECTION bound, a significant curvature toward the band made such sweeps
+    inconclusive ("not in the power-law regime yet") in 2 of 4 seeds; no correction decaying
+    like N^-1/4 or faster can carry the slope 1.7 further."""
+    fails = 0
+    for s in range(40):
+        tab = planted_table("lognormal", X2, 128, np.random.default_rng([21, s]),
+                            lambda v: v ** 1.8 * np.exp(-2.0 * v ** -0.5))
+        res = judge(UPPER0, X2, tab, False)
+        fails += res.verdict == FAIL
+    assert fails >= 38, fails
+
+
+def test_a_true_asymptote_with_a_strong_correction_is_not_failed_by_the_reach_bound():
+    """N^-1/2 (1 + 20 N^-1/2) on 64..1024: local slopes -0.86 -> -0.69, the band's edge -0.6
+    is within what the correction can still move (the reach bound never fails it; what
+    other rules say about this grid is issue 20's table)."""
+    for s in range(60):
+        tab = planted_table("lognormal", X2, 64, np.random.default_rng([22, s]),
+                            lambda v: v ** -0.5 * (1 + 20 * v ** -0.5))
+        res = judge(TIGHT, X2, tab, False)
+        assert "cannot reach the band" not in res.reason, res.reason

@@ -439,6 +439,16 @@ def _judge_exponent(rate: Rate, fit: FitResult, level: float, pass_level: float,
             last_txt = (f"last local slope {last['slope']:+.3f} +- {w:.3f} "
                         f"({rate.axis} {last['from']:g} -> {last['to']:g})")
             toward = fit.curvature["slope_change"] < 0 if above else fit.curvature["slope_change"] > 0
+            reach = _reachable_move(fit, level)
+            gap = (last["slope"] - q * w - hi) if above else (lo - last["slope"] - q * w)
+            if toward and agrees and gap > reach:
+                res.verdict = FAIL
+                res.reason = (f"{ci_txt} is outside the allowed band {band_txt}; the sweep is curved and its local "
+                              f"slopes move toward the band, but the {last_txt} is {gap:.3g} beyond it, while a "
+                              f"correction decaying as slowly as {rate.axis}^-{SLOWEST_CORRECTION:g} would move it by "
+                              f"at most {reach:.3g} more beyond the grid: it cannot reach the band"
+                              f"{_regime_txt(rate, fit)}")
+                return res
             if toward:
                 res.reason = (f"{ci_txt} is outside the allowed band {band_txt}, but the sweep is curved and its local "
                               f"slopes move toward the band ({last_txt}): not in the power-law regime yet; "
@@ -479,6 +489,28 @@ def _regime_txt(rate: Rate, fit: FitResult) -> str:
 
 def _band_str(lo: float, hi: float) -> str:
     return f"[{lo:+.3f}, {hi:+.3f}]" if math.isfinite(lo) else f"<= {hi:+.3f}"
+
+
+# The slowest pre-asymptotic correction the "moving toward the band" rule allows for: a
+# local slope that drifts like axis^-a (a correction C axis^-a to the power law) moves, beyond
+# the grid's end, by at most (its move over the grid) / (r^a - 1), r the grid's ratio. The
+# corrections of the shipped claims' laws decay like N^-1/2 or faster; a = 1/4 leaves room for
+# slower ones (on a 16x grid the slope may still move by its whole move so far, at the upper
+# end of that move's CI).
+SLOWEST_CORRECTION = 0.25
+
+
+def _reachable_move(fit: FitResult, level: float) -> float:
+    """How far the local slope may still move beyond the grid, toward the band, if its drift
+    is a correction decaying at least like axis^-SLOWEST_CORRECTION: the fitted drift over
+    the grid (at the upper end of its CI) divided by (r^a - 1). Infinite for geometric
+    (log-linear) fits, whose corrections this model does not describe."""
+    c = fit.curvature
+    if fit.loglinear or not c or not fit.x:
+        return math.inf
+    span = math.log(max(fit.x) / min(fit.x))
+    move = abs(c["slope_change"]) + float(stats.t.ppf(1 - level / 2, c["df"])) * 2 * c["se"] * span
+    return move / math.expm1(SLOWEST_CORRECTION * span)
 
 
 def _last_local(fit: FitResult, above: bool) -> dict:
