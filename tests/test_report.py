@@ -153,6 +153,24 @@ def test_index_lists_every_claim_with_its_verdict(report):
         assert f'type="checkbox" value="{v}"' in html
 
 
+def test_index_groups_claims_by_paper_with_each_papers_status(report):
+    """One row per paper: its claims by verdict, mutants caught, and its status (the worst
+    verdict: demob holds the erroring claim, so its status is error)."""
+    html = report["index"].read_text()
+    claims = report["document"]["claims"]
+    for key in ("demo", "demob"):
+        mine = [c for c in claims if c["id"].split(".")[0] == key]
+        row = re.search(r'<tr data-paper="%s">(.*?)</tr>' % key, html, re.S)
+        assert row, key
+        cells = re.findall(r'<td[^>]*>(.*?)</td>', row.group(1), re.S)
+        assert cells[2] == str(len(mine))
+        assert [int(x) for x in cells[3:7]] == [sum(c["verdict"] == v for c in mine)
+                                                for v in ("pass", "fail", "inconclusive", "error")]
+        worst = next(v for v in ("error", "fail", "inconclusive", "pass") if any(c["verdict"] == v for c in mine))
+        assert {"pass": "PASS", "fail": "FAIL", "inconclusive": "INCONCLUSIVE", "error": "ERROR"}[worst] in cells[0]
+    assert re.search(r'<tr data-paper="demob">.*?ERROR', html, re.S)
+
+
 def test_index_shows_measured_against_claimed(report):
     html = report["index"].read_text()
     tight = next(c for c in report["document"]["claims"] if c["id"] == "demo.tight")

@@ -122,6 +122,29 @@ def count_line(run: RunResult | dict) -> str:
     return line
 
 
+# a paper's status is its worst claim's verdict: one error or fail is what a reader must see first
+_STATUS_ORDER = ("error", "fail", "inconclusive", "pass")
+
+
+def paper_status(run: RunResult | dict) -> list[dict]:
+    """One row per paper (claims grouped by ``paper_key``): the claims by verdict, the
+    mutants caught of those measured, and the paper's status (its worst verdict), so the
+    index says at a glance which papers hold up. Claims checked in this run only."""
+    run = as_run(run)
+    rows: dict[str, dict] = {}
+    for c in run.checked:
+        r = rows.setdefault(c.paper_key, {"key": c.paper_key, "claims": 0, **{v: 0 for v in WORD},
+                                          "mutants": 0, "mutants_caught": 0})
+        r["claims"] += 1
+        r[c.verdict] += 1
+        measured = [m for m in c.mutants if m.measured]
+        r["mutants"] += len(measured)
+        r["mutants_caught"] += sum(bool(m.caught) for m in measured)
+    for r in rows.values():
+        r["status"] = next(v for v in _STATUS_ORDER if r[v] or v == "pass")
+    return sorted(rows.values(), key=lambda r: r["key"])
+
+
 def mutant_line(run: RunResult | dict) -> str:
     run = as_run(run)
     k = counts(run)

@@ -11,7 +11,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from ..stats import ratetext
-from .outputs import count_line, counts, design_text, family_text, measurement_counts, mutant_line
+from .outputs import count_line, counts, design_text, family_text, measurement_counts, mutant_line, paper_status
 from ..stats.results import ClaimResult, MutantResult, RateResult, RunResult, as_run
 from ..stats.ratetext import SYMBOL, WORD, band, band_text, claimed_text, finite, measured_parts
 from . import plots
@@ -287,6 +287,7 @@ def index_page(document: RunResult, rows: list[dict], out: Path) -> dict:
     return {
         "document": document, "rows": rows, "s": counts(document), "mutant_line": mutant_line(document),
         "count_line": count_line(document), "papers": sorted(papers.items()),
+        "paper_rows": paper_status(document),
         "prov": document.provenance,
         "commit": (git["commit"] or "")[:10] + ("+dirty" if "dirty" in git and git["dirty"] else ""),  # no 'dirty' outside git
         "started": document.run_id[:15], "timing": run_timing(document),
