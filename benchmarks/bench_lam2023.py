@@ -4,6 +4,7 @@ implementation of the same recursion.
 
     .venv/bin/python benchmarks/bench_lam2023.py            # N = 1e4, 1e5, 100 paths
     .venv/bin/python benchmarks/bench_lam2023.py --full-grid # also run the paper's grid
+    .venv/bin/python benchmarks/bench_lam2023.py --trained   # trained step: numpy vs numba (issue 24)
 
 Baseline (PyTorch, CPU, as in the authors' code): the full N x paths state is updated
 every step, h <- sigmoid(W x_k + sum_j B_j h_j / N), with running sums of h and h^2
@@ -103,13 +104,97 @@ def ns_per_unit_step(seconds: float, n: int, steps: int) -> float:
     return seconds / (n * PATHS * steps) * 1e9
 
 
+TRAINED_SHAPES = [(64, 4096), (512, 4096), (64, 16384)]
+
+
+def trained_setup_bench(paths: int, n: int, steps: int, seed: int = 0):
+    """(Z, W, B, C, cfg) of the trained claims' configuration (beta 3/4, gamma 0.1, alpha 4)."""
+    from claimcheck.models.lam2023_runs import trained_setup
+
+    cfg = L.TrainConfig(beta=0.75, gamma=0.1, alpha=4.0, T=steps / n)
+    Z, W, B, C = trained_setup([np.random.default_rng([seed, p]) for p in range(paths)], n, cfg)
+    return Z, W, B, C, cfg
+
+
+_JIT_PROBE = """
+import time, sys
+t0 = time.perf_counter()
+import numpy as np
+sys.path.insert(0, {root!r})
+from claimcheck.models import lam2023 as L
+Z, W, B, C = np.zeros((1, 3, 2)), np.ones((1, 4)), np.ones((1, 4)), np.ones((1, 4))
+t1 = time.perf_counter()
+L.train(Z, W, B, C, L.TrainConfig(), steps=2, backend="numba")
+t2 = time.perf_counter()
+print(t2 - t1, t2 - t0)
+"""
+
+
+def jit_times() -> dict:
+    """First-call seconds of the compiled step in a fresh process: cold (empty numba cache,
+    compiles) and warm (cache filled by the cold run: loads the machine code)."""
+    import tempfile
+
+    root = str(Path(__file__).resolve().parents[1])
+    out = {}
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+        for label in ("cold", "warm"):
+            r = subprocess.run([sys.executable, "-c", _JIT_PROBE.format(root=root)], env=env,
+                               capture_output=True, text=True, check=True)
+            first, total = map(float, r.stdout.split())
+            out[label] = (first, total)
+    return out
+
+
+def trained_bench(steps: int, numpy_steps: int) -> None:
+    """ns per unit-step of ``lam2023.train`` (track_moves on, as lazy-parameters runs it):
+    the numpy reference against the compiled kernel, on the claims' configuration. CPU time
+    (process_time) is the figure to compare on a shared machine; both are single-threaded."""
+    jt = jit_times()
+    print(f"numba JIT, first call in a fresh process: cold (compile) {jt['cold'][0]:.2f} s "
+          f"(process {jt['cold'][1]:.2f} s), warm cache {jt['warm'][0]:.3f} s (process {jt['warm'][1]:.2f} s)")
+    Z, W, B, C, cfg = trained_setup_bench(4, 512, 512, seed=9)
+    a = L.train(Z, W, B, C, cfg, track_path=True, backend="numba")
+    b = L.train(Z, W, B, C, cfg, track_path=True, backend="numpy")
+    rel = max(float(np.max(np.abs(getattr(a, f) - getattr(b, f)) / (np.abs(getattr(b, f)) + 1e-300)))
+              for f in ("C", "W", "y_path", "m_path", "max_move"))
+    print(f"check 4 paths x N=512, 512 steps: max rel diff numba vs numpy = {rel:.1e}")
+    for paths, n in TRAINED_SHAPES:
+        cpu, wall = {}, {}
+        for backend, k in (("numpy", numpy_steps), ("numba", steps)):
+            Z, W, B, C, cfg = trained_setup_bench(paths, n, k)
+            t0, c0 = time.perf_counter(), time.process_time()
+            L.train(Z, W, B, C, cfg, steps=k, track_moves=True, backend=backend)
+            cpu[backend] = (time.process_time() - c0) / (paths * n * k) * 1e9
+            wall[backend] = (time.perf_counter() - t0) / (paths * n * k) * 1e9
+        print(f"trained  {paths:>4} paths x N={n:>6}: ns/unit-step CPU (wall)  numpy {cpu['numpy']:6.2f} "
+              f"({wall['numpy']:6.2f}, {numpy_steps} steps)  numba {cpu['numba']:6.2f} ({wall['numba']:6.2f}, "
+              f"{steps} steps)  x{cpu['numpy'] / cpu['numba']:.1f} CPU (x{wall['numpy'] / wall['numba']:.1f} wall)",
+              flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--ns", type=int, nargs="*", default=[10_000, 100_000])
     ap.add_argument("--steps", type=int, default=5000, help="steps for our timing (compression amortised)")
     ap.add_argument("--torch-steps", type=int, default=200, help="steps for the torch timing (per-step cost)")
     ap.add_argument("--full-grid", action="store_true", help="run the paper's full grid with our simulator")
+    ap.add_argument("--trained", action="store_true",
+                    help="only the trained step: numpy vs numba ns per unit-step, JIT cold/warm times")
+    ap.add_argument("--trained-steps", type=int, default=256, help="steps per trained timing (numba)")
+    ap.add_argument("--trained-numpy-steps", type=int, default=64, help="steps per trained timing (numpy)")
     args = ap.parse_args()
+
+    if args.trained:
+        import numba
+
+        print(f"# bench_lam2023 --trained  python {platform.python_version()}  numpy {np.__version__}  "
+              f"numba {numba.__version__}  cpus {os.cpu_count()}")
+        print(f"# load before: {load()}")
+        trained_bench(args.trained_steps, args.trained_numpy_steps)
+        print(f"# load after: {load()}")
+        return
 
     print(f"# bench_lam2023  python {platform.python_version()}  numpy {np.__version__}  "
           f"cpus {os.cpu_count()}  threads {os.environ.get('BENCH_THREADS', '2')}")

@@ -1,0 +1,116 @@
+"""The compiled Lam training loop (``lam2023_kernels.train_paths``, ``train(backend="numba")``)
+against the numpy reference (``backend="numpy"``): same outputs to rtol 1e-10 on the claims'
+configuration and on every switch the claims and their mutants use."""
+import numpy as np
+import pytest
+
+from claimcheck.models import lam2023 as L
+from claimcheck.models.lam2023_runs import trained_setup
+
+CFG = dict(beta=0.75, gamma=0.1, alpha=4.0, T=1.0)
+FIELDS = ("C", "W", "B", "y0", "clip_any", "clip_frac", "max_move", "final_m", "m_path", "y_path")
+
+
+def _pair(n, cfg, paths=3, seed=0, c_scale=1.0, no_memory=False, steps=None, **kw):
+    rngs = [np.random.default_rng([seed, p]) for p in range(paths)]
+    Z, W, B, C = trained_setup(rngs, n, cfg, c_scale=c_scale, no_memory=no_memory)
+    a = L.train(Z, W, B.copy(), C, cfg, steps=steps, backend="numba", **kw)
+    b = L.train(Z, W, B.copy(), C, cfg, steps=steps, backend="numpy", **kw)
+    return a, b
+
+
+def _agree(a, b, rtol=1e-10, atol=1e-14):
+    for f in FIELDS:
+        x, y = getattr(a, f), getattr(b, f)
+        if y is None:
+            assert x is None, f
+            continue
+        np.testing.assert_allclose(x, y, rtol=rtol, atol=atol, err_msg=f)
+
+
+@pytest.mark.parametrize("n,cfg,kw", [
+    (64, CFG, {}),                                                     # claims' configuration
+    (200, CFG, {"c_scale": 4.0}),                                      # kernel-limit's c_scale switch
+    (128, {**CFG, "clip_threshold": 0.05}, {}),                        # clipping active most steps
+    (128, {**CFG, "out_exponent": 0.0}, {"steps": 10}),                # mutant output-unscaled: chaotic,
+                                                                       # see test_chaotic_mutant_agrees_in_law
+    (96, {**CFG, "out_exponent": -0.5}, {}),                           # mutant output-sqrt-n
+    (96, {**CFG, "lr_exponent": 0.0}, {"steps": 40}),                  # mutant lr-without-scaling
+    (96, {**CFG, "b_lr_exponent": 0.0}, {}),                           # mutant b-trained-unscaled (B in place)
+    (80, {**CFG, "train_w": False, "error_sign": -1.0, "T": 0.5}, {}),  # W frozen, gradient ascent
+    (70, CFG, {"no_memory": True}),                                    # B = 0
+    (100, {**CFG, "gamma": 0.3, "beta": 0.6, "alpha": 1.0}, {}),
+])
+@pytest.mark.parametrize("track", [(True, True), (False, False)])
+def test_numba_matches_numpy(n, cfg, kw, track):
+    kw = dict(kw)
+    c_scale = kw.pop("c_scale", 1.0)
+    no_memory = kw.pop("no_memory", False)
+    a, b = _pair(n, L.TrainConfig(**cfg), c_scale=c_scale, no_memory=no_memory,
+                 track_moves=track[0], track_path=track[1], **kw)
+    _agree(a, b)
+    assert a.steps == b.steps
+
+
+def test_clipping_switch_is_exercised():
+    a, b = _pair(128, L.TrainConfig(**{**CFG, "clip_threshold": 0.05}))
+    assert np.all(a.clip_frac > 0.5) and np.all(a.clip_any)
+    np.testing.assert_array_equal(a.clip_frac, b.clip_frac)
+
+
+def test_b_trained_in_place_like_numpy():
+    cfg = L.TrainConfig(**{**CFG, "b_lr_exponent": 0.0})
+    Z, W, B, C = trained_setup([np.random.default_rng(4)], 64, cfg)
+    Ba, Bb = B.copy(), B.copy()
+    ra = L.train(Z, W, Ba, C, cfg, backend="numba")
+    L.train(Z, W, Bb, C, cfg, backend="numpy")
+    assert ra.B is Ba and not np.array_equal(Ba, B)
+    np.testing.assert_allclose(Ba, Bb, rtol=1e-10, atol=1e-14)
+    Bf = np.asfortranarray(np.repeat(B, 2, axis=0))           # not C-contiguous: written back
+    L.train(np.repeat(Z, 2, axis=0), np.repeat(W, 2, axis=0), Bf, np.repeat(C, 2, axis=0), cfg)
+    np.testing.assert_allclose(Bf[0], Bb[0], rtol=1e-10, atol=1e-14)
+
+
+def test_inputs_untouched_and_same_seed_same_numbers():
+    cfg = L.TrainConfig(**CFG)
+    Z, W, B, C = trained_setup([np.random.default_rng([7, p]) for p in range(4)], 150, cfg)
+    copies = [x.copy() for x in (Z, W, B, C)]
+    r1 = L.train(Z, W, B, C, cfg, track_path=True)
+    for x, y in zip((Z, W, B, C), copies):
+        np.testing.assert_array_equal(x, y)
+    r2 = L.train(Z, W, B, C, cfg, track_path=True)
+    for f in FIELDS:
+        np.testing.assert_array_equal(getattr(r1, f), getattr(r2, f))
+    one = L.train(Z[1:2], W[1:2], B[1:2], C[1:2], cfg, track_path=True)    # batch-independent
+    np.testing.assert_array_equal(one.y_path[0], r1.y_path[1])
+
+
+def test_zero_steps_and_unknown_backend():
+    cfg = L.TrainConfig(**CFG)
+    Z, W, B, C = trained_setup([np.random.default_rng(1)], 16, cfg)
+    a = L.train(Z, W, B, C, cfg, steps=0)
+    b = L.train(Z, W, B, C, cfg, steps=0, backend="numpy")
+    assert a.y0 is None and b.y0 is None and a.final_m is None
+    np.testing.assert_array_equal(a.C, C)
+    with pytest.raises(ValueError):
+        L.train(Z, W, B, C, cfg, backend="torch")
+
+
+def test_chaotic_mutant_agrees_in_law():
+    """The output-unscaled mutant (clipping active ~97% of steps, O(1) moves) is chaotic: a
+    round-off difference grows ~1e3x per 10 steps. Numba vs numpy then diverge path by path
+    after ~15 steps, exactly as numpy does against itself with the units permuted (the same
+    sums in another order); the laws the claims measure agree."""
+    cfg = L.TrainConfig(**{**CFG, "out_exponent": 0.0})
+    n = 256
+    Z, W, B, C = trained_setup([np.random.default_rng([5, p]) for p in range(16)], n, cfg)
+    perm = np.random.default_rng(0).permutation(n)
+    a = L.train(Z, W, B, C, cfg, track_path=True, backend="numba")
+    b = L.train(Z, W, B, C, cfg, track_path=True, backend="numpy")
+    c = L.train(Z, W[:, perm], B[:, perm], C[:, perm], cfg, track_path=True, backend="numpy")
+    np.testing.assert_allclose(a.y_path[:, :10], b.y_path[:, :10], rtol=1e-10)
+    assert np.max(np.abs(c.y_path[:, -1] - b.y_path[:, -1])) > 1.0      # numpy against itself
+    for x in (a, c):
+        assert abs((x.y_path ** 2).mean() / (b.y_path ** 2).mean() - 1) < 0.05
+        assert abs(x.clip_frac.mean() - b.clip_frac.mean()) < 0.02
+        assert abs(x.max_move.mean() / b.max_move.mean() - 1) < 0.05
