@@ -12,13 +12,14 @@ from claimcheck.stats.fit import fit_rate, satterthwaite_dof
 from claimcheck.stats.serial import serial_dependence
 from claimcheck.stats.verdict import check_rate
 
-NESTED_N = [8, 12, 16, 24, 32, 48, 64, 96, 128, 192]   # sirignano2020.lln's full grid
+NESTED_N = [8, 12, 16, 24, 32, 48, 64, 96, 128, 192]   # sirignano2020.lln's full grid (N axis)
 
 
 def nested_table(rng, Ns, reps, d=33, k=3):
-    """sirignano2020.lln's design in miniature: replicate r owns units xi_{r,i} in R^d and
-    the width-N metric is the RMS over d of the mean of its first N units (nested common
-    random numbers; truth N^-1/2 exactly)."""
+    """A nested common-random-numbers design (sirignano2020.lln's former one, where every width
+    was nested in one wide reference net; the claim now measures independent nets against an
+    exact limit): replicate r owns units xi_{r,i} in R^d and the width-N metric is the RMS over
+    d of the mean of its first N units (truth N^-1/2 exactly)."""
     A = np.random.default_rng(12345).standard_normal((d, k))
     z = rng.standard_normal((reps, max(Ns), k)) @ A.T + 0.3 * rng.standard_normal((reps, max(Ns), d))
     cs = np.cumsum(z, axis=1)

@@ -13,17 +13,11 @@ moving by alpha/N times its mean-field velocity field per step::
 
 for N*T steps: step k is training time t = k/N.
 
-Coupling (common random numbers) between a width-N net and a much wider reference
-net of width N_ref (N divides N_ref), both from the same draws:
-
-- nested units: the width-N net starts from the first N of the reference's N_ref
-  initial units;
-- nested data: the reference takes one sample per step at times k/N_ref; the width-N
-  net takes the samples at its own step times j/N, i.e. every (N_ref/N)-th sample of
-  the same stream.
-
-With both couplings the variance of g^N_T - g^ref_T is ~ (1/N - 1/N_ref) times that of
-g^N_T - (mean-field limit): the reference's own fluctuation cancels to first order.
+Each replicate is one net with its own units and data (no coupling between widths):
+its mean-field limit is computed deterministically by
+claimcheck.models.two_layer_meanfield_limit (the population flow by quadrature), so
+nothing else's fluctuation enters the distance. (Before, a width-N_ref finite net nested
+with the width-N one stood in for the limit, at O(N_ref^-1/2) bias and most of the cost.)
 
 Everything is vectorised over replicates (rows) and units (columns); the Python loop
 runs over SGD steps only. float64 throughout.
@@ -45,22 +39,12 @@ def target(u: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Draws:
-    """All randomness of one replicate: N_ref initial units and the reference's data stream."""
+    """All randomness of one replicate: N initial units and the data stream."""
 
-    c: np.ndarray   # (N_ref,) output weights, U[-1, 1]
-    a: np.ndarray   # (N_ref,) input weights, N(0, 1)
-    b: np.ndarray   # (N_ref,) biases, N(0, 1)
-    u: np.ndarray   # (N_ref*T,) inputs, N(0, 1)
-
-
-def draw(rng: np.random.Generator, n_ref: int, n_steps_ref: int) -> Draws:
-    """The replicate's draws, always in the same order and amount (so a width-N net
-    and the reference built from the same rng share them)."""
-    c = rng.uniform(-1.0, 1.0, n_ref)
-    a = rng.standard_normal(n_ref)
-    b = rng.standard_normal(n_ref)
-    u = rng.standard_normal(n_steps_ref)
-    return Draws(c, a, b, u)
+    c: np.ndarray   # (N,) output weights, U[-1, 1]
+    a: np.ndarray   # (N,) input weights, N(0, 1)
+    b: np.ndarray   # (N,) biases, N(0, 1)
+    u: np.ndarray   # (N*T,) inputs, N(0, 1)
 
 
 def predict(c: np.ndarray, a: np.ndarray, b: np.ndarray, u: np.ndarray, out_scale: float) -> np.ndarray:
@@ -103,67 +87,34 @@ def train(c: np.ndarray, a: np.ndarray, b: np.ndarray, u: np.ndarray, *, step: f
     return c, a, b
 
 
-def _steps(N: int, N_ref: int, T: float) -> tuple[int, int]:
-    """(N_ref*T reference steps, N_ref/N): the width-N net takes every m-th sample."""
-    if N_ref % N:
-        raise ValueError(f"N={N} must divide N_ref={N_ref}")
-    m = N_ref // N
-    steps_ref = int(round(N_ref * T))
-    if steps_ref % m:
-        raise ValueError("N_ref*T must be a multiple of N_ref/N")
-    return steps_ref, m
+def draw(rng: np.random.Generator, N: int, n_steps: int) -> Draws:
+    """One replicate's draws: N initial units, then the n_steps inputs of its data stream
+    (always in this order, so a replicate is the same whatever batch it runs in)."""
+    c = rng.uniform(-1.0, 1.0, N)
+    a = rng.standard_normal(N)
+    b = rng.standard_normal(N)
+    u = rng.standard_normal(n_steps)
+    return Draws(c, a, b, u)
 
 
-def _train_reference(draws: Sequence[Draws], N_ref: int, alpha: float) -> np.ndarray:
-    """Outputs (R, len(TEST_U)) at time T of the width-N_ref reference nets (mean-field
-    scaling, steps alpha/N_ref): the approximation of the mean-field limit."""
+def net_outputs(rngs: Sequence[np.random.Generator], N: int, T: float, alpha: float, *,
+                scaling: str = "mean-field", lr_width: int | None = None) -> dict[str, np.ndarray]:
+    """Train one width-N net per rng (independent units and data) for N*T SGD steps.
+
+    scaling: "mean-field" (g = 1/N sum) or "ntk" (g = 1/sqrt(N) sum).
+    lr_width: the per-step factor is alpha/lr_width (default N, the mean-field scaling;
+    a fixed width means a learning rate not scaled with N: training time T*N/lr_width).
+
+    Returns arrays of shape (R, len(TEST_U)): "net" (g^N at time T) and "net0" (at time 0).
+    """
+    steps = int(round(N * T))
+    draws = [draw(rng, N, steps) for rng in rngs]
+    scale = 1.0 / N if scaling == "mean-field" else 1.0 / np.sqrt(N)
+    step = alpha / (N if lr_width is None else lr_width)
     C = np.stack([d.c for d in draws])
     A = np.stack([d.a for d in draws])
     B = np.stack([d.b for d in draws])
     U = np.stack([d.u for d in draws])
-    c, a, b = train(C, A, B, U, step=alpha / N_ref, out_scale=1.0 / N_ref)
-    return predict(c, a, b, TEST_U, 1.0 / N_ref)
-
-
-def reference_outputs(rngs: Sequence[np.random.Generator], N_ref: int, T: float, alpha: float) -> list[np.ndarray]:
-    """The reference's output at time T for each rng (one array of len(TEST_U) per rng):
-    the part of a replicate shared by every width N (a claim's ``reference`` hook)."""
-    steps_ref = int(round(N_ref * T))
-    return list(_train_reference([draw(rng, N_ref, steps_ref) for rng in rngs], N_ref, alpha))
-
-
-def coupled_outputs(rngs: Sequence[np.random.Generator], N: int, N_ref: int, T: float, alpha: float, *,
-                    refs: Sequence[np.ndarray] | None = None, scaling: str = "mean-field",
-                    lr: str = "scaled") -> dict[str, np.ndarray]:
-    """Train a width-N net and the width-N_ref reference on shared draws, per rng.
-
-    The reference always approximates the mean-field limit (mean-field scaling, steps
-    alpha/N_ref); ``scaling`` and ``lr`` change the width-N net only, so a broken
-    variant is compared with the limit the theorem is about:
-    scaling: "mean-field" (g = 1/N sum) or "ntk" (g = 1/sqrt(N) sum).
-    lr: "scaled" (per-step factor alpha/N, N*T steps) or "fixed" (alpha/N_ref at every
-    width: the learning rate is not scaled with N; still N*T steps).
-    refs: the references' outputs at time T (:func:`reference_outputs` of the same rngs,
-    computed once per replicate by the engine); trained here if not given.
-
-    Returns arrays of shape (R, len(TEST_U)): "net" (g^N at time T), "ref" (g^ref at
-    time T) and "ref0" (g^ref at time 0).
-    """
-    steps_ref, m = _steps(N, N_ref, T)
-    draws = [draw(rng, N_ref, steps_ref) for rng in rngs]
-    ref = np.stack(refs) if refs is not None else _train_reference(draws, N_ref, alpha)
-
-    def scale(n):
-        return 1.0 / n if scaling == "mean-field" else 1.0 / np.sqrt(n)
-
-    def step(n):
-        return alpha / n if lr == "scaled" else alpha / N_ref
-
-    C = np.stack([d.c for d in draws])
-    A = np.stack([d.a for d in draws])
-    B = np.stack([d.b for d in draws])
-    ref0 = predict(C, A, B, TEST_U, 1.0 / N_ref)
-    U = np.stack([d.u[::m] for d in draws])  # the samples at the width-N net's step times j/N
-    c, a, b = train(C[:, :N], A[:, :N], B[:, :N], U, step=step(N), out_scale=scale(N))
-    net = predict(c, a, b, TEST_U, scale(N))
-    return {"net": net, "ref": ref, "ref0": ref0}
+    net0 = predict(C, A, B, TEST_U, scale)
+    c, a, b = train(C, A, B, U, step=step, out_scale=scale)
+    return {"net": predict(c, a, b, TEST_U, scale), "net0": net0}
