@@ -93,15 +93,13 @@ def _step(A, U, b, W, XT, y, c, lr, lrW, bound, HT, f, GT, Hn, acc, row):
             gb[i] += sb
         if s > 1:
             # G_{s-1} = c (G_s @ W) * (1 - h_{s-1}^2), transposed: sum over i of W[i, j] G_s[i, :]
-            for j in range(N):
+            for j in range(N):       # column j of W: the accumulator row stays in registers
                 for m in range(M):
                     acc[j, m] = 0.0
-            for i in range(N):
-                for j in range(N):
+                for i in range(N):
                     w = W[i, j]
                     for m in range(M):
                         acc[j, m] += w * GT[s, i, m]
-            for j in range(N):
                 for m in range(M):
                     h = HT[s - 1, j, m]
                     GT[s - 1, j, m] = c * acc[j, m] * (1.0 - h * h)
