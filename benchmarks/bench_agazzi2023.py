@@ -11,6 +11,14 @@ mean-field rates (eps*N for A, U, b; eps*N^2 for W), float64. One step = forward
 backward pass (BPTT), update. The script first checks that both implementations give
 the same trajectory (max |difference| of outputs after 5 steps), then times each.
 Machine load (`uptime`) is printed next to the figures: the machine is shared.
+
+    .venv/bin/python benchmarks/bench_agazzi2023.py --compiled [--widths 2,8,32,128,512]
+
+``--compiled`` (issue 24; no torch needed) times instead ``train`` single-net microseconds
+per step (process CPU time, less sensitive to a loaded machine than wall time; one BLAS thread), numpy reference (compiled=False) against the numba kernels (compiled=True), on
+the same workload, after checking that both give the same 50-step losses; and the JIT
+start-up of the kernels in a fresh process: cold (empty numba cache) and warm (cache hit),
+numba's import included.
 """
 from __future__ import annotations
 
@@ -23,7 +31,8 @@ import time
 def _parse():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--threads", type=int, default=1, help="BLAS / torch threads for both (default 1)")
-    p.add_argument("--widths", default="64,128,256,512,1024,2048,4096")
+    p.add_argument("--widths", default=None, help="default 64,...,4096 (2,8,32,128,512 with --compiled)")
+    p.add_argument("--compiled", action="store_true", help="numpy vs numba kernels at tiny N (issue 24)")
     p.add_argument("--min-seconds", type=float, default=1.0, help="time each case for at least this long")
     p.add_argument("--M", type=int, default=32)
     return p.parse_args()
@@ -79,20 +88,66 @@ def numpy_step(net, X, y):
     return f
 
 
-def timed(fn, min_seconds):
+def timed(fn, min_seconds, clock=time.perf_counter):
     fn()                                   # warm-up (allocations, thread pools)
-    n, t0 = 0, time.perf_counter()
+    n, t0 = 0, clock()
     while True:
         fn()
         n += 1
-        dt = time.perf_counter() - t0
+        dt = clock() - t0
         if dt >= min_seconds and n >= 3:
             return dt / n
 
 
-def main():
+def jit_startup(cache_dir: str) -> float:
+    """Seconds to import the kernels and compile / load them, in a fresh interpreter."""
+    import subprocess
+
+    code = ("import time; t = time.perf_counter(); from claimcheck.models import agazzi2023_kernels as k; "
+            "k.warm_up(); print(time.perf_counter() - t)")
+    env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir)
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True,
+                         cwd=os.path.join(os.path.dirname(__file__), ".."))
+    return float(out.stdout.split()[-1])
+
+
+def main_compiled():
+    import tempfile
+
     X, y = runs.data(ARGS.M)
-    widths = [int(w) for w in ARGS.widths.split(",")]
+    widths = [int(w) for w in (ARGS.widths or "2,8,32,128,512").split(",")]
+    print(f"threads={ARGS.threads}  M={ARGS.M}  L={X.shape[1]}  float64  load before: {load()}", flush=True)
+    with tempfile.TemporaryDirectory() as d:
+        cold, warm = jit_startup(d), jit_startup(d)
+    print(f"JIT start-up in a fresh process (import numba + kernels): cold {cold:.2f} s, warm (cached) {warm:.2f} s",
+          flush=True)
+    m.train(m.init_net(m.draw_labels(np.random.default_rng(0), 2), "diverse", 0.9), X, y, EPS, 1, compiled=True)
+    rows = []
+    for N in widths:
+        net0 = m.init_net(m.draw_labels(np.random.default_rng(0), N), "diverse", 0.9)
+        a = m.train(net0, X, y, EPS, 50, record=[], compiled=False)
+        b = m.train(net0, X, y, EPS, 50, record=[], compiled=True)
+        diff = float(np.max(np.abs(a.loss - b.loss) / a.loss))
+        per = {}
+        for compiled in (False, True):
+            K = max(10, int(2e5 / N ** 2))           # calls of ~1-20 ms
+            per[compiled] = timed(lambda: m.train(net0, X, y, EPS, K, record=[], compiled=compiled),
+                                  ARGS.min_seconds, clock=time.process_time) / K
+        rows.append((N, per[False] * 1e6, per[True] * 1e6, per[False] / per[True], diff, load()))
+        print(f"N={N:4d}  numpy {rows[-1][1]:8.1f} us/step  compiled {rows[-1][2]:8.1f} us/step  "
+              f"speed-up {rows[-1][3]:5.1f}  max rel loss diff (50 steps) {diff:.1e}  load {rows[-1][-1]}", flush=True)
+    print("\n| N | numpy us/step | compiled us/step | numpy / compiled | max rel. loss diff (50 steps) | load (1 min) |")
+    print("|---|---|---|---|---|---|")
+    for N, o, c, r, d, ld in rows:
+        print(f"| {N} | {o:.1f} | {c:.1f} | {r:.1f} | {d:.0e} | {ld} |")
+    print(f"\nJIT cold {cold:.2f} s, warm {warm:.2f} s; COMPILED_MAX_N = {m.COMPILED_MAX_N}; load after: {load()}")
+
+
+def main():
+    if ARGS.compiled:
+        return main_compiled()
+    X, y = runs.data(ARGS.M)
+    widths = [int(w) for w in (ARGS.widths or "64,128,256,512,1024,2048,4096").split(",")]
     rows = []
     print(f"threads={ARGS.threads}  M={ARGS.M}  L={X.shape[1]}  float64  load before: {load()}", flush=True)
     for N in widths:

@@ -406,12 +406,18 @@ class Trajectory:
 def train(net: Net, X: np.ndarray, y: np.ndarray, eps: float, K: int, cfg: Config = Config(),
           record: np.ndarray | None = None, keep: int = 0,
           rng: np.random.Generator | None = None,
-          snapshot: Callable[[Net], object] | None = None, copy: bool = True) -> Trajectory:
+          snapshot: Callable[[Net], object] | None = None, copy: bool = True,
+          compiled: bool | None = None) -> Trajectory:
     """K steps of GD from ``net`` (copied unless copy=False: a large reference is then
     trained in place, with one N x N array in memory). At the ``record`` steps
     (default: every step) ``snapshot(net)`` is stored (default: the first ``keep``
     units, nothing if keep=0). ``rng`` draws the minibatches when cfg.batch is set
-    (SGD); full-batch GD uses no randomness."""
+    (SGD); full-batch GD uses no randomness.
+
+    ``compiled``: None (default) runs full-batch GD of width N <= COMPILED_MAX_N in the
+    numba kernels of :mod:`agazzi2023_kernels` (per-step numpy overhead dominates small
+    nets; same numbers to round-off), False forces the numpy reference below, True the
+    kernels at any width (not for SGD)."""
     if copy:
         net = net.copy()
     M = X.shape[0]
@@ -422,6 +428,14 @@ def train(net: Net, X: np.ndarray, y: np.ndarray, eps: float, K: int, cfg: Confi
     loss = np.empty((K + 1,) + net.A.shape[:-1])   # (K+1,) or (K+1, R) for stacked nets
     outs = np.empty((K + 1,) + net.A.shape[:-1] + (M,))
     params: list = []
+    if compiled is None:
+        compiled = cfg.batch is None and net.N <= COMPILED_MAX_N
+    if compiled:
+        if cfg.batch is not None:
+            raise ValueError("the compiled path is full-batch GD only (cfg.batch must be None)")
+        _train_compiled(net, X, y, eps, K, cfg, loss, outs, sorted(rec_set) if snapshot is not None else [],
+                        snapshot, params)
+        return Trajectory(rec, loss, outs, params, net)
     for k in range(K + 1):
         if k < K and cfg.batch is not None:
             idx = np.sort(rng.choice(M, size=cfg.batch, replace=False))
@@ -439,6 +453,46 @@ def train(net: Net, X: np.ndarray, y: np.ndarray, eps: float, K: int, cfg: Confi
         if k < K:
             gd_step(net, g, eps, cfg)
     return Trajectory(rec, loss, outs, params, net)
+
+
+COMPILED_MAX_N = 64
+"""Widest net :func:`train` runs in the compiled kernels by default (single net, us per
+step, numpy -> compiled, measured under load: see benchmarks/README.md, issue 24)."""
+
+
+def _train_compiled(net: Net, X: np.ndarray, y: np.ndarray, eps: float, K: int, cfg: Config,
+                    loss: np.ndarray, outs: np.ndarray, snap_steps: list, snapshot, params: list) -> None:
+    """:func:`train`'s loop in the numba kernels, in place on ``net``, in stretches between
+    the snapshot steps (``snapshot(net)`` runs in Python at each of them)."""
+    from . import agazzi2023_kernels as kern
+
+    N = net.N
+    R = int(np.prod(net.A.shape[:-1], dtype=int))
+    views = [np.ascontiguousarray(getattr(net, k), dtype=np.float64).reshape((R, N) if k != "W" else (R, N, N))
+             for k in "AUbW"]
+    lr, lrW = cfg.rates(eps, N)
+    bound = cfg.w_bound(N)
+    bounds = np.full(R, -1.0) if bound is None else np.broadcast_to(np.asarray(bound, float).reshape(-1), (R,)).copy()
+    XT = np.ascontiguousarray(X.T, dtype=np.float64)
+    yc = np.ascontiguousarray(y, dtype=np.float64)
+    loss2, outs3 = loss.reshape(K + 1, R), outs.reshape(K + 1, R, X.shape[0])
+
+    def write_back():  # views that are copies (non-contiguous or non-float64 weights)
+        for k, v in zip("AUbW", views):
+            arr = getattr(net, k)
+            if not np.shares_memory(arr, v):
+                arr[...] = v.reshape(arr.shape)
+
+    k0 = 0
+    for ks in [k for k in snap_steps if 0 <= k <= K]:
+        kern.train_steps(*views, XT, yc, float(cfg.rec_scale(N)), float(lr), float(lrW), bounds, k0, ks, K,
+                         loss2, outs3)
+        write_back()
+        params.append(snapshot(net))
+        k0 = ks
+    kern.train_steps(*views, XT, yc, float(cfg.rec_scale(N)), float(lr), float(lrW), bounds, k0, K + 1, K,
+                     loss2, outs3)
+    write_back()
 
 
 # -- coupling errors between a width-N net and a reference on the same labels ---------------
@@ -462,4 +516,4 @@ def nested_correction(N: int, N_ref: int) -> float:
 __all__ = ["ALPHA", "Config", "Net", "Grad", "Trajectory", "INPUTS", "rotation_inputs", "sturmian_inputs",
            "target", "phase_grid", "stack", "unstack", "draw_labels", "shell_index", "nested_iid", "diverse_W", "init_net", "forward",
            "forward_diverse_blocked", "recurrent_fields", "risk", "backward", "gradients", "gd_step", "train",
-           "param_rms", "nested_correction"]
+           "param_rms", "nested_correction", "COMPILED_MAX_N"]
