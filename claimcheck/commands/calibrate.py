@@ -72,6 +72,7 @@ class CalibrateOptions:
     messages: list[str] = field(default_factory=list)
     until_decided: bool = False      # also run each seed under the sequential design (issue 21)
     budget_replicates: int | None = None   # its cap (default: as run's, 64 x the claim's replicates)
+    budget_seconds: float | None = None    # or each seed's time budget for the claim (as run --budget alone)
     spending: str | None = None      # how the level is split over the looks (default: stats.sequential's)
 
 
@@ -171,23 +172,37 @@ def _sequential_seeds(c: Claim, store: Store, version: str, seeds: list[int], op
     """Every seed of ``c`` under the design of ``run --until-decided``: at each look the
     seeds still undecided are measured together up to the look's replicates (stored ones
     are reused), then each is judged at the look's spent level; a seed stops when all its
-    rates are decided. Returns (the design as data, one entry per seed)."""
+    rates are decided. Under a time budget each seed's cap is what ``run ID --until-decided
+    --budget`` gives the claim alone (:class:`~claimcheck.stats.sequential.BudgetSplit` of one
+    claim, from that seed's stored first look), so seeds may differ in their designs.
+    Returns (the design as data, one entry per seed)."""
+    from collections import Counter
+
     from ..stats.analyse import claim_verdict, judge_variant
-    from ..stats.sequential import DEFAULT_SPENDING, SequentialRate, design, record
+    from ..stats.sequential import DEFAULT_SPENDING, BudgetSplit, SequentialRate, design, measured_seconds, record
     from .runner import DEFAULT_GROWTH_TO_CAP, with_replicates
 
     start = c.n_replicates(opts.profile)
-    cap = max(start, int(opts.budget_replicates)) if opts.budget_replicates else start * DEFAULT_GROWTH_TO_CAP
-    d = design(start, cap, level, opts.spending or DEFAULT_SPENDING)
+    spending = opts.spending or DEFAULT_SPENDING
+    if opts.budget_seconds:
+        caps = {}
+        for s in seeds:
+            first = [r for r in store.rows(version, "", s) if r["replicate"] < start]
+            caps[s] = BudgetSplit(opts.budget_seconds, {c.id: (start, measured_seconds(first))}).share(c.id).cap
+    else:
+        cap = max(start, int(opts.budget_replicates)) if opts.budget_replicates else start * DEFAULT_GROWTH_TO_CAP
+        caps = {s: cap for s in seeds}
+    designs = {cap: design(start, cap, level, spending) for cap in set(caps.values())}
+    by_seed = {s: designs[caps[s]] for s in seeds}
     seqs = {s: [SequentialRate(r.label or r.metric) for r in c.rates] for s in seeds}
     kept: dict[int, list] = {s: [None] * len(c.rates) for s in seeds}
     stop: dict[int, str] = {}
     errors: dict[int, str] = {}
     computed = 0
-    for n, a in zip(d.replicates, d.levels):
-        open_seeds = [s for s in seeds if s not in stop]
+    for n in sorted({n for d in designs.values() for n in d.replicates}):
+        open_seeds = [s for s in seeds if s not in stop and n in by_seed[s].replicates]
         if not open_seeds:
-            break
+            continue
         at_n = with_replicates(c, opts.profile, n)
         measured = measure(store, [(at_n, version, "", s) for s in open_seeds], opts.profile, jobs=opts.jobs,
                            scheduler=opts.scheduler, progress=opts.progress, timeout=opts.timeout,
@@ -196,6 +211,8 @@ def _sequential_seeds(c: Claim, store: Store, version: str, seeds: list[int], op
             raise KeyboardInterrupt
         computed += sum(measured.computed.values())
         for s in open_seeds:
+            d = by_seed[s]
+            a = d.levels[d.replicates.index(n)]
             rows = [r for r in store.rows(version, "", s) if r["replicate"] < n]
             checks, err = judge_variant(at_n, rows, opts.profile, level=a)
             if err:
@@ -209,16 +226,27 @@ def _sequential_seeds(c: Claim, store: Store, version: str, seeds: list[int], op
             if all(q.decided for q in seqs[s]):
                 stop[s] = "decided"
     per_seed = []
+    by_budget = bool(opts.budget_replicates or opts.budget_seconds)
     for s in seeds:
-        why = stop.get(s, "budget" if opts.budget_replicates else "cap")
+        why = stop.get(s, "budget" if by_budget else "cap")
         verdict = (claim_verdict([k for k in kept[s] if k is not None], errors.get(s))[0]
                    if all(k is not None for k in kept[s]) or s in errors else INCONCLUSIVE)
-        per_seed.append({"seed": s, "verdict": verdict, "stop": why,
+        per_seed.append({"seed": s, "verdict": verdict, "stop": why, "cap": caps[s],
                          "replicates": max((q.replicates for q in seqs[s]), default=0),
                          "rates": [{"label": q.label, "verdict": q.verdict,
                                     "looks": [[lk.replicates, lk.verdict] for lk in q.looks]} for q in seqs[s]]})
-    plan = {"replicates": list(d.replicates), "levels": [_round(x, 6) for x in d.levels], "spending": d.spending,
-            "cap": d.cap, "level": level, "design": d.describe(), "computed": computed}
+    # the design most seeds had (the only one without a time budget)
+    common = designs[Counter(caps[s] for s in seeds).most_common(1)[0][0]]
+    described = common.describe()
+    if len(designs) > 1:
+        described += "; caps per seed from --budget: " + ", ".join(
+            f"{cap} ({sum(v == cap for v in caps.values())} seeds)" for cap in sorted(designs))
+    plan = {"replicates": list(common.replicates), "levels": [_round(x, 6) for x in common.levels],
+            "spending": common.spending, "cap": max(caps.values()), "level": level, "design": described,
+            "computed": computed}
+    if opts.budget_seconds:
+        plan["budget_seconds"] = opts.budget_seconds
+        plan["caps"] = {str(cap): sum(v == cap for v in caps.values()) for cap in sorted(designs)}
     return plan, per_seed
 
 
@@ -276,6 +304,7 @@ def calibrate_claims(opts: CalibrateOptions) -> list[dict]:
             for d, q in zip(per_seed, seq_seeds):
                 d["sequential"] = q
             record["until_decided"] = {"cap": seq["cap"], "spending": seq["spending"],
+                                       **({"budget_seconds": opts.budget_seconds} if opts.budget_seconds else {}),
                                        "decided_rate": _round(seq["decided_rate"], 3),
                                        "false_fail_rate": _round(seq["false_fail_rate"], 3),
                                        "mean_replicates": seq["mean_replicates"]}

@@ -314,9 +314,12 @@ def build_parser() -> argparse.ArgumentParser:
                     help="--until-decided: the most replicates a claim may reach (its last look); reproducible: "
                          "same seed and budget, same data and verdicts (default: 64 x the claim's replicates)")
     sp.add_argument("--budget", metavar="DURATION",
-                    help="--until-decided: measuring time for the run (e.g. 30m), shared by the undecided claims; "
-                         "each claim's cap follows from its first look's cost and is printed (rerun with "
-                         "--budget-replicates at that cap to reproduce)")
+                    help="--until-decided: compute time for the claims' measurements (e.g. 30m: seconds as "
+                         "stored per measurement, summed over workers, so with --jobs J the wall is about "
+                         "budget/J), first looks included; claims are served cheapest first, each getting "
+                         "(budget left) / (claims still to go), and what a claim decided early leaves passes "
+                         "on to the next; each claim's cap is fixed before its looks and printed (rerun with "
+                         "--budget-replicates at that cap to reproduce exactly)")
     sp.add_argument("--spending", choices=["bonferroni", "pocock", "obrien-fleming"],
                     help="--until-decided: how the level is split over the looks (default pocock; "
                          "benchmarks/README.md, 'Sequential rule')")

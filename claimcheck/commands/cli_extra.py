@@ -195,16 +195,26 @@ def cmd_calibrate(args) -> int:
     from ..stats.calibration_records import save_record
     from ..engine.executors import SchedulerError
 
+    from .cli import parse_duration
+
     shared = shared_values(args, "calibrate")
-    if (args.budget_replicates or args.spending) and not args.until_decided:
-        print("claimcheck: error: --budget-replicates and --spending need --until-decided", file=sys.stderr)
+    try:
+        budget_seconds = parse_duration(args.budget) if args.budget else None
+    except ValueError as exc:
+        print(f"claimcheck: error: {exc}", file=sys.stderr)
+        return 2
+    if (args.budget or args.budget_replicates or args.spending) and not args.until_decided:
+        print("claimcheck: error: --budget, --budget-replicates and --spending need --until-decided", file=sys.stderr)
+        return 2
+    if args.budget and args.budget_replicates:
+        print("claimcheck: error: give one budget: --budget (time) or --budget-replicates", file=sys.stderr)
         return 2
     if args.budget_replicates is not None and args.budget_replicates < 2:
         print(f"claimcheck: error: --budget-replicates must be >= 2, got {args.budget_replicates}", file=sys.stderr)
         return 2
     opts = CalibrateOptions(patterns=args.ids, seeds=args.seeds, first_seed=shared.pop("seed"), **shared,
                             until_decided=args.until_decided, budget_replicates=args.budget_replicates,
-                            spending=args.spending)
+                            budget_seconds=budget_seconds, spending=args.spending)
     try:
         docs = calibrate_claims(opts)
     except (CalibrationError, SchedulerError) as exc:
@@ -280,6 +290,10 @@ def register(sub, common) -> None:
                          "the cap): how often it is decided, its false-fail rate, the mean replicates spent")
     sp.add_argument("--budget-replicates", type=int, metavar="N",
                     help="--until-decided: the cap (default: 64 x the claim's replicates)")
+    sp.add_argument("--budget", metavar="DURATION",
+                    help="--until-decided: each seed's compute time for the claim (e.g. 10m), as `run ID "
+                         "--until-decided --budget DURATION` gives it to the claim alone: the cap is the most "
+                         "doubled replicates that seed's first look's stored cost fits in it")
     sp.add_argument("--spending", choices=["bonferroni", "pocock", "obrien-fleming"],
                     help="--until-decided: how the level is split over the looks (default pocock)")
     sp.set_defaults(func=cmd_calibrate)

@@ -250,45 +250,58 @@ def _until_decided(opts: RunOptions, chosen, versions, results: list, store: Sto
     """``claimcheck run --until-decided``: every claim (not in error or incomplete) under the
     group-sequential design of :mod:`claimcheck.stats.sequential`: its first look, at its own
     replicates, is judged again at the look's spent level, and it is measured further only
-    while a rate is undecided. Replaces each claim's result in ``results`` by its sequential
-    one. Returns (sequences, interrupted)."""
-    from ..stats.sequential import DEFAULT_SPENDING, design
+    while a rate is undecided. Under ``--budget`` the claims are served cheapest first
+    (:class:`~claimcheck.stats.sequential.BudgetSplit`), each cap fixed before the claim's looks
+    and each claim charged what its stored measurements cost, so an unspent share passes on.
+    Replaces each claim's result in ``results`` by its sequential one. Returns (sequences in
+    the claims' order, interrupted)."""
+    from ..stats.sequential import DEFAULT_SPENDING, BudgetSplit, design, measured_seconds
 
     # every claim, also one decided by the ordinary look at its full level: under --until-decided
     # its first look spends only alpha_1 (else the level would be spent twice)
     todo = [(i, c) for i, (c, r) in enumerate(zip(chosen, results)) if not r.incomplete and r.verdict != ERROR]
-    sequences = []
+    split = None
+    if opts.budget_seconds and not opts.budget_replicates:
+        starts = {c.id: opts.profile.replicates(c) for _, c in todo}
+        split = BudgetSplit(opts.budget_seconds, {
+            c.id: (starts[c.id], measured_seconds(_rows_below(store, versions[c.id], opts.seed, starts[c.id])))
+            for _, c in todo})
+        rank = {cid: k for k, cid in enumerate(split.order)}
+        todo.sort(key=lambda ic: rank[ic[1].id])
+    sequences = {}
     for i, c in todo:
         start = opts.profile.replicates(c)
-        cap, why = _cap(opts, c, results[i], start, len(todo))
+        if split is not None:
+            share = split.share(c.id)
+            cap, why = share.cap, share.reason(split.budget)
+        else:
+            cap, why = _cap(opts, start)
         d = design(start, cap, opts.level or c.level, opts.spending or DEFAULT_SPENDING)
         seq, res, interrupted = _sequential_claim(opts, c, versions[c.id], d, results[i], store,
                                                   by_budget=bool(opts.budget_replicates or opts.budget_seconds))
         seq.cap_reason = why
         res.sequential = seq.result()
-        sequences.append(seq)
+        sequences[i] = seq
         results[i] = res
         if interrupted:
             messages.append(f"interrupted during the looks of {c.id}: run again to resume")
-            return sequences, True
-    return sequences, False
+            return [sequences[k] for k in sorted(sequences)], True
+        if split is not None:
+            split.charge(c.id, measured_seconds(_rows_below(store, versions[c.id], opts.seed,
+                                                            max(seq.replicates, start))))
+    return [sequences[k] for k in sorted(sequences)], False
 
 
-def _cap(opts: RunOptions, claim, first, start: int, claims: int) -> tuple[int, str]:
-    """The claim's last look: --budget-replicates, or the most replicates a share of
-    --budget (seconds) buys at the first look's cost, or 64 x its own count."""
-    from ..stats.sequential import cap_for_budget
+def _rows_below(store: Store, version: str, seed: int, n: int) -> list[dict]:
+    """The claim's stored rows (not its mutants') of replicates below ``n``."""
+    return [r for r in store.rows(version, "", seed) if r["replicate"] < n]
 
+
+def _cap(opts: RunOptions, start: int) -> tuple[int, str]:
+    """The claim's last look without a time budget: --budget-replicates, or 64 x its own count
+    (a time budget is split by :class:`~claimcheck.stats.sequential.BudgetSplit`)."""
     if opts.budget_replicates:
         return max(start, int(opts.budget_replicates)), f"cap from --budget-replicates {opts.budget_replicates}"
-    if opts.budget_seconds:
-        workers = 1 if opts.scheduler else (opts.jobs or os.cpu_count() or 1)
-        per_replicate = first.compute_seconds / max(start, 1) / workers
-        share = opts.budget_seconds / claims
-        cap = cap_for_budget(start, per_replicate, share)
-        return cap, (f"cap from --budget {opts.budget_seconds:g} s: {share:.0f} s for this claim at "
-                     f"~{per_replicate:.3g} s per replicate over its grid; rerun with --budget-replicates {cap} "
-                     f"for the same looks")
     return start * DEFAULT_GROWTH_TO_CAP, f"no budget given: cap {DEFAULT_GROWTH_TO_CAP} x the claim's replicates"
 
 

@@ -31,7 +31,8 @@ Measured on planted laws (``claimcheck validate-engine --sequential``, benchmark
 
 Stages: replicates grow geometrically (doubling by default) from the claim's own count to
 a cap, the cap itself the last look; the budget is the cap (``--budget-replicates``) or
-follows from a time budget. A rate stops at its first decided look (pass or fail); a
+follows from a time budget (:class:`BudgetSplit`: compute seconds as stored, split over the
+claims cheapest first, a claim's unspent share passed on). A rate stops at its first decided look (pass or fail); a
 claim stops when every rate has (errors stop it too: more replicates do not cure them).
 """
 from __future__ import annotations
@@ -147,11 +148,112 @@ def cap_for_budget(start: int, seconds_per_replicate: float, budget_seconds: flo
     (stored replicates are reused, so reaching n costs n replicates' time)."""
     if seconds_per_replicate <= 0:
         return start
-    most = int(budget_seconds / seconds_per_replicate)
+    most = min(budget_seconds / seconds_per_replicate, start * growth ** 20)   # a near-free replicate: no overflow
     n = start
     while n * growth <= most:
         n = int(math.ceil(n * growth))
     return max(start, n)
+
+
+# The runner's own cost per measurement beyond the stored compute seconds (seeding, dispatch, the
+# store's write), measured 2026-12-05 on a trivial claim (4 points, 256..4096 replicates) on the
+# loaded 2-core machine: 0.05-0.13 ms inline (--jobs 1), 0.2-0.7 ms marginal in the process pool
+# (--jobs 2; the pool's start, ~8 s under load, is paid once and not charged). The upper end is
+# charged, so a budget errs toward fewer replicates.
+MEASUREMENT_OVERHEAD_S = 0.5e-3
+
+
+def measured_seconds(rows, overhead: float = MEASUREMENT_OVERHEAD_S) -> float:
+    """What stored measurements cost a budget: each row's stored compute seconds plus the
+    runner's overhead per measurement. Read from the store, so a resumed run or another
+    --jobs charges the same for the same rows (failed rows cost too)."""
+    return float(sum((r["seconds"] or 0.0) for r in rows)) + overhead * len(rows)
+
+
+@dataclass(frozen=True)
+class Share:
+    """One claim's part of a time budget, fixed before its looks begin."""
+    claim_id: str
+    seconds: float           # its share, its first look included
+    per_replicate: float     # seconds one replicate over its grid cost at its first look
+    cap: int                 # the most replicates the share buys (a staged count)
+    left: float              # the budget less the charges so far and the first looks still to go
+    to_go: int               # claims still to serve, this one included
+
+    def reason(self, budget: float) -> str:
+        return (f"cap from --budget {budget:g} compute s, split cheapest claim first: {self.seconds:.1f} s for "
+                f"this claim, its first look included ({self.left:.0f} s left beyond the first looks, over "
+                f"{self.to_go} claim(s) still to go) at ~{self.per_replicate:.3g} s per replicate over its grid; rerun with "
+                f"--budget-replicates {self.cap} for the same looks")
+
+
+class BudgetSplit:
+    """A time budget split over claims (``run --until-decided --budget``), served cheapest first.
+
+    Why this way: an equal split left a costly claim that needed a few more replicates undecided
+    while cheap claims, decided at their first looks, spent little of theirs (issue 21:
+    agazzi2023.bounded-weights needed 8). Served cheapest first (by what its first look cost,
+    which is what its next doubling costs; ties by claim id), a claim gets
+
+        share = its first look + (budget - what the claims served were charged
+                                  - the first looks of the others still to go) / claims still to go
+
+    (first looks are measured before any split, so they are counted as spent), and its cap
+    is the largest staged replicate count whose cost, n x its first look's cost per replicate,
+    fits the share. That cap is fixed before the claim's own looks begin, and a claim is
+    charged what its stored measurements cost (:func:`measured_seconds`, up to its last look),
+    so what a claim leaves unspent passes on to the claims after it, and the caps follow from
+    stored seconds only: the same seed and budget reach the same caps whatever --jobs, up to
+    the timing noise of the stored seconds (the printed cap, as --budget-replicates, reproduces
+    exactly). While every claim spends at most its share the charges sum to at most the
+    budget (at least the first looks, which are spent before the split).
+    """
+
+    def __init__(self, budget_seconds: float, first_looks, growth: float = 2.0):
+        """``first_looks``: {claim id: (replicates at its first look, seconds they cost)}."""
+        if not budget_seconds > 0:
+            raise ValueError(f"a budget must be a positive number of seconds, got {budget_seconds}")
+        self.budget = float(budget_seconds)
+        self.growth = growth
+        first = {k: (int(n), max(float(sec), 0.0)) for k, (n, sec) in dict(first_looks).items()}
+        self.order: tuple[str, ...] = tuple(sorted(first, key=lambda k: (first[k][1], k)))
+        self.first = {k: first[k] for k in self.order}     # sums in one order: the same caps to the bit
+        self.shares: dict[str, Share] = {}
+        self.charged: dict[str, float] = {}
+
+    @property
+    def spent(self) -> float:
+        """Charged to the claims served, plus the first looks of those not served yet."""
+        return (sum(self.charged.values())
+                + sum(sec for k, (_, sec) in self.first.items() if k not in self.charged))
+
+    @property
+    def left(self) -> float:
+        return self.budget - self.spent
+
+    def share(self, claim_id: str) -> Share:
+        """Fix the next claim's cap (claims are served in :attr:`order`, each once, each after
+        the one before it was charged)."""
+        served = len(self.charged)
+        if claim_id in self.shares or served >= len(self.order) or self.order[served] != claim_id:
+            raise ValueError(f"claim {claim_id!r} is not the next to serve; the order is {', '.join(self.order)}")
+        if len(self.shares) > served:
+            raise ValueError("charge the claim served before fixing the next share")
+        start, first = self.first[claim_id]
+        to_go = len(self.order) - served
+        left = self.left
+        seconds = first + max(left, 0.0) / to_go
+        per_replicate = first / max(start, 1)
+        cap = cap_for_budget(start, per_replicate, seconds, self.growth) if per_replicate > 0 else start
+        out = Share(claim_id, seconds, per_replicate, cap, left, to_go)
+        self.shares[claim_id] = out
+        return out
+
+    def charge(self, claim_id: str, seconds: float) -> None:
+        """What the claim's stored measurements cost, its first look included."""
+        if claim_id not in self.shares or claim_id in self.charged:
+            raise ValueError(f"claim {claim_id!r} has no open share to charge")
+        self.charged[claim_id] = max(float(seconds), 0.0)
 
 
 @dataclass
