@@ -221,6 +221,24 @@ def test_unknown_id_is_an_error(tmp_path, toy_dir, capsys):
     assert "no claim matches 'nope.*'" in capsys.readouterr().err
 
 
+def test_an_id_in_a_file_that_did_not_load_names_the_file_and_why(tmp_path, capsys):
+    """Asking for the claim of a broken file said only "no claim matches 'planted.true' (no
+    claims found)": the one line now names the file, the reason and the line."""
+    folder = tmp_path / "claims"
+    folder.mkdir()
+    (folder / "planted_rates.py").write_text(
+        "from claimcheck import Claim, Rate\n"
+        "claim = Claim(id='planted.true', paper='p', title='t', statement='s', source='paper',\n"
+        "              grids={'quick': {'N': [1, 2, 4]}}, replicates=4,\n"
+        "              rates=[Rate(metric='e', axis='N', predicted=-0.5)], simulate=lambda p, r: {'e': 1.0})\n")
+    code = main(["run", "planted.true", "--claims-dir", str(folder), "--store", str(tmp_path / "s.sqlite"),
+                 "--out", str(tmp_path / "out"), "--jobs", "1", "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1, err
+    assert "no claim matches 'planted.true'" in err and "planted_rates.py did not load" in err
+    assert "at least one Mutant" in err and "(line 2)" in err
+
+
 def test_unknown_profile_of_several_claims_reads_as_english(tmp_path, capsys):
     """issue 19: "unknown profile 'ful' for claim 2 claims (...)"."""
     claims = tmp_path / "claims"

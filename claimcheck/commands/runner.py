@@ -117,14 +117,18 @@ class Selection(NamedTuple):
 def resolve(opts: RunOptions) -> Selection:
     """The :class:`Selection` for the command line, or UsageError / UnknownProfile:
     usage errors are found before anything is locked, created or written."""
-    claims, load_errors = discover(list(opts.claims_dirs) if opts.claims_dirs else None)
+    claims, all_load_errors = discover(list(opts.claims_dirs) if opts.claims_dirs else None)
     chosen, unmatched = select(claims, list(opts.patterns))
+    load_errors = all_load_errors
     if opts.patterns:  # a broken file matters to this run only if it could hold a chosen claim
         load_errors = [e for e in load_errors if _could_match(e, opts.patterns)]
     if unmatched:
         known = ", ".join(c.id for c in claims[:8]) + (", ..." if len(claims) > 8 else "")
+        # the claim asked for may be in a file that did not load: say which, and why
+        broken = [e for e in all_load_errors if _could_match(e, unmatched)] or all_load_errors
+        why = "".join(f"; {e.path} did not load: {e.reason}" for e in broken[:3])
         raise UsageError("; ".join(f"no claim matches {p!r}" for p in unmatched)
-                         + (f" (claims: {known})" if claims else " (no claims found)"))
+                         + (f" (claims: {known})" if claims else " (no claims found)") + why)
     if not chosen and not load_errors:
         raise UsageError("no claims found: put claim files in ./claims, pass --claims-dir, "
                          "or install a package with `claimcheck.claims` entry points")
