@@ -44,7 +44,8 @@ jackknife covariance is itself estimated from n replicates, and normal quantiles
 
 Misfit under common random numbers (paired designs): the weighted residual sum of squares
 is referred to chi2 on Satterthwaite's degrees of freedom (``FitResult.misfit_p``), not on
-P - k: in a nested-CRN emulation of ``sirignano2020.lln`` the old reference flagged 8.0% of
+P - k: in a nested-CRN emulation of ``sirignano2020.lln``'s former design (a width-768 reference
+net, nested units; the claim now measures against an exact limit) the old reference flagged 8.0% of
 true sweeps at 5%, this one 4.5% (issue 20, rule 5; ``tests/test_correlated_designs.py``).
 Every rate also notes replicates dependent along their index (lag-1 rank correlation,
 :mod:`claimcheck.stats.serial`): the CIs assume independent replicates.
