@@ -68,7 +68,7 @@ def _stored_seconds(store: Path) -> float:
 
 
 def planted(seeds: int, budget: str) -> dict:
-    from claimcheck.commands.cli import parse_duration
+    from claimcheck.commands.options import parse_duration
 
     limit = parse_duration(budget)
     rows = {}

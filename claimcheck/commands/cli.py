@@ -19,7 +19,7 @@ from .. import __version__
 from ..engine.discovery import discover, select
 from ..claim import UnknownProfile
 from ..engine.executors import SchedulerError
-from .options import add_options
+from .options import add_options, parse_duration  # noqa: F401 - parse_duration re-exported (cli.parse_duration)
 from .runner import EXIT_FAIL, EXIT_INCOMPLETE
 
 
@@ -114,19 +114,6 @@ def cmd_run(args) -> int:
     except (StoreError, OutputError) as exc:
         _err(str(exc))
         return EXIT_INCOMPLETE
-
-
-def parse_duration(text: str) -> float:
-    """'90', '90s', '30m', '2h', '1h30m' -> seconds."""
-    import re
-
-    t = text.strip().lower()
-    if re.fullmatch(r"\d+(\.\d+)?", t):
-        return float(t)
-    parts = re.findall(r"(\d+(?:\.\d+)?)([smh])", t)
-    if not parts or "".join(a + b for a, b in parts) != t:
-        raise ValueError(f"--budget must be a duration such as 90s, 30m or 1h30m, got {text!r}")
-    return sum(float(a) * {"s": 1, "m": 60, "h": 3600}[u] for a, u in parts)
 
 
 def _write_outputs(args, opts, result, outset) -> int:

@@ -195,7 +195,7 @@ def cmd_calibrate(args) -> int:
     from ..stats.calibration_records import save_record
     from ..engine.executors import SchedulerError
 
-    from .cli import parse_duration
+    from .options import parse_duration
 
     shared = shared_values(args, "calibrate")
     try:

@@ -178,4 +178,18 @@ def shared_values(values: Mapping[str, Any] | argparse.Namespace, boundary: str)
 
 
 __all__ = ["OPTIONS", "Option", "Profile", "RunOptions", "UnknownProfile", "add_options", "add_pytest_options",
-           "declared", "profile_name", "plugin_dest", "resolve_profile", "shared_values"]
+           "declared", "parse_duration", "profile_name", "plugin_dest", "resolve_profile", "shared_values"]
+
+
+def parse_duration(text: str) -> float:
+    """'90', '90s', '30m', '2h', '1h30m' -> seconds (``--budget`` of run and calibrate:
+    here, not in cli.py, so that cli_extra need not import cli)."""
+    import re
+
+    t = text.strip().lower()
+    if re.fullmatch(r"\d+(\.\d+)?", t):
+        return float(t)
+    parts = re.findall(r"(\d+(?:\.\d+)?)([smh])", t)
+    if not parts or "".join(a + b for a, b in parts) != t:
+        raise ValueError(f"--budget must be a duration such as 90s, 30m or 1h30m, got {text!r}")
+    return sum(float(a) * {"s": 1, "m": 60, "h": 3600}[u] for a, u in parts)
