@@ -1,4 +1,7 @@
 """ntk_mlp: the linearisation, the vectorisation and the seeding behave as documented."""
+import os
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")   # see claimcheck/models/ntk_mlp.py: threaded BLAS under load
+
 import numpy as np
 
 from claimcheck.models import ntk_mlp as m
@@ -40,3 +43,16 @@ def test_ntk_matches_finite_differences_of_the_output():
             J.append((fp - fm) / (2 * eps))
     J = np.array(J).T
     np.testing.assert_allclose(K, J @ J.T, rtol=1e-6, atol=1e-8)
+
+
+def test_chunked_run_equals_one_chunk_and_divergence_reports_the_cap(monkeypatch):
+    """Chunking the replicates (for the cache) changes nothing; a diverged replicate reports CAP."""
+    whole = m.run(_rngs(5), 24)
+    monkeypatch.setattr(m, "CHUNK_BYTES", 2 * 8 * 24 * 24 * 2)   # chunks of 2 replicates
+    parts = m.run(_rngs(5), 24)
+    for k in ("gap", "kernel", "weights"):
+        np.testing.assert_allclose(parts[k], whole[k], rtol=1e-12)
+    o = m.run(_rngs(3), 24, lr_factor=2.0)
+    assert np.all(o["diverged"] == 1.0)
+    for k in ("gap", "kernel", "weights"):
+        assert np.all(o[k] == m.CAP)
