@@ -2,16 +2,18 @@
 
 Two measurements:
 
-``planted`` (default): two small synthetic claims, a true N^-1/2 (lognormal noise, sd 0.5) and a
-false N^-0.3 (claimed -1/2 +- 0.1), each run on its own through ``claimcheck.commands.cli.main``
-with ``--until-decided --budget BUDGET`` over many master seeds: verdicts, replicates used, the
-stored compute seconds against the budget, and the wall time per run.
+``planted`` (default): the issue's user claim, ``replicates=8`` on 4 points (N = 64..4096, ratio 4)
+of a true N^-1/2 and of a false N^-0.3 (claimed -1/2 +- 0.1), half-normal noise (``--noise
+lognormal`` for lognormal sd 0.5), each run on its own through ``claimcheck.commands.cli.main``
+with ``--until-decided --budget BUDGET`` over many master seeds (``--workers`` runs at once, one
+process each): verdicts, replicates used, the stored compute seconds against the budget, and the
+wall time per run.
 
 ``halved``: the shipped claims handed to one run at half their quick replicates (the replicate
 count is not hashed, so claim versions are unchanged), ``--until-decided --budget 20m``: which
 claims are decided within one shared budget, now split cheapest first (``BudgetSplit``).
 
-    python benchmarks/until_decided_cli.py planted --seeds 100 --budget 2m
+    python benchmarks/until_decided_cli.py planted --seeds 200 --budget 2m --workers 2
     python benchmarks/until_decided_cli.py halved --budget 20m --jobs 2
 """
 from __future__ import annotations
@@ -32,16 +34,19 @@ CLAIMS = textwrap.dedent('''
     import numpy as np
     from claimcheck import Claim, Mutant, Rate
 
+    NOISE = "{noise}"
+
     def _sim(exponent):
         def simulate(point, rng):
             n = point["N"]
-            return {"err": float(n ** exponent * rng.lognormal(0.0, 0.5))}
+            e = abs(rng.standard_normal()) if NOISE == "half-normal" else rng.lognormal(0.0, 0.5)
+            return {{"err": float(n ** exponent * e)}}
         return simulate
 
     def _claim(cid, exponent):
-        return Claim(id=cid, paper="planted", title=f"planted N^{exponent}", statement="planted law",
-                     source="reconstructed", grids={"quick": {"N": [64, 128, 256, 512, 1024]}},
-                     replicates={"quick": 8},
+        return Claim(id=cid, paper="planted", title=f"planted N^{{exponent}}", statement="planted law",
+                     source="reconstructed", grids={{"quick": {{"N": [64, 256, 1024, 4096]}}}},
+                     replicates={{"quick": 8}},
                      rates=[Rate(metric="err", axis="N", kind="tight", predicted=-0.5, tolerance=0.1)],
                      simulate=_sim(exponent), mutants=[Mutant("flat", _sim(0.0), "no decay")])
 
@@ -67,7 +72,27 @@ def _stored_seconds(store: Path) -> float:
         return float(db.execute(f"SELECT COALESCE(SUM({col}), 0) FROM measurements").fetchone()[0])
 
 
-def planted(seeds: int, budget: str) -> dict:
+def _one_seed(folder: str, cid: str, s: int, tmp: str) -> tuple:
+    """One user's run: a fresh store, the real command line, what it decided and spent."""
+    store, out = Path(tmp) / f"{cid}-{s}.sqlite", Path(tmp) / f"{cid}-{s}"
+    _, _, _, wall = _cli(["run", cid, "--claims-dir", folder, "--seed", str(s), "--jobs", "1",
+                          "--no-progress", "--no-html", "--store", str(store), "--out", str(out),
+                          "--until-decided", "--budget", BUDGET[0]])
+    claim = json.loads((out / "results.json").read_text())["claims"][0]
+    looks = (claim.get("sequential") or {}).get("rates", [{}])[0].get("looks", [])
+    return claim["verdict"], (looks[-1]["replicates"] if looks else None), wall, _stored_seconds(store)
+
+
+BUDGET = ["2m"]
+
+
+def _init(budget: str) -> None:
+    BUDGET[0] = budget
+
+
+def planted(seeds: int, budget: str, noise: str = "half-normal", workers: int = 1) -> dict:
+    from concurrent.futures import ProcessPoolExecutor
+
     from claimcheck.commands.options import parse_duration
 
     limit = parse_duration(budget)
@@ -75,28 +100,21 @@ def planted(seeds: int, budget: str) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "claims"
         folder.mkdir()
-        (folder / "planted_rates.py").write_text(CLAIMS)
-        for cid in ("planted.true", "planted.false"):
-            verdicts, reps, walls, spent = [], [], [], []
-            for s in range(seeds):
-                store, out = Path(tmp) / f"{cid}-{s}.sqlite", Path(tmp) / f"{cid}-{s}"
-                rc, _, err, wall = _cli(["run", cid, "--claims-dir", str(folder), "--seed", str(s), "--jobs", "1",
-                                         "--no-progress", "--no-html", "--store", str(store), "--out", str(out),
-                                         "--until-decided", "--budget", budget])
-                doc = json.loads((out / "results.json").read_text())
-                claim = doc["claims"][0]
-                verdicts.append(claim["verdict"])
-                looks = (claim.get("sequential") or {}).get("rates", [{}])[0].get("looks", [])
-                reps.append(looks[-1]["replicates"] if looks else None)
-                walls.append(wall)
-                spent.append(_stored_seconds(store))
-            used = [r for r in reps if r is not None]
-            rows[cid] = {"seeds": seeds, **{v: verdicts.count(v) for v in ("pass", "fail", "inconclusive", "error")},
-                         "replicates_mean": statistics.fmean(used) if used else None,
-                         "replicates_median": statistics.median(used) if used else None,
-                         "stored_seconds_max": max(spent), "within_budget": sum(x <= limit for x in spent),
-                         "wall_mean": statistics.fmean(walls), "wall_max": max(walls)}
-            print(cid, rows[cid], flush=True)
+        (folder / "planted_rates.py").write_text(CLAIMS.format(noise=noise))
+        with ProcessPoolExecutor(workers, initializer=_init, initargs=(budget,)) as pool:
+            for cid in ("planted.true", "planted.false"):
+                got = list(pool.map(_one_seed, [str(folder)] * seeds, [cid] * seeds, range(seeds), [tmp] * seeds))
+                verdicts, reps, walls, spent = (list(x) for x in zip(*got))
+                used = [r for r in reps if r is not None]
+                rows[cid] = {"noise": noise, "seeds": seeds,
+                             **{v: verdicts.count(v) for v in ("pass", "fail", "inconclusive", "error")},
+                             "replicates_mean": statistics.fmean(used) if used else None,
+                             "replicates_median": statistics.median(used) if used else None,
+                             "replicates_max": max(used) if used else None,
+                             "stored_seconds_mean": statistics.fmean(spent), "stored_seconds_max": max(spent),
+                             "within_budget": sum(x <= limit for x in spent),
+                             "wall_mean": statistics.fmean(walls), "wall_max": max(walls)}
+                print(cid, json.dumps(rows[cid]), flush=True)
     return rows
 
 
@@ -129,9 +147,11 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=100)
     ap.add_argument("--budget", default=None)
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--noise", choices=["half-normal", "lognormal"], default="half-normal")
+    ap.add_argument("--workers", type=int, default=1, help="planted: runs at once, one process each")
     a = ap.parse_args()
     if a.what == "planted":
-        planted(a.seeds, a.budget or "2m")
+        planted(a.seeds, a.budget or "2m", a.noise, a.workers)
     else:
         halved(a.budget or "20m", a.jobs)
 
