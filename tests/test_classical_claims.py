@@ -5,6 +5,11 @@ from claimcheck.commands.runner import RunOptions, run
 
 from conftest import ROOT
 
+# a whole-claim run of three claims and their mutants (15.7 s on 2 idle cores): a long run, which
+# CI runs with the slow tests; the default suite runs a generated claim end to end instead
+# (tests/test_scaffold.py)
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def classical(tmp_path_factory):

@@ -224,6 +224,7 @@ def test_wall_time_counts_from_the_commands_start(tmp_path, monkeypatch):
     assert seen and t0 <= seen[0] <= time.time()
 
 
+@pytest.mark.slow   # waits on a Dask scheduler (3.0 s); CI runs it with the other Dask tests
 def test_a_scheduler_without_workers_is_said_once_and_the_run_keeps_waiting(tmp_path, monkeypatch, capsys):
     """A cluster whose tasks never start (no worker): one line on stderr after a while
     (CLAIMCHECK_NO_WORKERS_AFTER, 20 s by default), not one per poll; the run keeps

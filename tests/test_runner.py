@@ -151,6 +151,7 @@ def test_killed_run_resumes_and_computes_only_missing(tmp_path, jobs):
     assert res.document["claims"][0]["rates"] == fresh.document["claims"][0]["rates"]
 
 
+@pytest.mark.slow   # starts a Dask LocalCluster (2.2 s); CI runs it with the other Dask tests
 def test_dask_localcluster_matches_local(tmp_path, toy_dir):
     distributed = pytest.importorskip("distributed")
     local = run(run_opts(tmp_path / "l", toy_dir, jobs=1))

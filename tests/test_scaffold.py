@@ -130,6 +130,7 @@ def test_check_claim_sees_edits_to_the_same_file(tmp_path):
     assert check_claim_file(path).ok
 
 
+@pytest.mark.slow   # loads and checks every shipped claim file (5.1 s); test_conformance covers them in the default suite
 def test_every_shipped_claim_passes_check_claim(capsys):
     files = sorted(str(p) for p in (ROOT / "claims").glob("*.py") if not p.name.startswith("_"))
     assert files
