@@ -214,6 +214,23 @@ def test_rate_up_to_logs_still_fails_a_wrong_power():
         Rate(metric="err", axis="N", kind="geometric", predicted=0.5, log_power=(0, 1))
 
 
+def test_a_rate_up_to_logs_also_states_its_verdict_without_the_allowance():
+    """N^-1/2 sqrt(log N), the A2 shape (issue 22): passes "<= N^-1/2 (log N)^[0, 1/2]", and the
+    notes say what the plain band <= -0.4 makes of it; a rate without logs gets no such note."""
+    rate = Rate(metric="err", axis="N", kind="upper", predicted=-0.5, tolerance=0.1, log_power=(0.0, 0.5))
+    x = grid(5)
+    tab = planted_table("half-normal", x, 256, np.random.default_rng(3), lambda v: v ** -0.5 * np.log(v) ** 0.5)
+    res = judge(rate, x, tab, False)
+    [note] = [n for n in res.notes if n.startswith("without the log allowance")]
+    assert res.verdict == PASS, res.reason
+    plain = judge(Rate(metric="err", axis="N", kind="upper", predicted=-0.5, tolerance=0.1), x, tab, False)
+    assert note.startswith(f"without the log allowance: {plain.verdict} against <= -0.4")
+    assert f"measured {plain.measured:+.3f}" in note
+    assert not any(n.startswith("without the log allowance") for n in plain.notes)
+    flat = planted_table("half-normal", x, 256, np.random.default_rng(4), lambda v: v ** -0.25)
+    assert "without the log allowance: fail" in " ".join(judge(rate, x, flat, False).notes)
+
+
 def test_second_axis_every_group_is_judged():
     """Group d=2 decays as N^-0.35 against a claimed N^-0.5: the rate fails (old: one shared
     slope, which passed or straddled)."""

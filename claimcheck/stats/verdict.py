@@ -81,7 +81,7 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Sequence
 
 import numpy as np
@@ -295,7 +295,19 @@ def _judge_fitted(rate: Rate, x, tab, floor, paired, level, pass_level, others, 
         return RateCheck(rate, ERROR, f"fit failed: {exc}", group=group)
     res = _judge_exponent(rate, fit, level, pass_level, n_rep)
     res.group = group
+    if rate.log_power:
+        res.notes.append(_without_log_allowance(rate, fit, level, pass_level, n_rep))
     return res
+
+
+def _without_log_allowance(rate: Rate, fit: FitResult, level: float, pass_level: float, n_rep: int) -> str:
+    """What the same fit gets against the band without the log factor. A reader must see what
+    the allowance bought: on 64..1024 "up to sqrt(log N)" moves the edge from -0.4 to -0.31,
+    and a quantity that needs no log (an RMS error) should not lean on it (issue 22)."""
+    plain = _judge_exponent(replace(rate, log_power=None), fit, level, pass_level, n_rep)
+    return (f"without the log allowance: {plain.verdict} against {plain.band_text} "
+            f"(this rate alone, before Holm; measured {_fmt(plain.measured)}, CI [{_fmt(plain.ci_low)}, "
+            f"{_fmt(plain.ci_high)}])")
 
 
 def _noise_floor(rate: Rate, x, tab, level: float) -> tuple[str, int | None] | None:
