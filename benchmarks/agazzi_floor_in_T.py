@@ -11,6 +11,11 @@ to 0 says the width's floor R_N(inf) > 0 is reached.
 """
 from __future__ import annotations
 
+import os
+
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):   # as the engine runs models:
+    os.environ.setdefault(_var, "1")   # multi-threaded BLAS on these thin shapes was 50x slower per step under load
+
 import argparse
 import json
 import math
