@@ -70,6 +70,7 @@ class RateKind:
     centre_word = "claimed"      # what the centre line of a plot is
     needs_predicted = True
     pass_power = False           # stats/passpower estimates this kind's pass probability
+    draws_replicates = True      # the main plot shows single replicates on the statistic's axis
     get = staticmethod(_get)     # a field of a Rate, a RateResult or its JSON
 
     @property
@@ -149,6 +150,11 @@ class RateKind:
     def point_label(self, rate) -> str:
         """The statistic at one scale, as a reason names it: 'mean(err)'."""
         return f"{_get(rate, 'statistic')}({_get(rate, 'metric')})"
+
+    def point_caption(self, rate, pct: str) -> str | None:
+        """The main plot's caption where the default (a reduction of replicates, jackknife CI)
+        does not describe it; None: the default."""
+        return None
 
     def validate(self, rate) -> str | None:
         """A message if the rate is malformed for this kind, else None."""
@@ -373,6 +379,15 @@ class Law(Limit):
 
     name = "law"
     parameter = "W1 distance"
+    draws_replicates = False     # the replicates are z, not distances
+
+    def shown_band(self, lo: float, hi: float) -> str:
+        return f"W1 ≤ {hi:.4g}"
+
+    def point_caption(self, rate, pct: str) -> str | None:
+        return (f"W1 distance of the law of {_get(rate, 'metric')} over the replicates to N(0, 1) at each "
+                f"{_get(rate, 'axis')}, less a bound on its sampling bias, with its {pct} bounds "
+                f"(claimcheck.stats.law); shaded: W1 ≤ {_tol(rate):g}.")
 
     def band_text(self, rate, log_shift: float = 0.0) -> str:
         return f"W1 <= {_tol(rate):g}"

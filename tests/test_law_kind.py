@@ -113,3 +113,5 @@ def test_texts_and_plot_of_a_law_rate():
     assert [p.stat for p in pts] == pytest.approx(out.limit["values"])   # the plot draws the judged distances
     svg = plots.rate_plot(pts, out, "law")
     assert svg.startswith("<svg") and "no fit" not in svg
+    assert "allowed: W1 ≤ 0.1" in svg and "mean(z)" not in svg and "replicates (" not in svg
+    assert ratetext.band_text(out).startswith("W1 ≤") and "W1 distance of the law of z" in out.spec.point_caption(out, "95%")
