@@ -70,6 +70,7 @@ class RateKind:
     centre_word = "claimed"      # what the centre line of a plot is
     needs_predicted = True
     pass_power = False           # stats/passpower estimates this kind's pass probability
+    draws_replicates = True      # the main plot shows single replicates on the statistic's axis
     get = staticmethod(_get)     # a field of a Rate, a RateResult or its JSON
 
     @property
@@ -145,6 +146,15 @@ class RateKind:
         if long:
             return f"fitted exponent of {_get(rate, 'metric')} in {_get(rate, 'axis')}"
         return f"fitted exponent in {_get(rate, 'axis')}"
+
+    def point_label(self, rate) -> str:
+        """The statistic at one scale, as a reason names it: 'mean(err)'."""
+        return f"{_get(rate, 'statistic')}({_get(rate, 'metric')})"
+
+    def point_caption(self, rate, pct: str) -> str | None:
+        """The main plot's caption where the default (a reduction of replicates, jackknife CI)
+        does not describe it; None: the default."""
+        return None
 
     def validate(self, rate) -> str | None:
         """A message if the rate is malformed for this kind, else None."""
@@ -358,7 +368,58 @@ class Limit(RateKind):
         return f"{_get(rate, 'metric')} at the largest {_get(rate, 'axis')}"
 
 
-KINDS: dict[str, RateKind] = {k.name: k for k in (Tight(), Upper(), Geometric(), Limit(), Converges())}
+class Law(Limit):
+    """The law of the metric over replicates converges to N(0, 1) (a central limit theorem):
+    the claim states the fluctuation standardised by the limit's scale, e.g.
+    sqrt(N) (g_N - g) / sigma. The statistic at each scale is the 1-Wasserstein distance
+    between the replicates' empirical law and N(0, 1) (``claimcheck.stats.law``), judged as a
+    limit: at most ``tolerance`` at the largest scale, above it at the smallest (observed).
+    A wrong order (a fluctuation that vanishes or blows up at the stated scaling) and a
+    non-Gaussian limit both leave the distance away from 0."""
+
+    name = "law"
+    parameter = "W1 distance"
+    draws_replicates = False     # the replicates are z, not distances
+
+    def shown_band(self, lo: float, hi: float) -> str:
+        return f"W1 ≤ {hi:.4g}"
+
+    def point_caption(self, rate, pct: str) -> str | None:
+        return (f"W1 distance of the law of {_get(rate, 'metric')} over the replicates to N(0, 1) at each "
+                f"{_get(rate, 'axis')}, less a bound on its sampling bias, with its {pct} bounds "
+                f"(claimcheck.stats.law); shaded: W1 ≤ {_tol(rate):g}.")
+
+    def band_text(self, rate, log_shift: float = 0.0) -> str:
+        return f"W1 <= {_tol(rate):g}"
+
+    def point_label(self, rate) -> str:
+        return f"W1(law of {_get(rate, 'metric')}, N(0,1))"
+
+    def describe(self, rate) -> str:
+        return (f"law of {_get(rate, 'metric')} -> N(0, 1) as {_get(rate, 'axis')} grows "
+                f"(law, W1 <= {_tol(rate):g} at the largest {_get(rate, 'axis')})")
+
+    def claimed_text(self, rate) -> str:
+        return f"→ N(0,1), W1 ≤ {_tol(rate):g}"
+
+    def quantity(self, rate) -> str:
+        return f"{self.point_label(rate)} at the largest {_get(rate, 'axis')}"
+
+    def line_claim(self, rate) -> str:
+        return f"law -> N(0,1), W1 <= {_tol(rate):g}"
+
+    def validate(self, rate) -> str | None:
+        if float(self.claimed(rate)) != 0.0:
+            return f"a law rate for {_get(rate, 'metric')!r} states no target: its statistic is a distance to N(0, 1)"
+        if _get(rate, "statistic") != "mean":
+            return (f"a law rate for {_get(rate, 'metric')!r} reduces the replicates itself (W1 to N(0, 1)); "
+                    f"leave `statistic` at its default")
+        if not _tol(rate) > 0:
+            return f"a law rate for {_get(rate, 'metric')!r} needs a tolerance > 0 (the W1 distance allowed)"
+        return None
+
+
+KINDS: dict[str, RateKind] = {k.name: k for k in (Tight(), Upper(), Geometric(), Limit(), Converges(), Law())}
 
 
 def register(kind: RateKind) -> RateKind:

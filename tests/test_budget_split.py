@@ -178,5 +178,9 @@ def test_run_serves_the_cheap_claim_first_and_passes_its_share_on(tmp_path):
         per_rep = cost(slow_first) / 4
         assert seqs["toy.slow"].design.cap == cap_for_budget(4, per_rep, cost(slow_first) + left)
     # 2 ms x 5 points a replicate: caps in the tens either way; equal up to timing noise
-    # at a doubling's edge, which the printed cap (--budget-replicates) removes
-    assert lines[1][0] == lines[2][0]
+    # at a doubling's edge, which the printed cap (--budget-replicates) removes. Under load
+    # the edge is crossed (measured: 256 vs 512 with two other jobs on the 2 cores), so the
+    # promise is the same looks up to one doubling of the cap
+    a, b = lines[1][0], lines[2][0]
+    common = min(len(a), len(b))
+    assert a[:common] == b[:common] and abs(len(a) - len(b)) <= 1, (a, b)

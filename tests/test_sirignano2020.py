@@ -133,3 +133,15 @@ def test_sirignano2020_lln_passes_and_catches_every_mutant(sirignano_doc):
     for m in c["mutants"]:
         assert m["rates"][0]["measured"] > -0.4
     assert c["calibration"].get("seeds", 0) >= 20
+
+
+@pytest.mark.slow   # shares the whole-claim run above
+def test_sirignano2020_clt_passes_and_catches_every_mutant(sirignano_doc):
+    c = next(c for c in sirignano_doc["claims"] if c["id"] == "sirignano2020.clt")
+    assert c["verdict"] == "pass", c["reason"]
+    [r] = c["rates"]
+    assert r["kind"] == "law" and r["ci_high"] <= 0.1
+    assert r["limit"]["values"][0] > 0.3     # N = 1: visibly non-Gaussian, the approach is observed
+    assert {m["name"]: m["caught"] for m in c["mutants"]} == {"ntk-output-scaling": True,
+                                                          "variance-of-initialisation": True}
+    assert c["calibration"].get("seeds", 0) >= 20

@@ -16,6 +16,7 @@ import numpy as np
 from scipy import stats
 
 from ..stats.fit import jackknife_log_cov, jackknife_se, reduce
+from ..stats.pointci import sample_summary
 from ..stats.results import ClaimResult, Measurement, RateResult, RunResult
 
 
@@ -56,7 +57,10 @@ def rate_points(measurements: list[Measurement], rate: RateResult, level: float 
         group = ";".join(f"{k}={p[k]}" for k in sorted(p) if k != axis)
         arr = np.asarray(vals)
         s = reduce(arr, statistic)
-        if not rate.spec.axes.logy:  # drawn on a linear axis: a symmetric CI
+        whole = sample_summary(rate.spec, arr, statistic, level)   # a statistic of the whole sample (law)
+        if whole is not None:
+            s, lo, hi = whole
+        elif not rate.spec.axes.logy:  # drawn on a linear axis: a symmetric CI
             se = jackknife_se(arr, statistic)
             lo, hi = s - q * se, s + q * se
         elif s > 0:

@@ -15,7 +15,7 @@ from typing import Sequence
 import numpy as np
 from markupsafe import Markup, escape
 
-from ..ratekinds import Limit, RateKind
+from ..ratekinds import Law, Limit, RateKind
 from ..stats.ratetext import band as bands, band_text
 from .data import PointStat
 from ..stats.results import RateResult
@@ -119,8 +119,8 @@ def rate_plot(points: Sequence[PointStat], rate: RateResult, salt: str, level: f
     groups = sorted({p.group for p in points})
     colour = {g: GROUP_COLOURS[i % len(GROUP_COLOURS)] for i, g in enumerate(groups)}
     pct = f"{100 * (1 - level):.0f}%"
-    stat_name = f"{rate.statistic}({rate.metric})"
-    hidden = _replicate_dots(ax, points, colour, logx, logy)
+    stat_name = kind.point_label(rate)
+    hidden = _replicate_dots(ax, points, colour, logx, logy) if kind.draws_replicates else 0
     _statistic_bars(ax, points, groups, colour, f"{stat_name} ± {pct} CI", stat_name)
     annotate(kind, ax, rate, points, groups, pct)
     if hidden:
@@ -201,6 +201,13 @@ def _(kind: Limit, ax, rate: RateResult, points: Sequence[PointStat], groups: li
     target, tol = kind.claimed(rate), rate.tolerance
     ax.axhspan(target - tol, target + tol, color=ORANGE, alpha=0.15, lw=0, label=f"allowed: {target:g} ± {tol:g}")
     ax.axhline(target, color=ORANGE, ls="--", lw=1.2, label=f"claimed limit {target:g}")
+
+
+@annotate.register
+def _(kind: Law, ax, rate: RateResult, points: Sequence[PointStat], groups: list, pct: str) -> None:
+    """The band of a distance: 0 <= W1 <= tolerance."""
+    ax.axhspan(0.0, rate.tolerance, color=ORANGE, alpha=0.15, lw=0, label=f"allowed: W1 ≤ {rate.tolerance:g}")
+    ax.axhline(0.0, color=ORANGE, ls="--", lw=1.2, label="claimed limit N(0, 1) (W1 = 0)")
 
 
 def _fit_lines(ax, rate: RateResult, gp: Sequence[PointStat], one_group: bool, first: bool, pct: str) -> None:

@@ -22,12 +22,14 @@ show P < 0.14). So:
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
 
+from ..ratekinds import RateKind
 from .fit import jackknife_se, reduce
 
 
@@ -39,6 +41,8 @@ class PointEstimate:
     method: str               # "t", "t (pooled se)", "clopper-pearson", "none"
     events: int | None = None  # for 0/1 metrics
     ratio_law: np.ndarray | None = None  # sorted resampled (sample mean / true mean), scale model
+    bias: float = 0.0         # a bound on the statistic's upward sampling bias (law: W1 of a sample)
+    nonnegative = False       # the statistic cannot be below 0 whatever the metric's sign
 
     def _ratio_quantile(self, q: float) -> float:
         return float(np.quantile(self.ratio_law, q))
@@ -168,3 +172,29 @@ def ratio_law(rows: list[np.ndarray], n: int) -> np.ndarray | None:
     rng = np.random.default_rng(20261205)
     law = r[rng.integers(0, r.size, size=(RATIO_DRAWS, n))].mean(axis=1)
     return np.sort(np.maximum(law, 0.0))
+
+
+@functools.singledispatch
+def point_estimates(kind: RateKind, rate, x: np.ndarray, tab: np.ndarray) -> tuple[list[float], list[PointEstimate]]:
+    """The statistic at every scale of a value-tested rate (limit, converges' value test), by
+    the kind's class: by default the rate's reduction of the replicates with the bounds above;
+    a kind whose statistic is a function of the whole sample (``law``) registers its own."""
+    se_all = [jackknife_se(row, rate.statistic) for row in tab]
+    pooled = max([s for s in se_all if math.isfinite(s)], default=0.0)
+    xs = sorted(set(x.tolist()))
+    ests = []
+    for v in xs:
+        rows = tab[x == v]
+        ests.append(estimate(rows.ravel(), rate.statistic, fallback_se=pooled))
+    last = ests[-1]
+    if rate.statistic == "mean" and last.method == "t":   # skewed nonnegative metrics: see the module docstring
+        settled = xs[-max(2, math.ceil(len(xs) / 2)):]   # the scale model where the statistic has settled
+        last.ratio_law = ratio_law([tab[x == v] for v in settled], last.n)
+    return xs, ests
+
+
+@functools.singledispatch
+def sample_summary(kind: RateKind, values: np.ndarray, statistic: str, level: float):
+    """(statistic, lower, upper) of one scale where a kind's statistic is not a reduction of the
+    replicates one by one (plots draw it); None: the plot reduces them as the fit does."""
+    return None

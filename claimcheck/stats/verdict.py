@@ -87,6 +87,7 @@ from typing import Sequence
 import numpy as np
 from scipy import stats
 
+from . import law as _law  # noqa: F401 - registers the law kind's statistic (stats/law.py)
 from . import pointci
 from ..claim import Rate
 from ..ratekinds import Converges, Limit, RateKind
@@ -583,18 +584,7 @@ def _replicates_advice(fit: FitResult, lo: float, hi: float, level: float, n_rep
 
 
 def _estimates(rate: Rate, x: np.ndarray, tab: np.ndarray) -> tuple[list[float], list[pointci.PointEstimate]]:
-    se_all = [jackknife_se(row, rate.statistic) for row in tab]
-    pooled = max([s for s in se_all if math.isfinite(s)], default=0.0)
-    xs = sorted(set(x.tolist()))
-    ests = []
-    for v in xs:
-        rows = tab[x == v]
-        ests.append(pointci.estimate(rows.ravel(), rate.statistic, fallback_se=pooled))
-    last = ests[-1]
-    if rate.statistic == "mean" and last.method == "t":   # skewed nonnegative metrics: see pointci
-        settled = xs[-max(2, math.ceil(len(xs) / 2)):]   # the scale model where the statistic has settled
-        last.ratio_law = pointci.ratio_law([tab[x == v] for v in settled], last.n)
-    return xs, ests
+    return pointci.point_estimates(rate.spec, rate, x, tab)
 
 
 def _projected_limit(xs: list[float], ests: list[pointci.PointEstimate], level: float,
@@ -663,12 +653,12 @@ def _check_limit(rate: Rate, x, tab, level: float, pass_level: float, group: str
             "band": [lo, hi], "values": [float(e.value) for e in ests], "x": [float(v) for v in xs],
             "interval": last.method, "group": group, "value_at_smallest": float(first.value)}
     res = RateCheck(rate, INCONCLUSIVE, "", measured=float(last.value), ci_low=float(cl), ci_high=float(ch),
-                     limit=info, detectable=float(rate.tolerance + (q + q80) * se_det), band=(lo, hi),
+                     limit=info, detectable=float(rate.tolerance + last.bias + (q + q80) * se_det), band=(lo, hi),
                      band_text=rate.spec.band_text(rate), group=group)
-    txt = (f"{rate.statistic}({rate.metric}) at {rate.axis}={xs[-1]:g} is {last.value:.4g}, "
+    txt = (f"{rate.spec.point_label(rate)} at {rate.axis}={xs[-1]:g} is {last.value:.4g}, "
            f"{100 * (1 - pass_level):.0f}% CI [{cl:.4g}, {ch:.4g}]"
            + (" (exact binomial)" if last.method == "clopper-pearson" else ""))
-    band = f"{rate.target:g} +- {rate.tolerance:g}"
+    band = rate.spec.band_text(rate)
     if not last.usable:
         res.reason = f"{txt}: every replicate at every scale is identical, so there is no error bar; cannot decide"
         return res
@@ -680,7 +670,7 @@ def _check_limit(rate: Rate, x, tab, level: float, pass_level: float, group: str
                           f"band at the smallest scale ({rate.axis}={xs[0]:g}: {first.value:.4g}); start the grid "
                           f"where the statistic is still outside")
             return res
-        nonneg = rate.statistic in ("rms", "sd", "abs_mean") or bool(np.min(tab) >= 0)
+        nonneg = last.nonnegative or rate.statistic in ("rms", "sd", "abs_mean") or bool(np.min(tab) >= 0)
         projected, bound = _projected_limit(xs, ests, pass_level, nonneg)
         info["projected"] = projected
         if projected is not None and not lo <= bound <= hi:
