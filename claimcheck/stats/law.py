@@ -7,6 +7,10 @@ distance to N(0, 1) is
     D_hat = W1(F_R, Phi) = sum_i int_{(i-1)/R}^{i/R} |z_(i) - Phi^-1(u)| du,
 
 computed exactly (each piece is closed form in Phi and phi), not by sampling the Gaussian.
+``claimcheck.metrics.w1_to_quantile`` computes the same distance for any quantile function by
+4-point Gauss-Legendre per piece, which loses ~1e-3 on the singular tail pieces at R = 5 (2.7e-5
+at 400; tests/test_law_kind.py); the closed form here is exact (POT on 2e6 quantiles agrees to
+1e-7) and runs on a whole matrix of bootstrap resamples at once (200 x 4096 in ~0.07 s).
 Why the bounds are not "D_hat +- t se":
 
 - D_hat is biased upward: D = W1(F, Phi) <= E D_hat (Jensen), so ``D_hat + t se`` is an upper
