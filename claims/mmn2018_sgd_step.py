@@ -16,9 +16,9 @@ unit-steps per replicate). So, as in MMN's proof (DD -> N-particle gradient flow
 particle flow -> SGD, costing eps^1/2), the eps term is measured at a fixed N = 32 against the
 *particle gradient flow from the same initial units*: every unit moves by the population
 velocity 2 xi E_u[(y - y-hat_N(u)) grad sigma_*(u; theta_i)], E_u by Gauss-Hermite quadrature
-(64 nodes), RK4 (40 steps), a deterministic function of the initial units
-(claimcheck.models.mmn2018.particle_flow; refining it moves R_N by < 1e-4, against gaps of
-0.005-0.03). This is the eps -> 0 limit of SGD at fixed N, so the gap has only the eps term in
+(128 nodes), RK4 (20 steps), a deterministic function of the initial units
+(claimcheck.models.mmn2018.particle_flow; refining it moves R_N by < 5e-6, against gaps of
+0.002-0.04). This is the eps -> 0 limit of SGD at fixed N, so the gap has only the eps term in
 it, and the theorem's bound for it is eps^1/2 (max(1/N, eps) >= eps). The axis is n = 1/eps (the
 steps per unit of time), rate n^-1/2; the eps term's size does not depend on N much (the
 gradient noise is one sample's, shared by all units, not averaged over them).

@@ -25,7 +25,8 @@ The system is the net of claimcheck.models.two_layer_meanfield (x = (u, 1), u ~ 
 sigma_*(x; c, a, b) = c tanh(a u + b), y = sin(2u) + cos(u)/2, units c ~ U[-1, 1], a, b ~ N(0, 1)),
 xi = 1, T = 1; claimcheck.models.mmn2018 runs MMN's SGD and computes the population risks by
 Gauss-Hermite quadrature in u (96 nodes), R(rho_T) from the DD integrated by quadrature over rho_0
-(refining it moves R(rho_T) = 0.43029 by 5e-5, against gaps of 0.01-0.05 on the grid).
+(R(rho_T) = 0.43024, ~2e-6 from its refinements, against gaps of 0.003-0.05 on the grids;
+the model's docstring gives the refinement).
 
 Statistic: the mean over replicates of |R_N(theta^{NT}) - R(rho_T)| (the theorem bounds |.|).
 Its size is the N^-1/2 of the fluctuation: R_N - R is linear in the net's output fluctuation

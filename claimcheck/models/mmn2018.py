@@ -24,9 +24,15 @@ alpha = 2 xi. Three objects, all vectorised over replicates (rows) and units (co
 - ``population_risk`` / ``limit_risk``: R_N(theta) = E_u[(y - y-hat_N(u))^2] of finite nets and
   R(rho_T) of the DD, both by the same Gauss-Hermite rule in u (RISK_NODES nodes).
 
-Accuracy (tests/test_mmn2018.py refines each): the limit risk moves by < 1e-5 when every node count
-and the RK4 steps are doubled; the particle flow's risk by < 1e-8 (time steps, data nodes); the
-risk rule by < 1e-10 (96 -> 192 nodes). The gaps the claims measure are 1e-3 .. 1e-1.
+Accuracy, measured by refinement (T = 1, xi = 1; tests/test_mmn2018.py repeats the cheap ones):
+- R(rho_T) = 0.4302416: the error is in the Gauss-Hermite nodes in (a, b) (tanh(a u + b) with |a| up
+  to 4 is not a low-degree polynomial): 32 -> 48 -> 64 nodes move it by 4.4e-5, then 9.4e-6
+  (geometric, so ~2e-6 left at 64); 20 -> 40 RK4 steps, 48 -> 64 data nodes and 8 -> 16 nodes in c
+  move it by < 2e-7. mfl's default (8, 32, 32, 48) would be 5e-5 off; (8, 64, 64, 48) takes ~6 s.
+- the particle flow's R_N: 20 -> 80 RK4 steps moves it by < 1e-8; the data nodes dominate again:
+  64 -> 128 by 5e-5, 128 -> 256 by 4e-6 (max over 16 nets of N = 32).
+- the risk rule: 96 -> 192 nodes moves R_N by 7e-6 (the same rule is used on both sides of a gap).
+The gaps the claims measure are 2e-3 .. 5e-2.
 
 float64 throughout; time with one BLAS thread (OPENBLAS_NUM_THREADS=1), as the engine runs it.
 """
@@ -43,10 +49,10 @@ from claimcheck.models import two_layer_meanfield_limit as mfl
 
 XI = 1.0                       # MMN's step-size schedule xi(t) = 1: the particles' velocity is 2 xi grad
 RISK_NODES = 96                # Gauss-Hermite nodes in u for every risk
-FLOW_NODES = 64                # Gauss-Hermite nodes in u for the particle flow's population gradient
-FLOW_STEPS = 40                # RK4 steps of the particle flow over [0, T]
-LIMIT_NODES = mfl.DEFAULT_NODES
-LIMIT_STEPS = mfl.DEFAULT_STEPS
+FLOW_NODES = 128               # Gauss-Hermite nodes in u for the particle flow's population gradient
+FLOW_STEPS = 20                # RK4 steps of the particle flow over [0, T]
+LIMIT_NODES = (8, 64, 64, 48)  # the DD's quadrature (c, a, b, u); finer in a, b than mfl's default
+LIMIT_STEPS = 20               # RK4 steps of the DD over [0, T]
 _CHUNK = 8                     # replicates per block when an (R, N, nodes) array is formed
 
 
