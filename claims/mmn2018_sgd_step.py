@@ -13,7 +13,7 @@ Why not against the DD at a large N. Measured at N = 64 (128 replicates, T = 1),
 0.019 at eps = 1/64 and 0.011 at eps = 1/256: the width's own fluctuation swamps the eps term
 unless N >> 1/eps (N ~ 3000 to keep it under a third of the eps term at eps = 1/1024, 3000 x 1024
 unit-steps per replicate). So, as in MMN's proof (DD -> N-particle gradient flow, costing N^-1/2;
-particle flow -> SGD, costing eps^1/2), the eps term is measured at a fixed N = 32 against the
+particle flow -> SGD, costing eps^1/2), the eps term is measured at a fixed N (32 quick, 128 full) against the
 *particle gradient flow from the same initial units*: every unit moves by the population
 velocity 2 xi E_u[(y - y-hat_N(u)) grad sigma_*(u; theta_i)], E_u by Gauss-Hermite quadrature
 (128 nodes), RK4 (20 steps), a deterministic function of the initial units
@@ -78,10 +78,10 @@ claim = Claim(
           "an NTK output: all flat); a decay faster than eps^1/2 passes (upper bound), and the measured "
           "exponent is tight at -0.5 in n = 1/eps.",
     grids={"quick": {"n": [32, 64, 128, 256, 512, 1024], "N": [32]},
-           "full": {"n": [32, 64, 128, 256, 512, 1024, 2048, 4096], "N": [32]}},
+           "full": {"n": [32, 64, 128, 256, 512, 1024, 2048, 4096], "N": [128]}},
     replicates={"quick": 256, "full": 1024},
     rates=[Rate(metric="gap", axis="n", kind="upper", predicted=-0.5, tolerance=0.1, statistic="mean",
-                note="|R_N(SGD, step 1/n, to T = 1) - R_N(particle gradient flow, same units)|, N = 32")],
+                note="|R_N(SGD, step 1/n, to T = 1) - R_N(particle gradient flow, same units)|, N = 32 (full: 128)")],
     simulate=simulate,
     reference=reference,
     common_random_numbers=True,
