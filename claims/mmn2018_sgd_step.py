@@ -29,6 +29,10 @@ once per replicate, shared by the grid. Statistic: the mean over replicates of
 |R_N(SGD at T) - R_N(flow at T)|. Its size is the sqrt(eps) of the SGD noise (T/eps steps of
 eps-sized mean-zero kicks); its bias is O(eps) (+0.008 at eps = 1/32, +0.0004..0.0015 from 1/256
 on, against mean |.| 0.030 and 0.010..0.005). The theorem is an upper bound: the rate is `upper`.
+Measured, the exponent is tight: quick (n = 32..1024, N = 32, 256 replicates) -0.501 [-0.538,
+-0.463] at seed 0, -0.503 sd 0.019 over 10 calibration seeds (10 pass); full (n = 32..4096,
+N = 128, 1024 replicates) -0.504 [-0.522, -0.487], 72 CPU s, with mean |.| 0.0308 at n = 32 (0.030
+at N = 32: the eps term does not depend on N). Quick with its three mutants: ~17 CPU s.
 
 Mutants (as for `mmn2018.width`): the unit's step eps/N (the mean-field scaling lost), a fixed
 training set of 64 samples cycled instead of fresh samples (SGD tends to the *empirical* risk's
