@@ -26,9 +26,11 @@ gap is 40x the truth's but its exponent is not outside the bound: the gap rises 
 1.16e-3 / 0.90e-3 at N = 1024 / 2048 / 4096 / 8192 (128 replicates up to 1024, 64 at
 2048-4096, 16 at 8192), local slopes -0.20, -0.29, -0.36: curving toward the truth's
 rate, far inside the band <= -0.05. On the quick grid the check calls it inconclusive
-(curved, CI [-0.19, +0.09] at 256 replicates), on the full grid 64..4096 its slope is
-about -0.07 and still steepening; a grid stopping at N = 512 would "catch" it only
-because it ends before the turn. The bug is caught where it lives, by the lazy-parameter
+(curved, CI [-0.19, +0.09] at 256 replicates), and so on the full grid 64..4096 (128
+replicates: -0.144 [-0.375, +0.087], local slopes +0.03, -0.08, -0.18, -0.31; the truth
+there: -0.458 [-0.517, -0.399], local slopes -0.54, -0.44, -0.42, -0.46; 183 CPU s for the
+claim and both variants); a grid stopping at N = 512 would "catch" it only because it
+ends before the turn. The bug is caught where it lives, by the lazy-parameter
 claim R6 (``lam2023.lazy-parameters``, mutant ``lr-without-scaling``). Neither gradient
 ascent nor C with mean 1 makes the gap decay slower than N^-0.15 either: the memory
 averages W's moves against mean-zero C, so it hardly sees them.
