@@ -28,7 +28,10 @@ seeds -0.42 (sd 0.019), 9 pass, 1 inconclusive, 0 fail. The decay is not a power
 speeds up (local slopes -0.30, -0.43, -0.83: the clipping comes from the initial output's
 Gaussian tail, P ~ exp(-c N^(2 gamma + 2 beta - 1))), so the points misfit one power law
 (chi2/dof ~ 9) and the CI is widened ~3x; the pass rests on the widened CI lying below -0.1,
-the inconclusive seed on its edge (CI [-0.86, +0.05]). A ratio-2 grid (16..1024, 7 points)
+the inconclusive seed on its edge (CI [-0.86, +0.05]). Full profile (N = 16..4096, 256
+paths, seed 0): PASS -0.484 [-0.905, -0.064] (90% CI [-0.795, -0.173]), fraction 0.0063 at
+N = 4096, local slopes -0.30, -0.43, -0.83, -1.66 (chi2/dof 23.5, CI widened 4.8x); both
+mutants caught (+0.004); 139 CPU s with the mutants (quick: 18 CPU s). A ratio-2 grid (16..1024, 7 points)
 was curved beyond the engine's curvature rule and inconclusive: the ratio-4 grid is why
 this one decides. The pass-power estimate of ``check-claim --power`` (0.98) assumes a power
 law and is optimistic here; the calibration's 9/10 is the figure to trust.
