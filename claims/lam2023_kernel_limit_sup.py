@@ -15,8 +15,10 @@ removes only as N grows; the error at every t falls alike (pilot, N = 4096: 0.05
 0.028 at T/2, 0.016 at T). Quick profile, seed 0 (64 paths): mean sup 0.257 / 0.175 /
 0.124 / 0.079 / 0.063 at N = 16 / 64 / 256 / 1024 / 4096, exponent -0.258 [-0.300, -0.216]
 (the heuristic rate of R9 is -1/4), upper 95% bound at N = 4096 0.074 against 0.08: PASS.
-Full profile (N = 16..8192, 128 paths): PASS -0.258 [-0.282, -0.234], mean sup 0.047 at
-N = 8192 (upper bound 0.052), local slopes -0.19, -0.29, -0.30, -0.21, -0.35.
+Calibration (10 seeds): 10 pass, exponent -0.266 (sd 0.025), both mutants caught in 10/10;
+~35 CPU s a seed with the mutants. Full profile (N = 16..8192, 128 paths): PASS -0.258
+[-0.282, -0.234], mean sup 0.047 at N = 8192 (upper bound 0.052), local slopes -0.19,
+-0.29, -0.30, -0.21, -0.35; both mutants caught; 309 CPU s with the mutants.
 
 One rate, ``converges`` with ``below = 0.08``: the exponent's CI below 0 and the mean sup
 at the largest N at most 0.08. 0.08 is 60% of the sup distance between h and the ODE
