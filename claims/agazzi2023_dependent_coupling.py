@@ -63,8 +63,13 @@ claim = Claim(
     source="reconstructed",
     power="Catches a t = 0 coupling error off N^-1/2 by ~0.2 (a shared label component of fixed size: a "
           "floor; one decaying like N^-1/8: ~N^-0.25); tests the initial forward pass, not training.",
-    grids={"quick": {"N": [16, 32, 64, 128, 256, 512, 1024]},
-           "full": {"N": [16, 32, 64, 128, 256, 512, 1024, 2048, 4096]}},
+    # from N = 32: at N = 16 rho = 0.5 (label correlation 0.25) and the O(rho^2) expansion is not yet
+    # accurate; pooled over 10 seeds x 128 replicates the local slopes from 16 were -0.41 (hid_err) and
+    # -0.44 (out_err) on 16 -> 32, then -0.54, -0.44, -0.57, -0.49, -0.52 and -0.51, -0.45, -0.50,
+    # -0.49, -0.57 (se ~0.035), and with N = 16 in the grid 3 of 10 calibration seeds were
+    # inconclusive on the curvature rule (0 fails)
+    grids={"quick": {"N": [32, 64, 128, 256, 512, 1024]},
+           "full": {"N": [32, 64, 128, 256, 512, 1024, 2048, 4096]}},
     replicates={"quick": 128, "full": 128},
     rates=[
         Rate(metric="hid_err", axis="N", kind="tight", predicted=-0.5, tolerance=0.1,
