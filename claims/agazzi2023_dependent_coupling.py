@@ -19,9 +19,15 @@ N^-1/2 for rho = N^-1/4. Prototype (48 replicates, N = 16, 64, 256, 1024; unit e
 slopes): i.i.d. -0.45, -0.56, -0.43; rho = N^-1/4: -0.77, -0.32, -0.59; rho = N^-1/8 (correlation
 N^-1/4): -0.37, -0.26, -0.20; rho = 0.8 fixed: -0.03, -0.04, -0.04 (a floor at 0.1).
 
+Measured: quick (N = 32..1024, 128 replicates) calibration over 10 seeds: 10 pass, unit error
+-0.509 (sd 0.017), output error -0.499 (sd 0.024), both mutants caught 10/10; full (N = 32..4096,
+128 replicates, seed 0): -0.524 [-0.547, -0.501] and -0.481 [-0.522, -0.441], pass, 78 s CPU.
+So the coupling rate of the i.i.d. embedding survives an exchangeable embedding whose pairwise
+correlation decays like N^-1/2; it does not when the correlation decays like N^-1/8 or not at all.
+
 Mutants (dependence that is not weak enough): ``fixed-dependence`` (rho = 0.8 at every N: a
-shared random effect, error floor) and ``slow-decay`` (rho = N^-1/8: correlation N^-1/4, error
-~ N^-1/4).
+shared random effect, error floor) and ``slow-decay`` (rho = N^-1/16: correlation N^-1/8, error
+~ N^-1/8; prototype 64 replicates, N = 32..1024: fitted -0.15 (unit) and -0.22 (output)).
 """
 import functools
 
@@ -62,7 +68,7 @@ claim = Claim(
               r"and $\|\hat y_N-\hat y_\infty\|_{L^2(\theta)}$ are $\Theta(N^{-1/2})$ at $t=0$.",
     source="reconstructed",
     power="Catches a t = 0 coupling error off N^-1/2 by ~0.2 (a shared label component of fixed size: a "
-          "floor; one decaying like N^-1/8: ~N^-0.25); tests the initial forward pass, not training.",
+          "floor; one decaying like N^-1/16: ~N^-0.15); tests the initial forward pass, not training.",
     # from N = 32: at N = 16 rho = 0.5 (label correlation 0.25) and the O(rho^2) expansion is not yet
     # accurate; pooled over 10 seeds x 128 replicates the local slopes from 16 were -0.41 (hid_err) and
     # -0.44 (out_err) on 16 -> 32, then -0.54, -0.44, -0.57, -0.49, -0.52 and -0.51, -0.45, -0.50,
@@ -83,8 +89,10 @@ claim = Claim(
     mutants=[
         Mutant("fixed-dependence", functools.partial(simulate, rho_fixed=0.8),
                "a shared label component of fixed size (rho = 0.8): dependence that does not vanish"),
-        Mutant("slow-decay", functools.partial(simulate, rho_power=-0.125),
-               "rho_N = N^-1/8 (label correlation N^-1/4): error ~ N^-1/4"),
+        # rho_N = N^-1/8 (correlation N^-1/4, error ~ N^-1/4) measured -0.25 ... -0.35 on this grid and was
+        # caught in 9 of 10 calibration seeds only (p 0.017-0.038 in four): too close to the band's edge
+        Mutant("slow-decay", functools.partial(simulate, rho_power=-0.0625),
+               "rho_N = N^-1/16 (label correlation N^-1/8): error ~ N^-1/8"),
     ],
     artefacts=dep.coupling_figure,
 )
