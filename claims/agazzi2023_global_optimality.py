@@ -17,7 +17,9 @@ T = 150 the values 0.0074, 0.0031, 0.0011, 0.0009, 0.0008 (N = 8..128) flatten s
 The band 0.001 is above R_inf(500) (about 1e-4) and below the N = 4, 8 values.
 Negative control: the degenerate initialisation (all neurons identical stays identical
 under GD: a one-neuron RNN, which violates the theorem's support assumption) plateaus at
-R/R_0 = 0.99 whatever N.
+R/R_0 = 0.99 whatever N. A second support violation, U_0 = 0 for every neuron (``zero-input-weights``,
+issue 22; benchmarks/agazzi_violating_init.py), stays at R/R_0 = 0.98494 (the best constant
+predictor) at every N: input-blind nets are invariant under GD for this even target.
 
 Initialisation. With the spec's diverse init W_0 = B tanh(xi_1 xi_2') and xi_2
 independent of everything else, the W_0 part is invisible in the mean-field limit
@@ -47,7 +49,12 @@ def _train(point, st, init="diverse", cfg=m.Config(), prefix=""):
     N, K = int(point["N"]), int(round(point["T"] / EPS))
     X, y = runs.data(M)
     Xt, yt = runs.data(M, offset=0.0)          # interleaved phases: out-of-grid check
-    net = m.init_net(runs.labels_for(st, N), init, B, w_rng=np.random.default_rng(st.weights.bit_generator.seed_seq))
+    labels = runs.labels_for(st, N)
+    if init == "zero-u":   # U_0 = 0 (hence W_0 = B tanh(xi_1 U_0') = 0): the law of U_0 is a point mass
+        labels = labels.copy()
+        labels[:, 3] = 0.0
+        init = "coupled"
+    net = m.init_net(labels, init, B, w_rng=np.random.default_rng(st.weights.bit_generator.seed_seq))
     tr = m.train(net, X, y, EPS, K, cfg, record=[])
     R0 = runs.zero_risk(y)
     ft, _ = m.forward(tr.final, Xt, cfg)
@@ -97,6 +104,12 @@ claim = Claim(
         # a one-neuron RNN copied N times
         Mutant("degenerate", functools.partial(simulate, init="degenerate", independent_too=False),
                "negative control: all neurons identical at t=0"),
+        # a support violation other than the degenerate one (issue 22; benchmarks/agazzi_violating_init.py):
+        # input-blind nets are invariant under GD for this even target on the symmetric rotation
+        # (the U gradient is E[(f - y) x_s] = -E[y x_s] = 0), so R/R_0 stays at 0.98494, the best
+        # constant predictor, at every N (N = 4..128, T = 500 and 2000)
+        Mutant("zero-input-weights", functools.partial(simulate, init="zero-u", independent_too=False),
+               "support violation: U_0 = 0 for every neuron (diverse A_0, b_0)"),
         # W moves O(eps/N) per step, freezes as N grows, and the recurrent field (zero in the
         # limit here) never learns the memory
         Mutant("global-lr", functools.partial(simulate, init="diverse", cfg=m.Config(lr="global"),

@@ -166,6 +166,8 @@ def _claim(name):
     ("global_optimality", {"N": 16, "T": 20.0}),
     ("iid_washout", {"N": 64, "input": "sturmian"}),
     ("bounded_weights", {"N": 16, "T": 20.0}),
+    ("ergodic_sampling", {"n": 64, "input": "sturmian"}),
+    ("dependent_coupling", {"N": 32}),
 ])
 def test_seeds_reproduce_bit_identically(name, point):
     """As the engine runs a replicate: its reference (if the claim has one) from a fresh
