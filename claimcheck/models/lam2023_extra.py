@@ -18,23 +18,7 @@ import numpy as np
 from numba import njit
 
 from . import lam2023 as L
-
-
-@njit(cache=True, inline="always")
-def _psi(u):
-    au = abs(u)
-    if au <= 1.0:
-        return u
-    r = 1.0 + math.tanh(au - 1.0)
-    return r if u > 0 else -r
-
-
-@njit(cache=True, fastmath={"reassoc", "nsz"})
-def _dot(a, b):
-    acc = 0.0
-    for i in range(a.shape[0]):
-        acc += a[i] * b[i]
-    return acc
+from .lam2023_kernels import _dot, _psi   # the same compiled helpers as train_paths
 
 
 @njit(cache=True)
