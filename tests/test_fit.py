@@ -234,3 +234,18 @@ def test_slight_bend_within_the_band_passes_on_local_slopes_only_when_all_inside
     assert ok.verdict == "pass", ok.reason
     bad = verdict_for(Rate(metric="err", axis="inv_eps", kind="upper", predicted=-1.5, tolerance=0.1), tab, x=x)
     assert bad.verdict == "fail", bad.reason
+
+
+def test_constant_metric_gives_finite_p_values_and_no_warning():
+    """A noiseless flat sweep (a mutant whose metric is exactly 1 at every N, like
+    lam2023.kernel-w-part's w-frozen) has slope 0 and se 0: the p-values at 0 are 0.5, not
+    NaN (a NaN p never fails), and away from it 0 or 1."""
+    import warnings
+    table = np.ones((len(X), 16))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fit = fit_rate(X, table)
+        assert fit.se == 0 and fit.slope == 0
+        assert fit.p_above(0.0) == 0.5 and fit.p_below(0.0) == 0.5
+        assert fit.p_above(-0.5) == 0.0 and fit.p_below(-0.5) == 1.0
+        assert fit.p_above(0.5) == 1.0 and fit.p_below(0.5) == 0.0

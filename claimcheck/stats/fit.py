@@ -21,6 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Sequence
 
+import math
+
 import numpy as np
 import statsmodels.api as sm
 from scipy import stats
@@ -130,13 +132,21 @@ class FitResult:
         q = 1 - alpha
         return float(stats.norm.ppf(q) if self.df is None else stats.t.ppf(q, self.df))
 
+    def _z(self, value: float) -> float:
+        """(slope - value) / se; with se = 0 (a noiseless sweep, e.g. a constant metric) the
+        sign alone, and 0 at equality (np.inf * 0 would be NaN, and a NaN p never fails)."""
+        if self.se > 0:
+            return (self.slope - value) / self.se
+        d = self.slope - value
+        return 0.0 if d == 0 else math.copysign(math.inf, d)
+
     def p_above(self, value: float) -> float:
         """One-sided p-value of H0: slope <= value (small when the slope is clearly above)."""
-        z = (self.slope - value) / self.se if self.se > 0 else np.inf * np.sign(self.slope - value)
+        z = self._z(value)
         return float(stats.norm.sf(z) if self.df is None else stats.t.sf(z, self.df))
 
     def p_below(self, value: float) -> float:
-        z = (self.slope - value) / self.se if self.se > 0 else np.inf * np.sign(self.slope - value)
+        z = self._z(value)
         return float(stats.norm.cdf(z) if self.df is None else stats.t.cdf(z, self.df))
 
     def as_dict(self) -> dict:
