@@ -15,7 +15,7 @@ pytestmark = pytest.mark.slow
 
 CLAIMS = {"agazzi2023.forward-coupling", "agazzi2023.training-coupling", "agazzi2023.time-discretisation",
           "agazzi2023.global-optimality", "agazzi2023.iid-washout", "agazzi2023.bounded-weights",
-          "agazzi2023.ergodic-sampling", "agazzi2023.dependent-coupling"}
+          "agazzi2023.ergodic-sampling", "agazzi2023.dependent-coupling", "agazzi2023.dependent-training"}
 
 
 @pytest.fixture(scope="module")

@@ -309,8 +309,9 @@ LAM_CLAIMS = {
     "lam2023.lazy-parameters", "lam2023.memory-drift", "lam2023.memory-lln", "lam2023.output-moments",
     "lam2023.poisson-fluctuations", "lam2023.time-averages", "lam2023.units-law", "lam2023.units-pooled",
     "lam2023.random-fixed-point",
-    # issue 22: Lemma 7.5's rate, Theorem 4.2 uniformly in time
-    "lam2023.clip-rate", "lam2023.kernel-limit-sup",
+    # issue 22: Lemma 7.5's rate, Theorem 4.2 uniformly in time, the kernel's W-gradient part,
+    # the memory map in H^2
+    "lam2023.clip-rate", "lam2023.kernel-limit-sup", "lam2023.kernel-w-part", "lam2023.sobolev-memory-map",
 }
 
 
