@@ -20,7 +20,8 @@ Pilot (32 paths, seed [3, i]): H^2 error 0.052 / 0.014 / 0.0036 at N = 16 / 256 
 which L^2 0.037 / 0.011 / 0.0026 and the second-order part 0.018 / 0.0039 / 0.0012 (-0.49):
 the derivatives converge at the L^2 rate. Quick profile, seed 0 (64 paths): -0.515
 [-0.541, -0.489], PASS; b-trained -0.264 [-0.283, -0.244] (0.22 / 0.11 / 0.054 at the three
-N above), w-variance-2 -0.151 [-0.315, +0.013] (levelling off), both FAIL.
+N above), w-variance-2 -0.151 [-0.315, +0.013] (levelling off), both FAIL. Calibration (10
+seeds): 10 pass, -0.508 (sd 0.011), detectable deviation 0.165, both mutants caught 10/10 (568 s).
 
 Mutants: ``b-trained`` (B trained like W and C, at alpha N^(2 beta - 2): every B^i moves by
 ~N^-1/4 in the same direction, so G^N drifts coherently away from G: ~N^-1/4) and
