@@ -22,6 +22,8 @@ the derivatives converge at the L^2 rate. Quick profile, seed 0 (64 paths): -0.5
 [-0.541, -0.489], PASS; b-trained -0.264 [-0.283, -0.244] (0.22 / 0.11 / 0.054 at the three
 N above), w-variance-2 -0.151 [-0.315, +0.013] (levelling off), both FAIL. Calibration (10
 seeds): 10 pass, -0.508 (sd 0.011), detectable deviation 0.165, both mutants caught 10/10 (568 s).
+Full (N = 16..8192, 128 paths, seed 0): PASS -0.515 [-0.532, -0.498]; b-trained -0.257, w-variance-2
+-0.100, both failed; 168 s of stored compute for the truth, 356 CPU s with the mutants.
 
 Mutants: ``b-trained`` (B trained like W and C, at alpha N^(2 beta - 2): every B^i moves by
 ~N^-1/4 in the same direction, so G^N drifts coherently away from G: ~N^-1/4) and
