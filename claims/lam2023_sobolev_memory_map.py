@@ -6,8 +6,8 @@ The paper studies the hidden layer as an element of a Sobolev space: the width-N
     G(x, m) = E[B] E_w[sigma(w x + m)]
 as a *function*, with its derivatives, not only at the states the memory visits. This claim
 measures the H^2 distance on the domain D = [-1, 1] x [0, 1] of (x, m) (the inputs lie in
-[-1, 1]; the stationary memory in [0.28, 0.29], and m in [0, 1] covers every memory the
-trained and untrained claims see), after training (the W^i at step N T of R9's run, B fixed):
+[-1, 1]; every memory M_k = (1/N) sum_i B^i S^i lies in (0, 1) since B^i ~ U(0, 1) and
+S^i in (0, 1), and the stationary one in [0.28, 0.29]), after training (the W^i at step N T of R9's run, B fixed):
     ||G^N - G||_{H^2(D)}^2 = mean over D of sum_{a+b <= 2} |d_x^a d_m^b (G^N - G)|^2,
 d_x^a d_m^b sigma(W x + m) = W^a sigma^(a+b)(W x + m), by a 16 x 16 Gauss-Legendre rule on D;
 the limit's derivatives E[B] E_w[w^a sigma^(a+b)(w x + m)] by Gauss-Hermite (40 nodes,

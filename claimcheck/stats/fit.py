@@ -18,10 +18,9 @@ Recipe (see design.md, "statistical rules"):
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Sequence
-
-import math
 
 import numpy as np
 import statsmodels.api as sm
