@@ -5,23 +5,20 @@ calibration record.
 
 ``train_snapshots``: the trained network's parameters (C, W) at given steps of one
 training run, for a statement uniform in time (the kernel limit at every t in [0, T]).
-The recursion is ``lam2023_kernels.train_paths`` (the same arithmetic in the same order;
-B fixed), minus the bookkeeping the snapshot claims do not use (moves, clipping counts,
-paths). ``tests/test_lam2023_extra.py`` checks that the snapshot at step k is what
+The recursion is ``lam2023_kernels.train_paths``' own two compiled passes (B fixed), minus
+the bookkeeping the snapshot claims do not use (moves, clipping counts, paths). ``tests/test_lam2023_extra.py`` checks that the snapshot at step k is what
 ``lam2023.train(..., steps=k)`` returns, to round-off.
 """
 from __future__ import annotations
-
-import math
 
 import numpy as np
 from numba import njit
 
 from . import lam2023 as L
-from .lam2023_kernels import _dot, _psi   # the same compiled helpers as train_paths
+from .lam2023_kernels import _dot, _exp, _psi, _units_output, _update_units   # train_paths' own passes
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _train_snap(X, Y, W, B, C, snaps, lr, scale, th, error_sign, train_w, Csnap, Wsnap):
     """Train every path for snaps[-1] steps in place on W, C; after update k (k = 1..),
     store C, W into Csnap[:, j], Wsnap[:, j] when k == snaps[j] (snaps sorted, >= 0;
@@ -30,6 +27,7 @@ def _train_snap(X, Y, W, B, C, snaps, lr, scale, th, error_sign, train_w, Csnap,
     J = snaps.shape[0]
     steps = snaps[J - 1]
     s = np.empty(n)
+    none = np.empty(0)
     gscale = lr * scale
     for p in range(P):
         Wp = W[p]
@@ -43,22 +41,14 @@ def _train_snap(X, Y, W, B, C, snaps, lr, scale, th, error_sign, train_w, Csnap,
             j += 1
         x0 = X[p, 0]
         for i in range(n):
-            s[i] = 1.0 / (1.0 + math.exp(-(Wp[i] * x0)))
+            s[i] = 1.0 / (1.0 + _exp(-(Wp[i] * x0)))
         m = _dot(Bp, s) / n
         for k in range(steps):
             x = X[p, k]
-            for i in range(n):
-                s[i] = 1.0 / (1.0 + math.exp(-(Wp[i] * x + m)))
-            y = scale * _dot(Cp, s)
+            y = scale * _units_output(Wp, Cp, x, m, s)
             e = error_sign * (Y[p, k] - th * _psi(y / th))
             g = gscale * e
-            for i in range(n):
-                si = s[i]
-                ci = Cp[i]
-                if train_w:
-                    Wp[i] += g * ci * (si * (1.0 - si)) * x
-                Cp[i] = ci + g * si
-            m = _dot(Bp, s) / n
+            m = _update_units(Wp, Bp, Cp, s, g, 0.0, x, train_w, False, none, none, none) / n
             while j < J and snaps[j] == k + 1:
                 for i in range(n):
                     Csnap[p, j, i] = Cp[i]

@@ -6,8 +6,9 @@ runs the same recursion as ``lam2023.train_step`` path by path, unit by unit, in
 fused passes a step and no temporaries; the numpy code stays the reference (tests
 compare the two to rtol 1e-10).
 
-Arithmetic, in float64, in the order of ``train_step``; only the sums' order differs
-(vectorised here, numpy's own SIMD order there): round-off only.
+Arithmetic in float64. The two passes are compiled with reassociation allowed (so their
+sums vectorise; LLVM may also reorder a product's factors) and exp is ``_exp``, not libm:
+every difference from ``train_step`` is round-off.
 
     m  = (sum_j B^j S^j) / N                       (memory entering the step)
     s  = 1 / (1 + exp(-(W x + m)))                  (scipy's expit)
@@ -17,8 +18,11 @@ Arithmetic, in float64, in the order of ``train_step``; only the sums' order dif
     W += g C s (1 - s) x  (old C);   B += (b_lr * scale * e) s;   C += g s
 
 The memory is rank one (M_k is a scalar per path), so nothing of size N x N exists; the
-next step's m uses B after its update, as numpy does. The exp is scalar libm (no SVML in
-this llvmlite): it is ~2/3 of a unit-step.
+next step's m uses B after its update, as numpy does. Why ``_exp`` (within 1 ulp of libm's):
+this llvmlite has no vector math library, so libm's scalar exp kept the unit loop scalar and
+was ~2/3 of a unit-step. With it, numpy's error model (no division-by-zero branch), the memory
+sum fused into the update pass and a per-unit running max for the moves (no reduction per
+step), a unit-step costs 2.2 ns instead of 7.3 (benchmarks/README.md).
 Single-threaded on purpose: the engine already runs claims in parallel processes.
 """
 from __future__ import annotations
@@ -27,6 +31,56 @@ import math
 
 import numpy as np
 from numba import njit
+from numba.core import types
+from numba.extending import intrinsic
+
+# Cody-Waite split of ln 2 (fdlibm's): k * LN2_HI is exact for |k| < 2^11.
+_LOG2E = 1.4426950408889634
+_LN2_HI = 6.93147180369123816490e-01
+_LN2_LO = 1.90821492927058770002e-10
+
+
+@intrinsic
+def _bits_as_float(typingctx, bits):
+    """The int64 ``bits`` reinterpreted as a float64 (no conversion): how 2^k is built
+    without a call, so the loop around ``_exp`` stays vectorisable."""
+    sig = types.float64(types.int64)
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], context.get_value_type(types.float64))
+
+    return sig, codegen
+
+
+@njit(cache=True, error_model="numpy")
+def _exp(x):
+    """exp(x) within 1 ulp of libm's (tests/test_lam2023_kernels.py), branch-free so that
+    LLVM vectorises the loop it sits in: libm's scalar exp was ~2/3 of a unit-step and this
+    llvmlite has no vector math library. x = k ln2 + r, |r| <= ln2 / 2, exp(r) by its Taylor
+    series to r^13 (remainder < 1e-17 relative), times 2^k built from its bits. Below -708
+    it returns 0 (libm: a subnormal), above 709 inf; NaN propagates."""
+    xc = x if x > -708.0 else -708.0
+    xc = xc if xc < 709.0 else 709.0
+    kf = np.floor(xc * _LOG2E + 0.5)
+    r = (xc - kf * _LN2_HI) - kf * _LN2_LO
+    p = 1.0 / 6227020800.0
+    p = p * r + 1.0 / 479001600.0
+    p = p * r + 1.0 / 39916800.0
+    p = p * r + 1.0 / 3628800.0
+    p = p * r + 1.0 / 362880.0
+    p = p * r + 1.0 / 40320.0
+    p = p * r + 1.0 / 5040.0
+    p = p * r + 1.0 / 720.0
+    p = p * r + 1.0 / 120.0
+    p = p * r + 1.0 / 24.0
+    p = p * r + 1.0 / 6.0
+    p = p * r + 0.5
+    p = p * r + 1.0
+    p = p * r + 1.0
+    out = p * _bits_as_float((np.int64(kf) + 1023) << 52)
+    out = np.inf if x > 709.0 else out
+    out = 0.0 if x < -708.0 else out
+    return x if x != x else out
 
 
 @njit(cache=True, inline="always")
@@ -49,17 +103,62 @@ def _dot(a, b):
 
 
 @njit(cache=True)
-def _max_dev(a, a0, cur):
-    """max(cur, max_i |a_i - a0_i|), NaN-propagating like np.maximum / np.max."""
-    mv = cur
+def _max_nan(a):
+    """max_i a_i, NaN-propagating like np.max (once per path: no need to vectorise)."""
+    mv = -np.inf
     for i in range(a.shape[0]):
-        d = abs(a[i] - a0[i])
+        d = a[i]
         if d > mv or d != d:
             mv = d
+            if d != d:
+                break
     return mv
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath={"reassoc", "nsz"}, error_model="numpy")
+def _units_output(Wp, Cp, x, m, s):
+    """s_i = sigma(W_i x + m) into ``s``; returns sum_i C_i s_i (one vectorised pass; the sum
+    reassociated, ``_exp`` compiled strictly in its own function)."""
+    acc = 0.0
+    for i in range(s.shape[0]):
+        si = 1.0 / (1.0 + _exp(-(Wp[i] * x + m)))
+        s[i] = si
+        acc += Cp[i] * si
+    return acc
+
+
+@njit(cache=True, fastmath={"reassoc", "nsz"}, error_model="numpy")
+def _update_units(Wp, Bp, Cp, s, g, gb, x, train_w, train_b, W0, C0, dev):
+    """The step's updates of W, B, C in one vectorised pass; returns sum_i B_i s_i (B after
+    its update: the next memory times N). When ``dev`` is not empty it is each unit's running
+    max over the steps of max(|W_i - W0_i|, |C_i - C0_i|), updated elementwise (a NaN
+    sticks), so the move tracker needs no reduction per step."""
+    acc = 0.0
+    track = dev.shape[0] > 0
+    for i in range(s.shape[0]):
+        si = s[i]
+        ci = Cp[i]
+        wi = Wp[i]
+        if train_w:
+            wi += g * ci * (si * (1.0 - si)) * x
+            Wp[i] = wi
+        bi = Bp[i]
+        if train_b:
+            bi += gb * si
+            Bp[i] = bi
+        c = ci + g * si
+        Cp[i] = c
+        acc += bi * si
+        if track:
+            dw = abs(wi - W0[i])
+            dc = abs(c - C0[i])
+            d = dw if (dw > dc or dw != dw) else dc
+            cur = dev[i]
+            dev[i] = d if (d > cur or d != d) else cur
+    return acc
+
+
+@njit(cache=True, error_model="numpy")
 def train_paths(X, Y, W, B, C, steps, lr, scale, th, error_sign, train_w, b_rate, train_b,
                 track_moves, track_path):
     """Train every path for ``steps`` steps, in place on W, C (and B if ``train_b``).
@@ -79,8 +178,9 @@ def train_paths(X, Y, W, B, C, steps, lr, scale, th, error_sign, train_w, b_rate
     y_path = np.empty((P, kp))
     s = np.empty(n)
     nm = n if track_moves else 0
-    C0 = np.empty(nm)
-    W0 = np.empty(nm)
+    C0 = np.empty(n)
+    W0 = np.empty(n)
+    dev = np.empty(nm)
     gscale = lr * scale
     for p in range(P):
         Wp = W[p]
@@ -90,18 +190,15 @@ def train_paths(X, Y, W, B, C, steps, lr, scale, th, error_sign, train_w, b_rate
             for i in range(n):
                 C0[i] = Cp[i]
                 W0[i] = Wp[i]
+                dev[i] = 0.0
         # S_0 = sigma(W X_0), M_0 = mean B S_0
         x0 = X[p, 0]
         for i in range(n):
-            s[i] = 1.0 / (1.0 + math.exp(-(Wp[i] * x0)))
+            s[i] = 1.0 / (1.0 + _exp(-(Wp[i] * x0)))
         m = _dot(Bp, s) / n
-        mv = 0.0
         for k in range(steps):
             x = X[p, k]
-            # pass 1: units and output (scalar libm exp dominates the cost)
-            for i in range(n):
-                s[i] = 1.0 / (1.0 + math.exp(-(Wp[i] * x + m)))
-            y = scale * _dot(Cp, s)
+            y = scale * _units_output(Wp, Cp, x, m, s)      # pass 1: units and output
             if abs(y) > th:
                 clip_any[p] = True
                 clip_n[p] += 1.0
@@ -114,17 +211,7 @@ def train_paths(X, Y, W, B, C, steps, lr, scale, th, error_sign, train_w, b_rate
             if k == 0:
                 y0[p] = y
             final_m[p] = m
-            # pass 2: updates; then the next memory and the moves (vectorised reductions)
-            for i in range(n):
-                si = s[i]
-                ci = Cp[i]
-                if train_w:
-                    Wp[i] += g * ci * (si * (1.0 - si)) * x
-                if train_b:
-                    Bp[i] += gb * si
-                Cp[i] = ci + g * si
-            m = _dot(Bp, s) / n                  # M_{k+1}: B after its update, S_{k+1}
-            if track_moves:
-                mv = _max_dev(Wp, W0, _max_dev(Cp, C0, mv))
-        move[p] = mv
+            # pass 2: updates, M_{k+1} (B after its update, S_{k+1}) and the moves
+            m = _update_units(Wp, Bp, Cp, s, g, gb, x, train_w, train_b, W0, C0, dev) / n
+        move[p] = _max_nan(dev) if track_moves and n > 0 else 0.0
     return y0, clip_any, clip_n, move, final_m, m_path, y_path
