@@ -15,7 +15,8 @@ import numpy as np
 from numba import njit
 
 from . import lam2023 as L
-from .lam2023_kernels import _dot, _exp, _psi, _units_output, _update_units   # train_paths' own passes
+from .lam2023_kernels import _dot, _psi, _units_output, _update_units   # train_paths' own passes
+from .vecmath import vexp
 
 
 @njit(cache=True, error_model="numpy")
@@ -41,7 +42,7 @@ def _train_snap(X, Y, W, B, C, snaps, lr, scale, th, error_sign, train_w, Csnap,
             j += 1
         x0 = X[p, 0]
         for i in range(n):
-            s[i] = 1.0 / (1.0 + _exp(-(Wp[i] * x0)))
+            s[i] = 1.0 / (1.0 + vexp(-(Wp[i] * x0)))
         m = _dot(Bp, s) / n
         for k in range(steps):
             x = X[p, k]

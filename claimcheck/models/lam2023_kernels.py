@@ -7,7 +7,7 @@ fused passes a step and no temporaries; the numpy code stays the reference (test
 compare the two to rtol 1e-10).
 
 Arithmetic in float64. The two passes are compiled with reassociation allowed (so their
-sums vectorise; LLVM may also reorder a product's factors) and exp is ``_exp``, not libm:
+sums vectorise; LLVM may also reorder a product's factors) and exp is ``vexp``, not libm:
 every difference from ``train_step`` is round-off.
 
     m  = (sum_j B^j S^j) / N                       (memory entering the step)
@@ -18,7 +18,7 @@ every difference from ``train_step`` is round-off.
     W += g C s (1 - s) x  (old C);   B += (b_lr * scale * e) s;   C += g s
 
 The memory is rank one (M_k is a scalar per path), so nothing of size N x N exists; the
-next step's m uses B after its update, as numpy does. Why ``_exp`` (within 1 ulp of libm's):
+next step's m uses B after its update, as numpy does. Why ``vexp`` (within 1 ulp of libm's):
 this llvmlite has no vector math library, so libm's scalar exp kept the unit loop scalar and
 was ~2/3 of a unit-step. With it, numpy's error model (no division-by-zero branch), the memory
 sum fused into the update pass and a per-unit running max for the moves (no reduction per
@@ -31,57 +31,8 @@ import math
 
 import numpy as np
 from numba import njit
-from numba.core import types
-from numba.extending import intrinsic
 
-# Cody-Waite split of ln 2 (fdlibm's): k * LN2_HI is exact for |k| < 2^11.
-_LOG2E = 1.4426950408889634
-_LN2_HI = 6.93147180369123816490e-01
-_LN2_LO = 1.90821492927058770002e-10
-
-
-@intrinsic
-def _bits_as_float(typingctx, bits):
-    """The int64 ``bits`` reinterpreted as a float64 (no conversion): how 2^k is built
-    without a call, so the loop around ``_exp`` stays vectorisable."""
-    sig = types.float64(types.int64)
-
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], context.get_value_type(types.float64))
-
-    return sig, codegen
-
-
-@njit(cache=True, error_model="numpy")
-def _exp(x):
-    """exp(x) within 1 ulp of libm's (tests/test_lam2023_kernels.py), branch-free so that
-    LLVM vectorises the loop it sits in: libm's scalar exp was ~2/3 of a unit-step and this
-    llvmlite has no vector math library. x = k ln2 + r, |r| <= ln2 / 2, exp(r) by its Taylor
-    series to r^13 (remainder < 1e-17 relative), times 2^k built from its bits. Below -708
-    it returns 0 (libm: a subnormal), above 709 inf; NaN propagates."""
-    xc = x if x > -708.0 else -708.0
-    xc = xc if xc < 709.0 else 709.0
-    kf = np.floor(xc * _LOG2E + 0.5)
-    r = (xc - kf * _LN2_HI) - kf * _LN2_LO
-    p = 1.0 / 6227020800.0
-    p = p * r + 1.0 / 479001600.0
-    p = p * r + 1.0 / 39916800.0
-    p = p * r + 1.0 / 3628800.0
-    p = p * r + 1.0 / 362880.0
-    p = p * r + 1.0 / 40320.0
-    p = p * r + 1.0 / 5040.0
-    p = p * r + 1.0 / 720.0
-    p = p * r + 1.0 / 120.0
-    p = p * r + 1.0 / 24.0
-    p = p * r + 1.0 / 6.0
-    p = p * r + 0.5
-    p = p * r + 1.0
-    p = p * r + 1.0
-    out = p * _bits_as_float((np.int64(kf) + 1023) << 52)
-    out = np.inf if x > 709.0 else out
-    out = 0.0 if x < -708.0 else out
-    return x if x != x else out
-
+from .vecmath import vexp
 
 @njit(cache=True, inline="always")
 def _psi(u):
@@ -118,10 +69,10 @@ def _max_nan(a):
 @njit(cache=True, fastmath={"reassoc", "nsz"}, error_model="numpy")
 def _units_output(Wp, Cp, x, m, s):
     """s_i = sigma(W_i x + m) into ``s``; returns sum_i C_i s_i (one vectorised pass; the sum
-    reassociated, ``_exp`` compiled strictly in its own function)."""
+    reassociated, ``vexp`` compiled strictly in its own function)."""
     acc = 0.0
     for i in range(s.shape[0]):
-        si = 1.0 / (1.0 + _exp(-(Wp[i] * x + m)))
+        si = 1.0 / (1.0 + vexp(-(Wp[i] * x + m)))
         s[i] = si
         acc += Cp[i] * si
     return acc
@@ -194,7 +145,7 @@ def train_paths(X, Y, W, B, C, steps, lr, scale, th, error_sign, train_w, b_rate
         # S_0 = sigma(W X_0), M_0 = mean B S_0
         x0 = X[p, 0]
         for i in range(n):
-            s[i] = 1.0 / (1.0 + _exp(-(Wp[i] * x0)))
+            s[i] = 1.0 / (1.0 + vexp(-(Wp[i] * x0)))
         m = _dot(Bp, s) / n
         for k in range(steps):
             x = X[p, k]
