@@ -131,3 +131,33 @@ def test_move_tracker_propagates_nan_like_numpy():
     for backend in ("numba", "numpy"):
         run = L.train(Z, W, B, C, cfg, steps=3, backend=backend)
         assert np.isfinite(run.max_move[0]) and np.isnan(run.max_move[1]), backend
+
+
+@pytest.mark.parametrize("method,n", [("exact", 50), ("compressed", 3000)])
+@pytest.mark.parametrize("moments", [True, False])
+def test_compiled_memory_run_matches_numpy(method, n, moments):
+    """``memory_run``'s compiled recursion (``memory_paths``) against the numpy loop, exact
+    and compressed units: the memory is contractive, so round-off stays round-off."""
+    rng = np.random.default_rng(3)
+    P, T = 5, 400
+    W, B = L.draw_weights(rng, (P, n)), rng.uniform(0, 1, (P, n))
+    X = rng.uniform(-1, 1, (P, T + 1))
+    units = L.make_units(W, B, method=method)
+    a = L.memory_run(units, X, T, moments=moments)
+    b = L.memory_run(units, X, T, moments=moments, compiled=False)
+    for f in ("m", "mean1", "mean2", "start1", "start2"):
+        x, y = getattr(a, f), getattr(b, f)
+        if y is None:
+            assert x is None, f
+        else:
+            np.testing.assert_allclose(x, y, rtol=1e-13, atol=0, err_msg=f)
+
+
+def test_memory_run_switched_activation_stays_on_numpy():
+    """A negative control's activation is not the sigmoid: the numpy loop runs it."""
+    rng = np.random.default_rng(4)
+    units = L.exact_units(rng.standard_normal((2, 30)), rng.uniform(0, 1, (2, 30)))
+    X = rng.uniform(-1, 1, (2, 20))
+    run = L.memory_run(units, X, 10, activation=np.tanh)
+    ref = L.memory_run(units, X, 10, activation=np.tanh, compiled=False)
+    np.testing.assert_array_equal(run.m, ref.m)

@@ -266,13 +266,25 @@ class MemoryRun:
 
 
 def memory_run(units: Units, X: np.ndarray, steps: int, activation=sigmoid,
-               moments: bool = True) -> MemoryRun:
+               moments: bool = True, compiled: bool = True) -> MemoryRun:
     """Run the untrained memory for ``steps`` steps on inputs X (P, >= steps).
 
     S_0 = act(W X_0), M_0 = sum a S_0; for k = 0..steps-1: S_{k+1} = act(W X_k + M_k),
-    M_{k+1} = sum a S_{k+1}. ``activation`` is a switch for negative controls only."""
+    M_{k+1} = sum a S_{k+1}. ``activation`` is a switch for negative controls only.
+
+    With the sigmoid (every claim's truth) it runs compiled, ``lam2023_kernels.memory_paths``
+    (``compiled=False``: this numpy loop, the reference; they agree to round-off)."""
     w, a, b = units.w, units.a, units.b
     P = w.shape[0]
+    if compiled and activation is sigmoid:
+        from .lam2023_kernels import memory_paths
+
+        f64 = [np.ascontiguousarray(np.broadcast_to(v, w.shape), dtype=np.float64) for v in (w, a, b)]
+        m_hist, mean1, mean2, start1, start2 = memory_paths(
+            *f64, np.ascontiguousarray(X[:, :max(steps, 1)], dtype=np.float64), int(steps), bool(moments))
+        if not moments:
+            return MemoryRun(m_hist, None, None, None, None)
+        return MemoryRun(m_hist, mean1, mean2, start1, start2)
     m_hist = np.empty((P, steps))
     mean1 = np.empty((P, steps)) if moments else None
     mean2 = np.empty((P, steps)) if moments else None

@@ -166,3 +166,54 @@ def train_paths(X, Y, W, B, C, steps, lr, scale, th, error_sign, train_w, b_rate
             m = _update_units(Wp, Bp, Cp, s, g, gb, x, train_w, train_b, W0, C0, dev) / n
         move[p] = _max_nan(dev) if track_moves and n > 0 else 0.0
     return y0, clip_any, clip_n, move, final_m, m_path, y_path
+
+
+# -- the untrained memory (``lam2023.memory_run``) ------------------------------------------
+
+@njit(cache=True, fastmath={"reassoc", "nsz"}, error_model="numpy")
+def _memory_step(w, a, b, x, m, moments):
+    """One step of every unit (or node) of a path: s_q = sigma(w_q x + m); returns
+    (sum a s, sum b s, sum b s^2), the last two only when ``moments`` (else 0). One
+    vectorised pass, the sums reassociated."""
+    acc_m = 0.0
+    acc1 = 0.0
+    acc2 = 0.0
+    for q in range(w.shape[0]):
+        sq = 1.0 / (1.0 + vexp(-(w[q] * x + m)))
+        acc_m += a[q] * sq
+        if moments:
+            bs = b[q] * sq
+            acc1 += bs
+            acc2 += bs * sq
+    return acc_m, acc1, acc2
+
+
+@njit(cache=True, error_model="numpy")
+def memory_paths(w, a, b, X, steps, moments):
+    """``lam2023.memory_run``'s recursion for every path (rows of w, a, b: (P, n) C-contiguous
+    float64; X (P, >= steps)): returns (m_hist, mean1, mean2, start1, start2), the last four
+    (P, steps) / (P,) when ``moments``, else empty. A path's units stay in cache for its
+    whole run, and a step is one pass over them (numpy: four passes and a temporary)."""
+    P = w.shape[0]
+    km = steps if moments else 0
+    pm = P if moments else 0
+    m_hist = np.empty((P, steps))
+    mean1 = np.empty((P, km))
+    mean2 = np.empty((P, km))
+    start1 = np.empty(pm)
+    start2 = np.empty(pm)
+    for p in range(P):
+        wp = w[p]
+        ap = a[p]
+        bp = b[p]
+        m, s1, s2 = _memory_step(wp, ap, bp, X[p, 0], 0.0, moments)   # S_0 = sigma(W X_0)
+        if moments:
+            start1[p] = s1
+            start2[p] = s2
+        for k in range(steps):
+            m_hist[p, k] = m
+            m, s1, s2 = _memory_step(wp, ap, bp, X[p, k], m, moments)
+            if moments:
+                mean1[p, k] = s1
+                mean2[p, k] = s2
+    return m_hist, mean1, mean2, start1, start2
