@@ -30,7 +30,7 @@ def _assert_same(a, b):
             np.testing.assert_allclose(getattr(q, name), getattr(p, name), rtol=RTOL, atol=1e-15, err_msg=name)
 
 
-@pytest.mark.parametrize("N", [2, 8, 32, 128])
+@pytest.mark.parametrize("N", [2, 8, 32, 128, 256])
 @pytest.mark.parametrize("eps", [0.5, 0.05])
 @pytest.mark.parametrize("bound", [None, 0.25])
 def test_compiled_matches_numpy(N, eps, bound):

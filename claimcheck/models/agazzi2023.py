@@ -455,9 +455,10 @@ def train(net: Net, X: np.ndarray, y: np.ndarray, eps: float, K: int, cfg: Confi
     return Trajectory(rec, loss, outs, params, net)
 
 
-COMPILED_MAX_N = 64
-"""Widest net :func:`train` runs in the compiled kernels by default (single net, us per
-step, numpy -> compiled, measured under load: see benchmarks/README.md, issue 24)."""
+COMPILED_MAX_N = 256
+"""Widest net :func:`train` runs in the compiled kernels by default: single net, CPU us per
+step numpy -> compiled 129 -> 56 at N = 64, 276 -> 182 at 128, 885 -> 751 at 256, a tie at
+512 and slower beyond (benchmarks/README.md, issue 24)."""
 
 
 def _train_compiled(net: Net, X: np.ndarray, y: np.ndarray, eps: float, K: int, cfg: Config,
