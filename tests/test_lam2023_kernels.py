@@ -161,3 +161,23 @@ def test_memory_run_switched_activation_stays_on_numpy():
     run = L.memory_run(units, X, 10, activation=np.tanh)
     ref = L.memory_run(units, X, 10, activation=np.tanh, compiled=False)
     np.testing.assert_array_equal(run.m, ref.m)
+
+
+def test_compiled_paths_reject_shapes_numpy_would_reject():
+    """The kernels do not check their indices: mismatched data and parameters are a
+    ValueError before they run, as they are on the numpy path (never a read past the end)."""
+    rng = np.random.default_rng(5)
+    units = L.exact_units(rng.standard_normal((4, 30)), rng.uniform(0, 1, (4, 30)))
+    with pytest.raises(ValueError):
+        L.memory_run(units, rng.uniform(-1, 1, (2, 20)), 10)
+    x1 = rng.uniform(-1, 1, (1, 20))           # one data path for every row: numpy broadcasts it
+    np.testing.assert_array_equal(L.memory_run(units, x1, 10).m,
+                                  L.memory_run(units, np.repeat(x1, 4, axis=0), 10).m)
+    cfg = L.TrainConfig(**CFG)
+    Z, W, B, C = trained_setup([np.random.default_rng([0, p]) for p in range(3)], 32, cfg)
+    for bad in (dict(Z=Z[:2]), dict(B=B[:, :16]), dict(C=C[:1])):
+        args = {"Z": Z, "W": W, "B": B, "C": C, **bad}
+        with pytest.raises(ValueError):
+            L.train(args["Z"], args["W"], args["B"], args["C"], cfg, backend="numba")
+    with pytest.raises(ValueError):
+        L.train(Z, W, B, C, cfg, steps=Z.shape[1] + 5, backend="numba")

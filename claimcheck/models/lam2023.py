@@ -279,9 +279,10 @@ def memory_run(units: Units, X: np.ndarray, steps: int, activation=sigmoid,
     if compiled and activation is sigmoid:
         from .lam2023_kernels import memory_paths
 
+        # shapes as numpy would broadcast them (the kernel does not check its indices)
         f64 = [np.ascontiguousarray(np.broadcast_to(v, w.shape), dtype=np.float64) for v in (w, a, b)]
-        m_hist, mean1, mean2, start1, start2 = memory_paths(
-            *f64, np.ascontiguousarray(X[:, :max(steps, 1)], dtype=np.float64), int(steps), bool(moments))
+        Xc = np.ascontiguousarray(np.broadcast_to(X[:, :max(steps, 1)], (P, max(steps, 1))), dtype=np.float64)
+        m_hist, mean1, mean2, start1, start2 = memory_paths(*f64, Xc, int(steps), bool(moments))
         if not moments:
             return MemoryRun(m_hist, None, None, None, None)
         return MemoryRun(m_hist, mean1, mean2, start1, start2)
@@ -568,6 +569,11 @@ def _train_numba(X, Y, W, B, C, C0, W0, cfg: TrainConfig, steps: int, track_move
     from .lam2023_kernels import train_paths
 
     P, n = W.shape
+    if not (X.shape[0] == Y.shape[0] == B.shape[0] == C.shape[0] == P and B.shape[1] == C.shape[1] == n
+            and X.shape[1] >= steps):
+        # the kernel does not check its indices: shapes numpy would reject must not reach it
+        raise ValueError(f"train: data {X.shape} and parameters W {W.shape}, B {B.shape}, C {C.shape} "
+                         f"do not match for {steps} steps")
     train_b = cfg.b_lr_exponent is not None
     Bk = np.ascontiguousarray(B, dtype=np.float64)   # B itself when already float64 C-order
     b_rate = cfg.alpha * float(n) ** cfg.b_lr_exponent if train_b else 0.0
