@@ -59,7 +59,7 @@ def lam_memory(compiled: bool | None = None) -> None:
     u = L.make_units(rng.standard_normal((P, n)), rng.uniform(0, 1, (P, n)), steps=T)
     X = rng.uniform(-1, 1, (P, T + 1))
     kw = {} if compiled is None else {"compiled": compiled}
-    L.memory_run(u, X[:2], 3, **kw)
+    L.memory_run(u, X, 3, **kw)
     s = cpu(lambda: L.memory_run(u, X, T, **kw))
     label = "default" if compiled is None else ("compiled" if compiled else "numpy")
     print(f"lam memory ({label}) {P} paths x {u.w.shape[1]} nodes: {s / (P * T * u.w.shape[1]) * 1e9:.2f} "
