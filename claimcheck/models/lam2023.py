@@ -526,8 +526,9 @@ def train(Z: np.ndarray, W: np.ndarray, B: np.ndarray, C: np.ndarray, cfg: Train
     ``track_path`` keeps M_k and y_k of every step (P, steps). B is updated in place only
     by the control ``b_lr_exponent`` (pass a copy then).
 
-    ``backend``: "numba" (default) runs the compiled loop of ``lam2023_kernels``, ~5-8x
-    faster; "numpy" is the reference (``train_step`` per step); they agree to round-off."""
+    ``backend``: "numba" (default) runs the compiled loop of ``lam2023_kernels`` (2.2 ns a
+    unit-step against numpy's 10-30: benchmarks/README.md); "numpy" is the reference
+    (``train_step`` per step); they agree to round-off."""
     P, n = W.shape
     steps = int(round(n * cfg.T)) if steps is None else steps
     C = C.astype(np.float64, copy=True)

@@ -1,7 +1,7 @@
 """Additions to the Lam et al. model for the issue-22 claims, kept out of the existing
 modules (``lam2023``, ``lam2023_kernels``, ``lam2023_runs``): those are hashed into the
-versions of the thirteen shipped Lam claims, so editing them would invalidate every
-calibration record.
+versions of every shipped Lam claim, so editing them would invalidate every Lam
+calibration record (issue 24's kernel work did, once, on purpose).
 
 ``train_snapshots``: the trained network's parameters (C, W) at given steps of one
 training run, for a statement uniform in time (the kernel limit at every t in [0, T]).
