@@ -61,12 +61,11 @@ def simulate(point, rngs, *, weight_pool=None, frozen_noise=False):
     Z = L.data_paths(dgen, T, frozen_noise=frozen_noise)
     wgen = [g for s in st for g in s.w.spawn(NW)]
     bgen = [g for s in st for g in s.b.spawn(NW)]
+    weights = None
     if weight_pool:                     # bug: units share a handful of weight values
-        W = np.stack([g.standard_normal(weight_pool)[np.arange(n) % weight_pool] for g in wgen])
-    else:
-        W = np.stack([L.draw_weights(g, n) for g in wgen])
-    B = np.stack([L.draw_b(g, n) for g in bgen])
-    u = L.make_units(W, B, steps=T)                                       # R*NW parameter sets
+        def weights(g, n):
+            return g.standard_normal(weight_pool)[np.arange(n) % weight_pool]
+    u = L.draw_units(wgen, bgen, n, steps=T, weights=weights)             # R*NW parameter sets
     # run (r, d, w) = r*ND*NW + d*NW + w: data path (r, d), parameters (r, w)
     r_i, d_i, w_i = np.meshgrid(np.arange(R), np.arange(ND), np.arange(NW), indexing="ij")
     di = (r_i * ND + d_i).ravel()

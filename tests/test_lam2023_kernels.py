@@ -181,3 +181,62 @@ def test_compiled_paths_reject_shapes_numpy_would_reject():
             L.train(args["Z"], args["W"], args["B"], args["C"], cfg, backend="numba")
     with pytest.raises(ValueError):
         L.train(Z, W, B, C, cfg, steps=Z.shape[1] + 5, backend="numba")
+
+
+@pytest.mark.parametrize("n", [3, 64, 1500, 20_000])
+def test_compiled_compression_matches_numpy(n):
+    """The compiled Chebyshev moments give the numpy reference's compressed units to
+    round-off, at sizes below, at and across the kernel's chunk of 1024 units."""
+    rng = np.random.default_rng(n)
+    W, B = rng.standard_normal((3, n)), rng.uniform(0, 1, (3, n))
+    got, ref = L.compress_units(W, B), L.compress_units(W, B, compiled=False)
+    np.testing.assert_array_equal(got.w, ref.w)
+    for g, r in ((got.a, ref.a), (got.b, ref.b)):
+        np.testing.assert_allclose(g, r, rtol=0, atol=1e-14 * np.abs(r).max())
+
+
+def test_draw_units_is_make_units_of_the_stacked_draws():
+    """Compressing one draw at a time gives the units of the stacked draws, exact or compressed,
+    with the default and a custom weight law."""
+    def gens(seed):
+        return [np.random.default_rng([seed, i]) for i in range(3)]
+    for n, steps in ((40, 100), (3000, 100), (3000, 8)):
+        for weights in (None, lambda g, n: g.uniform(-1, 1, n)):
+            draw = weights or L.draw_weights
+            W = np.stack([draw(g, n) for g in gens(1)])
+            B = np.stack([L.draw_b(g, n) for g in gens(2)])
+            ref = L.make_units(W, B, steps=steps)
+            got = L.draw_units(gens(1), gens(2), n, steps=steps, weights=weights)
+            assert got.compressed == ref.compressed and got.n_units == n
+            for g, r in ((got.w, ref.w), (got.a, ref.a), (got.b, ref.b)):
+                np.testing.assert_array_equal(g, r)
+    with pytest.raises(ValueError, match="weight streams"):
+        L.draw_units(gens(1), gens(2)[:2], 10)
+
+
+def test_compiled_mixture_cdf_matches_scipy():
+    """The vectorised Phi mixture against scipy's, with a near-degenerate component (x ~ 0:
+    a step at its m) and t at both ends of (0, 1)."""
+    rng = np.random.default_rng(5)
+    x, m = rng.uniform(-1, 1, 37), rng.uniform(0, 1, 37)
+    x[4], x[5] = 1e-12, 0.0
+    t = np.concatenate([rng.uniform(0, 1, 3000), [1e-300, 1e-12, 0.5, 1 - 1e-12]]).reshape(-1, 1)
+    got, ref = L.limit_cdf_mixture(t, x, m), L.limit_cdf_mixture(t, x, m, compiled=False)
+    assert got.shape == ref.shape == t.shape
+    np.testing.assert_allclose(got, ref, rtol=0, atol=2e-15)
+
+
+@pytest.mark.parametrize("P", [1, 16, 37])
+def test_compiled_limit_chain_matches_numpy(P):
+    """M^inf and the kernel column average through the compiled blocks of paths (a partial
+    block included) equal the numpy recursion to round-off, with and without burn-in."""
+    X = L.data_paths([np.random.default_rng([7, i]) for i in range(P)], 600)[..., 0]
+    np.testing.assert_allclose(L.m_inf_path(X, 600), L.m_inf_path(X, 600, compiled=False), rtol=1e-13)
+    for start in (0, 50):
+        np.testing.assert_allclose(L.kernel_column_average(X, 600, 0.5, 0.3, start=start),
+                                   L.kernel_column_average(X, 600, 0.5, 0.3, start=start, compiled=False),
+                                   rtol=1e-12)
+    with pytest.raises(ValueError, match="fewer than"):
+        L.kernel_column_average(X, 700, 0.5, 0.3)
+    with pytest.raises(ValueError, match="fewer than"):
+        L.m_inf_path(X, 700)

@@ -194,12 +194,13 @@ def _cheb_moments(t: np.ndarray, weights: np.ndarray, L: int, chunk: int = 4096)
     return out
 
 
-def compress_units(W: np.ndarray, B: np.ndarray, L: int = DEFAULT_L) -> Units:
+def compress_units(W: np.ndarray, B: np.ndarray, L: int = DEFAULT_L, compiled: bool = True) -> Units:
     """L weighted nodes per path reproducing the finite-N reductions (see module doc).
 
     Node q at R cos((2q+1) pi / 2L); weight = integral of the q-th Lagrange polynomial
     against the empirical measure = sum_l c_l T_l(t_q) mu_l with mu_l the Chebyshev
-    moments of the measure (c_0 = 1/L, c_l = 2/L)."""
+    moments of the measure (c_0 = 1/L, c_l = 2/L). ``compiled`` takes the moments from
+    ``lam2023_kernels.cheb_moments`` (x7 at N = 10^6); False: the numpy reference."""
     W = np.atleast_2d(np.asarray(W, np.float64))
     B = np.atleast_2d(np.asarray(B, np.float64))
     P, n = W.shape
@@ -210,29 +211,60 @@ def compress_units(W: np.ndarray, B: np.ndarray, L: int = DEFAULT_L) -> Units:
     w = np.empty((P, L))
     a = np.empty((P, L))
     b = np.empty((P, L))
+    if compiled:
+        from .lam2023_kernels import cheb_moments
     for p in range(P):
         R = float(np.max(np.abs(W[p]))) * (1 + 1e-12) + 1e-300
         t = W[p] / R
-        mu_a, mu_b = _cheb_moments(t, np.stack([B[p] / n, np.full(n, 1.0 / n)]), L)
+        if compiled:
+            mu_a, mu_b = cheb_moments(t, np.ascontiguousarray(B[p]) / n, L)
+            mu_b = mu_b / n
+        else:
+            mu_a, mu_b = _cheb_moments(t, np.stack([B[p] / n, np.full(n, 1.0 / n)]), L)
         w[p] = R * tq
         a[p] = Tq @ (c * mu_a)
         b[p] = Tq @ (c * mu_b)
     return Units(w, a, b, n, True)
 
 
+def draw_units(wgens, bgens, n: int, steps: int | None = None, method: str = "auto", L: int = DEFAULT_L,
+               weights=None) -> Units:
+    """``make_units`` of one (W, B) draw per pair of generators, W by ``weights(gen, n)``
+    (default ``draw_weights``), B by ``draw_b``: the same units as stacking the draws first,
+    but compressed one draw at a time, so no (draws, N) array exists (at N = 10^6 the stack
+    was a quarter of ``lam2023.time-averages``' time and 64 MB a draw)."""
+    weights = draw_weights if weights is None else weights
+    wgens, bgens = list(wgens), list(bgens)
+    if len(wgens) != len(bgens):
+        raise ValueError(f"draw_units: {len(wgens)} weight streams and {len(bgens)} B streams")
+    if not wgens or make_units_method(n, method, L, steps) == "exact":
+        return make_units(np.stack([weights(g, n) for g in wgens]).reshape(len(wgens), n),
+                          np.stack([draw_b(g, n) for g in bgens]).reshape(len(bgens), n), method, L, steps)
+    parts = [compress_units(weights(gw, n)[None], draw_b(gb, n)[None], L) for gw, gb in zip(wgens, bgens)]
+    return Units(np.concatenate([u.w for u in parts]), np.concatenate([u.a for u in parts]),
+                 np.concatenate([u.b for u in parts]), n, True)
+
+
+def make_units_method(n: int, method: str = "auto", L: int = DEFAULT_L, steps: int | None = None) -> str:
+    """"exact" or "compressed": what ``make_units`` does for N units and a run of ``steps``."""
+    short = steps is not None and steps <= L // 4
+    if method == "exact" or (method == "auto" and (n <= L or short)):
+        return "exact"
+    if method in ("auto", "compressed"):
+        return "compressed"
+    raise ValueError(f"unknown method {method!r}")
+
+
 def make_units(W, B, method: str = "auto", L: int = DEFAULT_L, steps: int | None = None) -> Units:
     """Exact units, or compressed ones when that is cheaper.
 
     ``auto`` compresses when N > L and the run is long enough (``steps`` > L / 4, or
-    unknown) to repay the O(N L) compression (~2 ns per unit and node against ~12 ns per
+    unknown) to repay the O(N L) compression (~0.2 ns per unit and node against ~2 ns per
     unit-step of the exact recursion); otherwise the plain recursion."""
     n = np.atleast_2d(W).shape[1]
-    short = steps is not None and steps <= L // 4
-    if method == "exact" or (method == "auto" and (n <= L or short)):
+    if make_units_method(n, method, L, steps) == "exact":
         return exact_units(W, B)
-    if method in ("auto", "compressed"):
-        return compress_units(W, B, L)
-    raise ValueError(f"unknown method {method!r}")
+    return compress_units(W, B, L)
 
 
 @dataclass
@@ -331,12 +363,22 @@ def G(x, m, n: int = GH_NODES):
     return MEAN_B * expected_sigma(x, m, n)
 
 
-def m_inf_path(X: np.ndarray, steps: int, n: int = GH_NODES) -> np.ndarray:
+def m_inf_path(X: np.ndarray, steps: int, n: int = GH_NODES, compiled: bool = True) -> np.ndarray:
     """M^inf_0..M^inf_{steps-1} driven by the data X (P, >= steps): M^inf_0 = E[B] E sigma(W X_0),
-    M^inf_{k+1} = G(X_k, M^inf_k). Same indexing as ``MemoryRun.m``."""
+    M^inf_{k+1} = G(X_k, M^inf_k). Same indexing as ``MemoryRun.m``. ``compiled``:
+    ``lam2023_kernels.m_inf_paths`` (the numpy loop's per-step overhead was 44 us at 100
+    paths); False: the numpy reference."""
+    X = np.atleast_2d(X)
     P = X.shape[0]
-    out = np.empty((P, steps))
     m = MEAN_B * expected_sigma(X[:, 0], 0.0, n)
+    if compiled:
+        from .lam2023_kernels import m_inf_paths
+        if X.ndim != 2 or X.shape[1] < steps:
+            raise ValueError(f"m_inf_path: X {X.shape} has fewer than {steps} steps")
+        t, wt = gauss_hermite(n)
+        return m_inf_paths(np.ascontiguousarray(X, dtype=np.float64), int(steps), t, MEAN_B * wt,
+                           np.ascontiguousarray(m, dtype=np.float64))
+    out = np.empty((P, steps))
     for k in range(steps):
         out[:, k] = m
         m = G(X[:, k], m, n)
@@ -350,11 +392,18 @@ def limit_quantile(x: float, m: float):
     return lambda u: sigmoid(ax * special.ndtri(u) + m)
 
 
-def limit_cdf_mixture(t: np.ndarray, x: np.ndarray, m: np.ndarray) -> np.ndarray:
-    """CDF at t in (0, 1) of the equal mixture over paths l of the laws sigma(W x_l + m_l)."""
+def limit_cdf_mixture(t: np.ndarray, x: np.ndarray, m: np.ndarray, compiled: bool = True) -> np.ndarray:
+    """CDF at t in (0, 1) of the equal mixture over paths l of the laws sigma(W x_l + m_l).
+    ``compiled``: ``lam2023_kernels.mixture_ndtr_mean`` (a vectorised Phi, ~x10); False: the
+    numpy reference (scipy's ndtr). They agree to 2^-52 absolute."""
     t = np.asarray(t, np.float64)
-    lt = special.logit(t)[..., None]
     ax = np.maximum(np.abs(np.asarray(x, np.float64)), 1e-300)
+    if compiled:
+        from .lam2023_kernels import mixture_ndtr_mean
+        u = np.ascontiguousarray(special.logit(t), dtype=np.float64).ravel()
+        mm = np.ascontiguousarray(np.broadcast_to(np.asarray(m, np.float64), ax.shape)).ravel()
+        return mixture_ndtr_mean(u, mm, np.ascontiguousarray(ax).ravel()).reshape(t.shape)
+    lt = special.logit(t)[..., None]
     return np.mean(special.ndtr((lt - m) / ax), axis=-1)
 
 
@@ -593,19 +642,28 @@ def _train_numba(X, Y, W, B, C, C0, W0, cfg: TrainConfig, steps: int, track_move
 
 
 def kernel_column_average(X: np.ndarray, steps: int, x0: float, m0: float, start: int = 0,
-                          c2: float = 1.0, n: int = GH_NODES) -> np.ndarray:
+                          c2: float = 1.0, n: int = GH_NODES, compiled: bool = True) -> np.ndarray:
     """(1/(steps-start)) sum_{start <= k < steps} K(xi_k, xi0) along the limit chain
     xi_k = (X_k, M^inf_k), per path (X: (P, >= steps)).
 
     Fused with the M^inf recursion: sigma(w_q X_k + M_k) at the Gauss-Hermite nodes
-    serves both G(X_k, M_k) and the kernel column, so a step costs O(P n)."""
+    serves both G(X_k, M_k) and the kernel column, so a step costs O(P n). ``compiled``:
+    ``lam2023_kernels.column_average_paths`` (~1.5 ns a node-step against numpy's ~12);
+    False: the numpy reference."""
     t, wt = gauss_hermite(n)
     s0 = sigmoid(t * x0 + m0)
     a = wt * s0                              # first kernel term's weights
     b = c2 * wt * s0 * (1 - s0) * x0         # second term's weights (times x)
     P = X.shape[0]
-    cols = np.stack([a, MEAN_B * wt, b], axis=1)   # s @ cols: first term, G, s . b
     m = MEAN_B * expected_sigma(X[:, 0], 0.0, n)
+    if compiled:
+        from .lam2023_kernels import column_average_paths
+        if X.ndim != 2 or X.shape[1] < steps:
+            raise ValueError(f"kernel_column_average: X {X.shape} has fewer than {steps} steps")
+        acc = column_average_paths(np.ascontiguousarray(X, dtype=np.float64), int(steps), int(start), t,
+                                   a, MEAN_B * wt, b, np.ascontiguousarray(m, dtype=np.float64))
+        return acc / (steps - start)
+    cols = np.stack([a, MEAN_B * wt, b], axis=1)   # s @ cols: first term, G, s . b
     acc = np.zeros(P)
     for k in range(steps):
         x = X[:, k]

@@ -33,6 +33,9 @@ import numpy as np
 from numba import njit
 
 from .vecmath import vexp
+from .vecstats import vndtr
+
+_ndtr = njit(inline="always", error_model="numpy")(vndtr.py_func)   # inlined: the loop vectorises
 
 @njit(cache=True, inline="always")
 def _psi(u):
@@ -217,3 +220,157 @@ def memory_paths(w, a, b, X, steps, moments):
                 mean1[p, k] = s1
                 mean2[p, k] = s2
     return m_hist, mean1, mean2, start1, start2
+
+
+# -- the untrained network's reductions and the limit law ------------------------------------
+
+@njit(cache=True, fastmath={"reassoc", "nsz"}, error_model="numpy")
+def cheb_moments(t, wa, L):
+    """(sum_i wa_i T_l(t_i), sum_i T_l(t_i)) for l < L: ``lam2023.compress_units``' moments of
+    one path (t = W / R in [-1, 1], wa = B / N). The recurrence T_{l+1} = 2 t T_l - T_{l-1}
+    runs over cache-sized chunks of units, vectorised over the chunk (numpy: an (r, chunk)
+    matrix product per degree and 1.5 ns a unit-degree; this ~0.2)."""
+    n = t.shape[0]
+    out = np.zeros((2, L))
+    chunk = 1024
+    prev = np.empty(chunk)             # T_{l-2} of the chunk, overwritten by T_l
+    cur = np.empty(chunk)              # T_{l-1}
+    for i0 in range(0, n, chunk):
+        c = min(chunk, n - i0)
+        tc = t[i0:i0 + c]
+        wc = wa[i0:i0 + c]
+        sa0 = 0.0
+        sa1 = 0.0
+        sb1 = 0.0
+        for i in range(c):
+            prev[i] = 1.0
+            cur[i] = tc[i]
+            sa0 += wc[i]
+            sa1 += wc[i] * tc[i]
+            sb1 += tc[i]
+        out[0, 0] += sa0
+        out[1, 0] += c
+        if L > 1:
+            out[0, 1] += sa1
+            out[1, 1] += sb1
+        for l in range(2, L):
+            sa, sb = _cheb_degree(tc, wc, prev, cur, c)
+            out[0, l] += sa
+            out[1, l] += sb
+            prev, cur = cur, prev
+    return out
+
+
+@njit(cache=True, fastmath={"reassoc", "nsz"}, error_model="numpy")
+def _cheb_degree(t, w, prev, cur, c):
+    """prev <- T_l = 2 t cur - prev over the chunk; returns (sum w T_l, sum T_l). A function of
+    its own so that LLVM sees four distinct arrays and vectorises."""
+    sa = 0.0
+    sb = 0.0
+    for i in range(c):
+        v = 2.0 * t[i] * cur[i] - prev[i]
+        prev[i] = v
+        sa += w[i] * v
+        sb += v
+    return sa, sb
+
+
+@njit(cache=True, fastmath={"reassoc", "nsz"}, error_model="numpy")
+def mixture_ndtr_mean(u, m, ax):
+    """mean_l Phi((u_j - m_l) / ax_l) for every j: the CDF of ``lam2023.limit_cdf_mixture`` in
+    logit space (u = logit t). Paths outer, points inner, so the Phi loop vectorises."""
+    n = u.shape[0]
+    P = m.shape[0]
+    out = np.zeros(n)
+    for l in range(P):
+        ml = m[l]
+        il = 1.0 / ax[l]
+        for j in range(n):
+            out[j] += _ndtr((u[j] - ml) * il)
+    for j in range(n):
+        out[j] = out[j] / P
+    return out
+
+
+@njit(cache=True, fastmath={"reassoc", "nsz"}, error_model="numpy")
+def _column_block(X, p0, nb, steps, start, t, cola, colg, colb, m0, acc):
+    """Paths p0..p0+nb-1 of ``column_average_paths``, stepped together: a step of one path is
+    a chain of dependent operations (the next memory needs this one's sum over the nodes),
+    so the unit of vector work is a block of paths at one node, not the nodes of one path
+    (4.5 ns a node-step that way; this ~0.6)."""
+    m = m0[p0:p0 + nb].copy()
+    x = np.empty(nb)
+    sa = np.empty(nb)
+    sg = np.empty(nb)
+    sb = np.empty(nb)
+    sbb = np.empty(nb)
+    a = np.zeros(nb)
+    for k in range(steps):
+        for j in range(nb):
+            x[j] = X[p0 + j, k]
+            sa[j] = 0.0
+            sg[j] = 0.0
+            sb[j] = 0.0
+            sbb[j] = 0.0
+        for q in range(t.shape[0]):
+            tq = t[q]
+            ca = cola[q]
+            cg = colg[q]
+            cb = colb[q]
+            for j in range(nb):
+                s = 1.0 / (1.0 + vexp(-(tq * x[j] + m[j])))
+                sa[j] += s * ca
+                sg[j] += s * cg
+                sb[j] += s * cb
+                sbb[j] += s * s * cb
+        if k >= start:
+            for j in range(nb):
+                a[j] += sa[j] + (sb[j] - sbb[j]) * x[j]
+        for j in range(nb):
+            m[j] = sg[j]
+    acc[p0:p0 + nb] = a
+
+
+@njit(cache=True, error_model="numpy")
+def column_average_paths(X, steps, start, t, cola, colg, colb, m0):
+    """``lam2023.kernel_column_average``'s sum over start <= k < steps, per path (X (P, >= steps),
+    m0 (P,) the limit memory entering step 0): the M^inf recursion and the kernel column share
+    one pass over the nodes a step."""
+    P = X.shape[0]
+    acc = np.zeros(P)
+    block = 16
+    for p0 in range(0, P, block):
+        _column_block(X, p0, min(block, P - p0), steps, start, t, cola, colg, colb, m0, acc)
+    return acc
+
+
+@njit(cache=True, fastmath={"reassoc", "nsz"}, error_model="numpy")
+def _m_inf_block(X, p0, nb, steps, t, colg, m0, out):
+    """Paths p0..p0+nb-1 of ``m_inf_paths``, stepped together (see ``_column_block``)."""
+    m = m0[p0:p0 + nb].copy()
+    x = np.empty(nb)
+    sg = np.empty(nb)
+    for k in range(steps):
+        for j in range(nb):
+            out[p0 + j, k] = m[j]
+            x[j] = X[p0 + j, k]
+            sg[j] = 0.0
+        for q in range(t.shape[0]):
+            tq = t[q]
+            cg = colg[q]
+            for j in range(nb):
+                sg[j] += cg / (1.0 + vexp(-(tq * x[j] + m[j])))
+        for j in range(nb):
+            m[j] = sg[j]
+
+
+@njit(cache=True, error_model="numpy")
+def m_inf_paths(X, steps, t, colg, m0):
+    """``lam2023.m_inf_path``: M^inf_0..M^inf_{steps-1} per path (X (P, >= steps), m0 (P,)
+    = M^inf_0, colg = E[B] x the Gauss-Hermite weights at nodes t)."""
+    P = X.shape[0]
+    out = np.empty((P, steps))
+    block = 16
+    for p0 in range(0, P, block):
+        _m_inf_block(X, p0, min(block, P - p0), steps, t, colg, m0, out)
+    return out
