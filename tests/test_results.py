@@ -66,3 +66,18 @@ def test_outputs_and_report_render_the_same_from_json(toy_run, tmp_path):
         import re
         return re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", "<generated>", text)
     assert {k: stable(v) for k, v in live.items()} == {k: stable(v) for k, v in back.items()}
+
+
+def test_measurement_json_is_every_field_and_does_not_alias_the_metrics():
+    """``Measurement.to_json`` is written field by field for speed: it must stay equal to
+    ``dataclasses.asdict`` (a field added later is not dropped) and hand out a copy."""
+    import dataclasses
+
+    from claimcheck.stats.results import Measurement
+
+    m = Measurement("{\"N\": 4}", 3, "ok", {"a": 1.5, "b": [1.0, 2.0]}, None, 0.25)
+    d = m.to_json()
+    assert d == dataclasses.asdict(m) and list(d) == [f.name for f in dataclasses.fields(Measurement)]
+    d["metrics"]["a"] = 0.0
+    assert m.metrics["a"] == 1.5
+    assert Measurement("k", 0, "error", None, "boom").to_json()["metrics"] is None
