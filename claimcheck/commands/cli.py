@@ -138,7 +138,8 @@ def _write_outputs(args, opts, result, outset) -> int:
         failures.append(OutputFailure("figures of the claims carried over", None, exc, opts.out))
     paths: list[Path] = []
     try:
-        paths = write_set(result.results, outset.stage, store=opts.store, html=not args.no_html)
+        paths = write_set(result.results, outset.stage, store=opts.store, html=not args.no_html,
+                          jobs=opts.jobs or os.cpu_count() or 1)
     except OutputsFailed as exc:
         failures.extend(exc.failures)
         paths = [outset.stage / n for n in ("results.json", "junit.xml", "summary.md", "index.html")
@@ -246,7 +247,7 @@ def cmd_report(args) -> int:
             try:
                 outset.carry([p for c in document.claims for p in (*c.artefacts, f"logs/{c.id}.log")])
                 try:
-                    write_set(document, outset.stage, store=store)
+                    write_set(document, outset.stage, store=store, jobs=os.cpu_count() or 1)
                 except OutputsFailed as exc:
                     if not exc.disk:
                         outset.commit()     # the other pages are written; the failed ones say why

@@ -213,9 +213,13 @@ def _measure_and_analyse(opts, run_id, t_start, claims, chosen, load_errors, mes
 
     if opts.artefacts and not interrupted:
         from ..artefacts import make_artefacts
-        for c, res in zip(chosen, results):   # paths relative to the folder: the same after the swap
-            res.artefacts, res.artefact_error = make_artefacts(c, res, replace(opts, out=_files(opts),
-                                                                                    profile=opts.profile.name))
+        from ..report.forked import fork_map
+
+        fig_opts = replace(opts, out=_files(opts), profile=opts.profile.name)
+        drawn = fork_map(lambda cr: make_artefacts(cr[0], cr[1], fig_opts), list(zip(chosen, results)),
+                         opts.jobs or os.cpu_count() or 1)   # forked: the figures of different claims at once
+        for res, (files, error) in zip(results, drawn):   # paths relative to the folder: the same after the swap
+            res.artefacts, res.artefact_error = files, error
 
     wall = time.time() - t_start
     prov["wall_time"] = wall

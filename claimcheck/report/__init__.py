@@ -67,16 +67,19 @@ class OutputsFailed(RuntimeError):
         return f"could not write {first}{more}"
 
 
-def build_report(out, store=None, document: "RunResult | dict | None" = None, run: str | None = None) -> Path:
+def build_report(out, store=None, document: "RunResult | dict | None" = None, run: str | None = None,
+                 jobs: int = 1) -> Path:
     """Write the report of ``document`` (a RunResult or its JSON form; or of stored run
     ``run``, default the latest) into ``out``; history comes from ``store``. Returns the
-    path of index.html."""
+    path of index.html. ``jobs``: claim pages drawn in that many forked processes
+    (:mod:`.forked`; the same files as one)."""
     # plots use matplotlib Figure objects and the SVG canvas directly (no pyplot), so
     # building a report never opens a window nor changes the caller's matplotlib backend
     from .outputs import markdown_summary, write_text_atomic
     from ..engine.store import Store
     from .data import fits_json, measurements_csv
     from .history import claim_history
+    from .forked import fork_map, portable
     from .pages import claim_page, env, index_page, index_rows, page_name
     from ..stats.results import as_run
 
@@ -103,9 +106,8 @@ def build_report(out, store=None, document: "RunResult | dict | None" = None, ru
     e = env()
     (out / "claims").mkdir(parents=True, exist_ok=True)
     (out / "data").mkdir(parents=True, exist_ok=True)
-    failures: list[OutputFailure] = []
 
-    def attempt(output: str, claim: str | None, path: Path, make) -> bool:
+    def attempt(failures: list, output: str, claim: str | None, path: Path, make) -> bool:
         try:
             write_text_atomic(path, make())
             return True
@@ -115,21 +117,28 @@ def build_report(out, store=None, document: "RunResult | dict | None" = None, ru
 
     rows = index_rows(document, histories)
     ids = [c.id for c in document.claims]
-    for i, doc in enumerate(document.claims):
+
+    def claim_outputs(i: int) -> list[OutputFailure]:
+        """Claim i's data files and page; what could not be written."""
+        doc, failed = document.claims[i], []
         name = page_name(doc.id)
-        attempt("raw data (CSV)", doc.id, out / "data" / f"{name}.csv", lambda: measurements_csv(doc))
-        attempt("fit data (JSON)", doc.id, out / "data" / f"{name}.json", lambda: fits_json(doc, document))
+        attempt(failed, "raw data (CSV)", doc.id, out / "data" / f"{name}.csv", lambda: measurements_csv(doc))
+        attempt(failed, "fit data (JSON)", doc.id, out / "data" / f"{name}.json", lambda: fits_json(doc, document))
         nav = {"prev": f"{page_name(ids[i - 1])}.html" if i else None,
                "next": f"{page_name(ids[i + 1])}.html" if i + 1 < len(ids) else None}
         path = out / "claims" / f"{name}.html"
-        if not attempt("HTML page", doc.id, path, lambda: e.get_template("claim.html").render(
+        if not attempt(failed, "HTML page", doc.id, path, lambda: e.get_template("claim.html").render(
                 **claim_page(doc, document, histories[doc.id], out, nav))):
-            if not isinstance(failures[-1].error, OSError):
-                attempt("HTML page", doc.id, path, lambda: _failed_page(doc.id, failures[-1]))
+            if not isinstance(failed[-1].error, OSError):
+                attempt(failed, "HTML page", doc.id, path, lambda: _failed_page(doc.id, failed[-1]))
+        return [OutputFailure(f.output, f.claim, portable(f.error), f.path) for f in failed]
+
+    failures: list[OutputFailure] = [f for fs in fork_map(claim_outputs, range(len(ids)), jobs) for f in fs]
     _remove_stale(out, {page_name(i) for i in ids})
     index = out / "index.html"
-    attempt("HTML index", None, index, lambda: e.get_template("index.html").render(**index_page(document, rows, out)))
-    attempt("summary.md", None, out / "summary.md", lambda: markdown_summary(document))
+    attempt(failures, "HTML index", None, index,
+            lambda: e.get_template("index.html").render(**index_page(document, rows, out)))
+    attempt(failures, "summary.md", None, out / "summary.md", lambda: markdown_summary(document))
     if failures:
         raise OutputsFailed(failures)
     return index
@@ -146,10 +155,11 @@ def _failed_page(claim_id: str, failure: OutputFailure) -> str:
             f"<a href=\"../results.json\">results.json</a>.</p>\n")
 
 
-def write_set(document: "RunResult", out: Path, store=None, html: bool = True) -> list[Path]:
+def write_set(document: "RunResult", out: Path, store=None, html: bool = True, jobs: int = 1) -> list[Path]:
     """Every file of a run's output set into ``out`` (a staging folder): results.json,
-    junit.xml, summary.md and, with ``html``, the report. Every output is attempted;
-    failures are raised together as :class:`OutputsFailed` (after the others are written)."""
+    junit.xml, summary.md and, with ``html``, the report (its claim pages over ``jobs``
+    processes). Every output is attempted; failures are raised together as
+    :class:`OutputsFailed` (after the others are written)."""
     from . import outputs
     from ..stats.results import as_run
 
@@ -165,7 +175,7 @@ def write_set(document: "RunResult", out: Path, store=None, html: bool = True) -
         failures.append(OutputFailure(name, None, exc, out / name))
     if html:
         try:
-            paths.append(build_report(out=out, store=store, document=document))
+            paths.append(build_report(out=out, store=store, document=document, jobs=jobs))
         except OutputsFailed as exc:
             failures.extend(exc.failures)
             if (out / "index.html").exists():
