@@ -37,8 +37,9 @@ def vndtr(z):
     1 - erf(|x|) below |x| = 1), reflected for x > 0. Within 2^-52 absolute of scipy
     everywhere (what a CDF inside a W1 integral needs) and a few ulp relative where
     |z| < 8 sqrt 2. Beyond that the erfc rational is used out of its range (Cephes switches to
-    a shorter one): the value there is below 1e-29, so the absolute error is too; |z| > 38.2
-    gives exactly 0 or 1 as scipy does. NaN propagates."""
+    a shorter one): the value there is below 1e-29, so the absolute error is too. Beyond
+    |z| = 37.6 it is exactly 0 or 1 (scipy: subnormals up to |z| = 38.5, then the same).
+    NaN propagates."""
     x = z * _SQRT1_2
     ax = abs(x)
     # erf by T/U at x if |x| < 1/sqrt 2, at |x| if |x| < 1
