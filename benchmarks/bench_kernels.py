@@ -8,6 +8,10 @@ the claims call them (default dispatch), so that two checkouts compare line by l
   ns per unit-step, 64 paths x N = 4096 and 8 paths x N = 16 384;
 - untrained Lam memory (``lam2023.memory_run`` on compressed units, moments on, as
   time-averages runs it): ns per node-step, 768 paths x 64 nodes;
+- the limit-law loops (stop 35): the units' mixture CDF (``lam2023.limit_cdf_mixture``, as
+  units-pooled's W1 calls it: ns per (point, path)); the Chebyshev compression
+  (``lam2023.compress_units``: ns per unit-degree at N = 10^6, as time-averages runs it);
+  the limit chain (``lam2023.kernel_column_average``, poisson-fluctuations: ns per node-step);
 - Agazzi projected GD (``agazzi2023.train``, a stack of 30 nets, M = 32, eps = 0.05, as
   bounded-weights runs it): us per net-step at N = 2, 8, 32, 128, and what that makes of
   bounded-weights' full profile (30 nets x 80 000 steps at each N).
@@ -66,6 +70,29 @@ def lam_memory(compiled: bool | None = None) -> None:
           f"ns/node-step", flush=True)
 
 
+def lam_limit_law(compiled: bool | None = None) -> None:
+    """The three limit-law loops; ``compiled`` None: the default dispatch."""
+    rng = np.random.default_rng(2)
+    kw = {} if compiled is None else {"compiled": compiled}
+    label = "default" if compiled is None else ("compiled" if compiled else "numpy")
+    x, mm = rng.uniform(-1, 1, 100), rng.uniform(0.2, 0.4, 100)
+    t = np.sort(rng.uniform(0.3, 0.8, 200_000)).reshape(-1, 2)
+    L.limit_cdf_mixture(t[:4], x, mm, **kw)
+    s = cpu(lambda: L.limit_cdf_mixture(t, x, mm, **kw))
+    print(f"lam mixture cdf ({label}) 100 paths: {s / (t.size * 100) * 1e9:.2f} ns/(point, path)", flush=True)
+    W, B = rng.standard_normal((2, 1_000_000)), rng.uniform(0, 1, (2, 1_000_000))
+    ckw = {} if compiled is None else {"compiled": compiled}
+    L.compress_units(W[:, :100], B[:, :100], **ckw)
+    s = cpu(lambda: L.compress_units(W, B, **ckw))
+    print(f"lam compression ({label}) N 10^6: {s / (2 * 1_000_000 * L.DEFAULT_L) * 1e9:.3f} ns/unit-degree",
+          flush=True)
+    X = rng.uniform(-1, 1, (64, 5001))
+    L.kernel_column_average(X, 3, 0.5, 0.3, **kw)
+    s = cpu(lambda: L.kernel_column_average(X, 5000, 0.5, 0.3, **kw))
+    print(f"lam column average ({label}) 64 paths: {s / (64 * 5000 * L.GH_NODES) * 1e9:.2f} ns/node-step",
+          flush=True)
+
+
 def agazzi(compiled: bool | None = None) -> None:
     X, y = runs.data(32)
     R, total = 30, 0.0
@@ -89,6 +116,9 @@ def main() -> None:
     lam_memory(None)
     if "compiled" in inspect.signature(L.memory_run).parameters:
         lam_memory(False)
+    lam_limit_law(None)
+    if "compiled" in inspect.signature(L.limit_cdf_mixture).parameters:
+        lam_limit_law(False)
     agazzi(None)
     agazzi(False)
     print(f"# load after: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}")

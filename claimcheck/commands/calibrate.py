@@ -45,6 +45,7 @@ from ..engine.discovery import claim_version, discover, select
 from ..engine.store import DEFAULT_STORE, Store
 from ..engine.sweep import measure
 from ..stats.verdict import ERROR, FAIL, INCONCLUSIVE, PASS, family_wise_sentence
+from .devices import checked_device, device_env, device_version
 from .options import resolve_profile
 
 DEFAULT_OUT = Path("reports") / "calibration"
@@ -74,6 +75,7 @@ class CalibrateOptions:
     budget_replicates: int | None = None   # its cap (default: as run's, 64 x the claim's replicates)
     budget_seconds: float | None = None    # or each seed's time budget for the claim (as run --budget alone)
     spending: str | None = None      # how the level is split over the looks (default: stats.sequential's)
+    device: str = "cpu"              # as run's --device (rows keyed by it)
 
 
 def wilson_upper(k: int, n: int, level: float = 0.05) -> float:
@@ -279,9 +281,18 @@ def calibrate_claims(opts: CalibrateOptions) -> list[dict]:
     except UnknownProfile as exc:
         raise CalibrationError(str(exc)) from None
     seeds = list(range(opts.first_seed, opts.first_seed + opts.seeds))
+    try:
+        dev = checked_device(opts.device, opts.scheduler)
+    except ValueError as exc:
+        raise CalibrationError(str(exc)) from None
+    with device_env(dev):
+        return _calibrate(opts, chosen, seeds, profile, dev)
+
+
+def _calibrate(opts: CalibrateOptions, chosen, seeds, profile, dev: str) -> list[dict]:
     store = Store(opts.store)
     t0 = time.time()
-    versions = {c.id: claim_version(c) for c in chosen}
+    versions = {c.id: device_version(claim_version(c), dev) for c in chosen}
     items = [(c, versions[c.id], v, s) for c in chosen for s in seeds
              for v in [""] + ([m.name for m in c.mutants] if opts.mutants else [])]
     measured = measure(store, items, opts.profile, jobs=opts.jobs, scheduler=opts.scheduler,

@@ -212,6 +212,10 @@ def cmd_calibrate(args) -> int:
     if args.budget_replicates is not None and args.budget_replicates < 2:
         print(f"claimcheck: error: --budget-replicates must be >= 2, got {args.budget_replicates}", file=sys.stderr)
         return 2
+    if args.record and shared.get("device", "cpu") != "cpu":
+        print("claimcheck: error: --record keeps the CPU path's calibration beside the claim file; "
+              f"calibrate with --device {shared['device']} without --record", file=sys.stderr)
+        return 2
     opts = CalibrateOptions(patterns=args.ids, seeds=args.seeds, first_seed=shared.pop("seed"), **shared,
                             until_decided=args.until_decided, budget_replicates=args.budget_replicates,
                             budget_seconds=budget_seconds, spending=args.spending)

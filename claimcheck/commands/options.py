@@ -95,6 +95,10 @@ OPTIONS: tuple[Option, ...] = (
            defaults={"calibrate": "reports/calibration"}, helps={"calibrate": "folder for <id>-<profile>.json"}),
     Option("progress", "--no-progress", "no progress bar or progress lines", ("run", "calibrate"),
            action="store_false", default=True),
+    Option("device", "--device", "where the simulators' heavy loops run: cpu (default), cuda, cuda:N, or "
+           "torch-cpu (the torch code on the CPU); needs the gpu extra for all but cpu. Rows are stored per "
+           "device, so a GPU run never reuses CPU rows nor the reverse", ("run", "calibrate"), default="cpu",
+           metavar="DEVICE"),
 )
 BY_DEST = {o.dest: o for o in OPTIONS}
 
@@ -159,6 +163,7 @@ class RunOptions:
     budget_replicates: int | None = None   # --until-decided: the most replicates a claim may reach
     budget_seconds: float | None = None    # --until-decided: the run's measuring time, shared by undecided claims
     spending: str | None = None      # --until-decided: alpha spending (claimcheck.stats.sequential)
+    device: str = "cpu"              # claimcheck.models.device: cpu, cuda, cuda:N or torch-cpu
 
 
 def shared_values(values: Mapping[str, Any] | argparse.Namespace, boundary: str) -> dict:

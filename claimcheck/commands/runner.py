@@ -25,6 +25,7 @@ from typing import NamedTuple
 
 from ..engine import provenance
 from ..engine.discovery import LoadError, claim_version, discover, select
+from .devices import checked_device, device_env, device_version
 from ..engine.store import Store, explain
 from ..engine.sweep import measure
 from ..stats.analyse import judge
@@ -141,22 +142,30 @@ def run(opts: RunOptions) -> RunOutcome:
     t_start = opts.started or time.time()
     run_id = time.strftime("%Y%m%dT%H%M%S", time.gmtime(t_start)) + "-" + uuid.uuid4().hex[:6]
     claims, chosen, load_errors, profile = resolve(opts)
-    opts = replace(opts, profile=profile)
+    opts = replace(opts, profile=profile, device=_checked_device(opts))
     messages: list[str] = []
     with _writable_folder(Path(opts.out)):
         pass
 
     store = Store(opts.store)
     try:
-        return _run(opts, run_id, t_start, claims, chosen, load_errors, messages, store)
+        with device_env(opts.device):
+            return _run(opts, run_id, t_start, claims, chosen, load_errors, messages, store)
     finally:
         store.close()
+
+
+def _checked_device(opts: RunOptions) -> str:
+    try:
+        return checked_device(opts.device, opts.scheduler)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _run(opts, run_id, t_start, claims, chosen, load_errors, messages, store) -> RunOutcome:
     prov = provenance.collect(profile=opts.profile.name, master_seed=opts.seed, run_id=run_id, argv=sys.argv,
                               scheduler=opts.scheduler, jobs=opts.jobs)
-    prov["pid"], prov["host"] = os.getpid(), socket.gethostname()
+    prov["pid"], prov["host"], prov["device"] = os.getpid(), socket.gethostname(), opts.device
     died = store.mark_dead_runs()
     if died:
         messages.append(f"earlier run(s) {', '.join(died)} ended without finishing (killed, or a claim ended "
@@ -174,7 +183,7 @@ def _run(opts, run_id, t_start, claims, chosen, load_errors, messages, store) ->
 def _measure_and_analyse(opts, run_id, t_start, claims, chosen, load_errors, messages, store, prov) -> RunOutcome:
 
     # measure every variant of every claim, skipping stored measurements
-    versions = {c.id: claim_version(c) for c in chosen}
+    versions = {c.id: device_version(claim_version(c), opts.device) for c in chosen}
     items = []
     for c in chosen:
         items.append((c, versions[c.id], "", opts.seed))

@@ -417,14 +417,28 @@ def train(net: Net, X: np.ndarray, y: np.ndarray, eps: float, K: int, cfg: Confi
     ``compiled``: None (default) runs full-batch GD of width N <= COMPILED_MAX_N in the
     numba kernels of :mod:`agazzi2023_kernels` (per-step numpy overhead dominates small
     nets; same numbers to round-off), False forces the numpy reference below, True the
-    kernels at any width (not for SGD)."""
-    if copy:
-        net = net.copy()
+    kernels at any width (not for SGD). On a torch device (:mod:`.device`, ``claimcheck run
+    --device``) full-batch runs without snapshots go to ``agazzi2023_torch`` (same numbers
+    to round-off); SGD and snapshots stay here."""
     M = X.shape[0]
     rec = np.arange(K + 1) if record is None else np.asarray(record, int)
     rec_set = set(int(k) for k in rec)
     if snapshot is None and keep:
         snapshot = lambda n: n.first(keep)  # noqa: E731
+    if compiled is None and snapshot is None and cfg.batch is None:
+        from . import device
+
+        if device.current() != device.CPU:
+            from .agazzi2023_torch import train as train_torch
+            tr = train_torch(net, X, y, eps, K, cfg, device=device.torch_name(device.current()))
+            final = tr.final
+            if not copy:                      # trained in place, as below
+                for k in ("A", "U", "b", "W"):
+                    getattr(net, k)[...] = getattr(final, k)
+                final = net
+            return Trajectory(rec, tr.loss, tr.outputs, [], final)
+    if copy:
+        net = net.copy()
     loss = np.empty((K + 1,) + net.A.shape[:-1])   # (K+1,) or (K+1, R) for stacked nets
     outs = np.empty((K + 1,) + net.A.shape[:-1] + (M,))
     params: list = []

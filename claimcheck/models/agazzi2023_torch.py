@@ -10,8 +10,8 @@ the two stay comparable step by step); ``tests/test_torch_backend.py`` holds it 
 the numpy reference to round-off on torch's CPU device (float64).
 
 Full-batch GD only (no minibatch SGD, no snapshots), which is what the costly claims
-(A2, A4, A6) run. Not yet imported by a claim: see :mod:`lam2023_torch` for why the
-wiring into ``claimcheck run --device`` is a separate step.
+(A2, A4, A6) run. ``claimcheck run --device cuda`` (or ``torch-cpu``) routes those calls
+of ``agazzi2023.train`` here (:mod:`.device`); SGD and snapshots stay on the CPU.
 """
 from __future__ import annotations
 

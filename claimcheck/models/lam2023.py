@@ -570,14 +570,24 @@ def draw_network(st: list[Streams], n: int):
 
 def train(Z: np.ndarray, W: np.ndarray, B: np.ndarray, C: np.ndarray, cfg: TrainConfig,
           steps: int | None = None, track_moves: bool = True, track_path: bool = False,
-          backend: str = "numba") -> TrainRun:
+          backend: str | None = None) -> TrainRun:
     """Train online for ``steps`` (default N T) steps on data Z (P, >= steps+1, 2).
     ``track_path`` keeps M_k and y_k of every step (P, steps). B is updated in place only
     by the control ``b_lr_exponent`` (pass a copy then).
 
-    ``backend``: "numba" (default) runs the compiled loop of ``lam2023_kernels`` (2.2 ns a
-    unit-step against numpy's 10-30: benchmarks/README.md); "numpy" is the reference
-    (``train_step`` per step); they agree to round-off."""
+    ``backend``: None (default) follows the process's device (:mod:`.device`, set by
+    ``claimcheck run --device``): on the CPU "numba", the compiled loop of ``lam2023_kernels``
+    (2.2 ns a unit-step against numpy's 10-30: benchmarks/README.md), on a torch device
+    ``lam2023_torch``; "numpy" is the reference (``train_step`` per step). All agree to
+    round-off."""
+    if backend is None:
+        from . import device
+
+        dev = device.current()
+        if dev != device.CPU:
+            from .lam2023_torch import train as train_torch
+            return train_torch(Z, W, B, C, cfg, steps, track_moves, track_path, device=device.torch_name(dev))
+        backend = "numba"
     P, n = W.shape
     steps = int(round(n * cfg.T)) if steps is None else steps
     C = C.astype(np.float64, copy=True)

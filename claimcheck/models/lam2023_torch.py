@@ -9,10 +9,9 @@ vectorised over paths (rows) and units (columns); the numpy code stays the refer
 ``tests/test_torch_backend.py`` holds this path equal to it to round-off on torch's CPU
 device (float64), so CI needs no GPU.
 
-Nothing here is imported by a claim yet: wiring ``claimcheck run --device cuda`` into the
-claims changes ``lam2023.train`` (hashed), which moves every Lam claim's version and asks
-for their recalibration (~40 min of 2 cores), so it is a separate step. Until then this
-module is what a lent GPU is measured with (``benchmarks/gpu_backend.py``).
+``claimcheck run --device cuda`` (or ``torch-cpu``) routes ``lam2023.train`` here
+(:mod:`.device`); rows are stored per device. ``benchmarks/gpu_backend.py`` times it on a
+lent GPU.
 
 torch is optional (``pip install -e '.[gpu]'``): imported on first use only.
 """
