@@ -126,7 +126,8 @@ def test_kill_9_while_writing_never_leaves_a_mixed_out(two_runs):
 def test_a_set_swaps_in_whole_and_replaces_every_file(tmp_path):
     out = tmp_path / "latest"
     out.mkdir()
-    (out / "old-only.html").write_text("old")
+    (out / "claims").mkdir()
+    (out / "claims" / "old-only.html").write_text("old")      # a page of a claim the new set lacks
     (out / "index.html").write_text("old index")
     s = OutputSet(out)
     (s.stage / "index.html").write_text("new index")
@@ -241,3 +242,52 @@ def test_claimcheck_report_errors_are_exit_3_not_a_traceback(tmp_path, capsys, m
     assert rc == 3
     assert cap.err.count("\n") == 1 and "HTML page of claim toy.a" in cap.err and "KeyError" in cap.err
     assert (tmp_path / "rebuilt" / "index.html").exists()
+
+
+def _run(claims: Path, out: Path, store: Path) -> int:
+    return main(["run", "--claims-dir", str(claims), "--store", str(store), "--out", str(out), "--jobs", "1",
+                 "--no-progress", "--no-html"])
+
+
+@pytest.mark.parametrize("case", ["user file", "claim files", "store inside"])
+def test_an_out_folder_holding_other_files_is_refused_and_nothing_is_lost(tmp_path, capsys, monkeypatch, case):
+    """``--out .`` in a project replaced the project with the run's files (found at stop 35):
+    a folder holding anything an output set does not, or the store itself, is a usage error
+    before anything is measured, and every file is still there."""
+    proj = tmp_path / "proj"
+    claims = proj / "claims"
+    write_toy(claims, reps=20)
+    store = tmp_path / "s.sqlite"
+    if case == "user file":
+        (proj / "notes.txt").write_text("precious")
+        words = "notes.txt"
+    elif case == "claim files":
+        words = "claims/toy_a.py"
+    else:
+        store = proj / "store.sqlite"
+        words = "is inside the output folder"
+    before = snapshot(proj)
+    monkeypatch.chdir(proj)
+    assert _run(claims, Path("."), store) == 2
+    assert words in capsys.readouterr().err
+    assert snapshot(proj) == before and not store.exists()
+    assert main(["report", "--store", str(tmp_path / "s.sqlite"), "--out", "."]) == 2   # no store: nothing to do
+    if store.parent == tmp_path:
+        assert _run(claims, tmp_path / "out", store) == 0       # a store outside --out
+        assert main(["report", "--store", str(store), "--out", str(proj)]) == 2
+        assert words in capsys.readouterr().err and snapshot(proj) == before
+
+
+def test_the_swap_itself_refuses_a_folder_that_came_to_hold_other_files(tmp_path):
+    """Checked again just before the swap: a file written into --out during the run is kept
+    (the set is not swapped in; the command reports an output error)."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "results.json").write_text("{}")
+    outset = OutputSet(out)
+    (outset.stage / "results.json").write_text("{\"new\": 1}")
+    (out / "later.txt").write_text("written meanwhile")
+    with pytest.raises(OSError, match="later.txt"):
+        outset.commit()
+    outset.discard()
+    assert (out / "later.txt").read_text() == "written meanwhile" and (out / "results.json").read_text() == "{}"

@@ -64,7 +64,7 @@ def cmd_run(args) -> int:
     started = now()
     from dataclasses import replace
 
-    from ..report.outset import OutputSet, recover
+    from ..report.outset import NotAnOutputFolder, OutputSet, check_replaceable, recover
     from .options import RunOptions, shared_values
     from .runner import EXIT_USAGE, OutputError, UsageError, locked, resolve, run
     from ..engine.store import StoreError, explain
@@ -92,8 +92,12 @@ def cmd_run(args) -> int:
                       budget_seconds=budget_seconds, spending=args.spending)
     try:   # usage errors first (the profile among them): nothing is locked, created or written for them
         opts = replace(opts, profile=resolve(opts).profile)   # run() takes the resolved value as it is
+        check_replaceable(opts.out, opts.store)
     except (UnknownProfile, UsageError) as exc:
         _err(str(exc))
+        return EXIT_USAGE
+    except NotAnOutputFolder as exc:
+        _err(exc.strerror)
         return EXIT_USAGE
     try:
         with locked(opts, wait_message=lambda m: print(f"claimcheck: {m}", file=sys.stderr, flush=True)):
@@ -233,6 +237,13 @@ def cmd_report(args) -> int:
     out, store = Path(args.out), Path(args.store)
     if not store.exists():
         _err(f"no results store at {store}; run `claimcheck run` first")
+        return 2
+    from ..report.outset import NotAnOutputFolder, check_replaceable
+
+    try:
+        check_replaceable(out, store)
+    except NotAnOutputFolder as exc:
+        _err(exc.strerror)
         return 2
     try:
         out.absolute().parent.mkdir(parents=True, exist_ok=True)

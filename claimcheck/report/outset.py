@@ -27,6 +27,46 @@ import uuid
 from pathlib import Path
 
 _STAGE, _ASIDE = ".new-", ".old-"
+SET_NAMES = frozenset({"results.json", "junit.xml", "summary.md", "index.html", "claims", "data", "artefacts",
+                       "logs"})
+"""What an output set holds at its top level. Anything else in ``OUT`` is not ours: the swap
+would delete it, so a folder holding it is refused (:func:`check_replaceable`)."""
+
+
+_SET_FILES = {"claims": {".html"}, "data": {".csv", ".json"}, "logs": {".log"}}   # what those folders hold
+
+
+class NotAnOutputFolder(OSError):
+    """``OUT`` holds files that are not an output set's (``--out .`` in a project, a store
+    inside ``OUT``): replacing the folder would delete them."""
+
+
+def check_replaceable(out: Path, store: Path | None = None) -> None:
+    """Raise :class:`NotAnOutputFolder` (one line) unless ``out`` is absent, empty or an
+    output set, and ``store`` (the results database) lies outside it. Asked before anything
+    is measured, and again just before the swap."""
+    out = Path(out).absolute()
+    if store is not None:
+        st, real = Path(store).resolve(), out.resolve()      # ".." and links as the file system sees them
+        if st == real or real in st.parents:
+            raise NotAnOutputFolder(errno.EEXIST, f"the store {store} is inside the output folder {out}, which "
+                                    f"every run replaces as a whole: put the store elsewhere (default "
+                                    f"reports/claimcheck.sqlite beside reports/latest)", str(out))
+    if out.exists() and not out.is_dir():
+        raise NotAnOutputFolder(errno.ENOTDIR, f"the output folder {out} is a file", str(out))
+    foreign = sorted(p.name + ("/" if p.is_dir() else "") for p in out.iterdir()
+                     if p.name not in SET_NAMES) if out.is_dir() else []
+    for sub, suffixes in _SET_FILES.items():       # e.g. claim files in a project's claims/
+        folder = out / sub
+        if folder.is_dir():
+            foreign += sorted(f"{sub}/{p.name}" for p in folder.iterdir() if p.suffix not in suffixes)
+        elif folder.exists():
+            foreign.append(sub)
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+        raise NotAnOutputFolder(errno.ENOTEMPTY, f"the output folder {out} holds files that are not claimcheck "
+                                f"outputs ({shown}); every run replaces the folder as a whole, so they would be "
+                                f"deleted: give --out a new or empty folder", str(out))
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
 
@@ -98,7 +138,9 @@ class OutputSet:
         return carried
 
     def commit(self) -> Path:
-        """Make the staged set ``out`` in one step and remove the previous set."""
+        """Make the staged set ``out`` in one step and remove the previous set (refused, as an
+        OSError, if ``out`` has come to hold anything that is not an output set's)."""
+        check_replaceable(self.out)
         _fsync_tree(self.stage)
         if not self.out.exists():
             os.rename(self.stage, self.out)
