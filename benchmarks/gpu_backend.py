@@ -77,8 +77,6 @@ def devices() -> list[str]:
 
 
 def lam_rows(steps: int, torch_devices: list[str]) -> list[dict]:
-    from claimcheck.models import lam2023_torch as LT
-
     cfg = L.TrainConfig(**LAM_CFG)
     rows = []
     for paths, n in LAM_SHAPES:
@@ -90,7 +88,7 @@ def lam_rows(steps: int, torch_devices: list[str]) -> list[dict]:
                 continue            # the reference at the largest shapes costs minutes
             if backend == "torch":
                 def call(d=device):
-                    out = LT.train(Z, W, B.copy(), C, cfg, steps=steps, device=d)
+                    out = L.train(Z, W, B.copy(), C, cfg, steps=steps, backend="torch", torch_device=d)
                     _sync(d)
                     return out
             else:
@@ -98,7 +96,7 @@ def lam_rows(steps: int, torch_devices: list[str]) -> list[dict]:
                     return L.train(Z, W, B.copy(), C, cfg, steps=steps, backend=b)
             L.train(Z[:1], W[:1], B[:1].copy(), C[:1], cfg, steps=2, backend="numba")   # JIT warm
             if backend == "torch":
-                LT.train(Z[:1], W[:1], B[:1].copy(), C[:1], cfg, steps=2, device=device)
+                L.train(Z[:1], W[:1], B[:1].copy(), C[:1], cfg, steps=2, backend="torch", torch_device=device)
             run, wall = _timed(call)
             if ref is None:
                 ref = run.C
@@ -112,8 +110,6 @@ def lam_rows(steps: int, torch_devices: list[str]) -> list[dict]:
 
 
 def agazzi_rows(steps: int, torch_devices: list[str]) -> list[dict]:
-    from claimcheck.models import agazzi2023_torch as AT
-
     X, y = runs.data(32)
     rows = []
     for N, R, eps, bounds in AGAZZI_SHAPES:
@@ -124,10 +120,10 @@ def agazzi_rows(steps: int, torch_devices: list[str]) -> list[dict]:
         backends = [("numpy", None)] + ([("numba", None)] if N <= 128 else []) + [("torch", d) for d in torch_devices]
         for backend, device in backends:
             if backend == "torch":
-                AT.train(net, X, y, eps, 2, cfg, device=device)
+                m.train(net, X, y, eps, 2, cfg, torch_device=device)
 
                 def call(d=device):
-                    out = AT.train(net, X, y, eps, steps, cfg, device=d)
+                    out = m.train(net, X, y, eps, steps, cfg, torch_device=d)
                     _sync(d)
                     return out
             else:
@@ -148,15 +144,13 @@ def agazzi_rows(steps: int, torch_devices: list[str]) -> list[dict]:
 
 def lazy_full_on(device: str) -> dict:
     """lazy-parameters' full training load: every N of its full grid, 512 paths, N T steps."""
-    from claimcheck.models import lam2023_torch as LT
-
     cfg = L.TrainConfig(**LAM_CFG)
     total = 0.0
     per_n = {}
     for n in (64, 256, 1024, 4096, 16384):
         Z, W, B, C = trained_setup([np.random.default_rng([25, p]) for p in range(512)], n, cfg)
         t0 = time.perf_counter()
-        LT.train(Z, W, B, C, cfg, device=device)
+        L.train(Z, W, B, C, cfg, backend="torch", torch_device=device)
         _sync(device)
         per_n[n] = round(time.perf_counter() - t0, 2)
         total += per_n[n]

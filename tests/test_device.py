@@ -70,8 +70,8 @@ def test_models_follow_the_device_of_the_process(monkeypatch):
     monkeypatch.setenv(device.ENV, "torch-cpu")
     calls = []
     from claimcheck.models import lam2023_torch
-    real = lam2023_torch.train
-    monkeypatch.setattr(lam2023_torch, "train", lambda *a, **k: calls.append(k["device"]) or real(*a, **k))
+    real = lam2023_torch.train_paths
+    monkeypatch.setattr(lam2023_torch, "train_paths", lambda *a, **k: calls.append(k["device"]) or real(*a, **k))
     got_l = L.train(Z, W, B, C, cfg)
     assert calls == ["cpu"]
     for f in ("C", "W", "max_move", "final_m", "y0"):

@@ -93,7 +93,7 @@ def test_zero_steps_and_unknown_backend():
     assert a.y0 is None and b.y0 is None and a.final_m is None
     np.testing.assert_array_equal(a.C, C)
     with pytest.raises(ValueError):
-        L.train(Z, W, B, C, cfg, backend="torch")
+        L.train(Z, W, B, C, cfg, backend="jax")
 
 
 def test_chaotic_mutant_agrees_in_law():

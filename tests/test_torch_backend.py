@@ -14,7 +14,6 @@ torch = pytest.importorskip("torch")
 
 from claimcheck.models import agazzi2023 as m  # noqa: E402
 from claimcheck.models import agazzi2023_runs as runs  # noqa: E402
-from claimcheck.models import agazzi2023_torch as agazzi_torch  # noqa: E402
 from claimcheck.models import lam2023 as L  # noqa: E402
 from claimcheck.models import lam2023_torch as lam_torch  # noqa: E402
 from claimcheck.models.lam2023_runs import trained_setup  # noqa: E402
@@ -39,7 +38,7 @@ def test_lam_torch_matches_numpy(n, cfg, kw, track):
     rngs = [np.random.default_rng([3, p]) for p in range(3)]
     Z, W, B, C = trained_setup(rngs, n, cfg, no_memory=no_memory)
     ref = L.train(Z, W, B.copy(), C, cfg, backend="numpy", track_moves=track[0], track_path=track[1])
-    got = lam_torch.train(Z, W, B.copy(), C, cfg, track_moves=track[0], track_path=track[1])
+    got = L.train(Z, W, B.copy(), C, cfg, track_moves=track[0], track_path=track[1], backend="torch")
     assert got.steps == ref.steps
     for f in FIELDS:
         x, y = getattr(got, f), getattr(ref, f)
@@ -54,11 +53,12 @@ def test_lam_torch_leaves_the_inputs_and_float32_differs_beyond_round_off():
     cfg = L.TrainConfig(**CFG)
     Z, W, B, C = trained_setup([np.random.default_rng(9)], 256, cfg)
     W_in, C_in = W.copy(), C.copy()
-    a = lam_torch.train(Z, W, B.copy(), C, cfg)
+    a = L.train(Z, W, B.copy(), C, cfg, backend="torch")
     np.testing.assert_array_equal(W, W_in)
     np.testing.assert_array_equal(C, C_in)
-    b = lam_torch.train(Z, W, B.copy(), C, cfg, dtype="float32")
-    rel = np.max(np.abs(b.C - a.C)) / np.max(np.abs(a.C))
+    X, Y = Z[..., 0], L.target(Z)
+    b = lam_torch.train_paths(X, Y, W, B.copy(), C, cfg, a.steps, dtype="float32")
+    rel = np.max(np.abs(b["C"] - a.C)) / np.max(np.abs(a.C))
     assert 1e-12 < rel < 1e-3
 
 
@@ -77,7 +77,7 @@ def test_agazzi_torch_matches_numpy(N, bound):
     net = m.init_net(m.draw_labels(np.random.default_rng(N), N), "diverse", 0.9)
     cfg = m.Config(bound=bound)
     ref = m.train(net, X, y, 0.05, 40, cfg, record=[], compiled=False)
-    got = agazzi_torch.train(net, X, y, 0.05, 40, cfg)
+    got = m.train(net, X, y, 0.05, 40, cfg, torch_device="cpu")
     _agree_traj(ref, got)
     assert got.loss.shape == (41,) and got.outputs.shape == (41, 32)
     if bound is not None:
@@ -89,7 +89,7 @@ def test_agazzi_torch_matches_numpy(N, bound):
 def test_agazzi_torch_matches_numpy_for_mutant_configs(cfg):
     X, y = runs.data(16, input_name="sturmian")
     net = m.init_net(m.draw_labels(np.random.default_rng(1), 12), "coupled", 0.9)
-    _agree_traj(m.train(net, X, y, 0.5, 30, cfg, record=[], compiled=False), agazzi_torch.train(net, X, y, 0.5, 30, cfg))
+    _agree_traj(m.train(net, X, y, 0.5, 30, cfg, record=[], compiled=False), m.train(net, X, y, 0.5, 30, cfg, torch_device="cpu"))
 
 
 def test_agazzi_torch_stack_with_per_net_bounds():
@@ -97,8 +97,8 @@ def test_agazzi_torch_stack_with_per_net_bounds():
     nets = [m.init_net(m.draw_labels(np.random.default_rng(r), 8), "diverse", 0.9) for r in range(3)]
     cfg = m.Config(bound=(0.25, 0.5, 0.9))
     ref = m.train(m.stack(nets), X, y, 0.05, 60, cfg, record=[], compiled=False)
-    got = agazzi_torch.train(m.stack(nets), X, y, 0.05, 60, cfg)
+    got = m.train(m.stack(nets), X, y, 0.05, 60, cfg, torch_device="cpu")
     _agree_traj(ref, got)
     assert got.loss.shape == (61, 3)
     with pytest.raises(ValueError):
-        agazzi_torch.train(nets[0], X, y, 0.5, 2, m.Config(batch=4))
+        m.train(nets[0], X, y, 0.5, 2, m.Config(batch=4), torch_device="cpu")

@@ -407,7 +407,7 @@ def train(net: Net, X: np.ndarray, y: np.ndarray, eps: float, K: int, cfg: Confi
           record: np.ndarray | None = None, keep: int = 0,
           rng: np.random.Generator | None = None,
           snapshot: Callable[[Net], object] | None = None, copy: bool = True,
-          compiled: bool | None = None) -> Trajectory:
+          compiled: bool | None = None, torch_device: str | None = None) -> Trajectory:
     """K steps of GD from ``net`` (copied unless copy=False: a large reference is then
     trained in place, with one N x N array in memory). At the ``record`` steps
     (default: every step) ``snapshot(net)`` is stored (default: the first ``keep``
@@ -417,26 +417,23 @@ def train(net: Net, X: np.ndarray, y: np.ndarray, eps: float, K: int, cfg: Confi
     ``compiled``: None (default) runs full-batch GD of width N <= COMPILED_MAX_N in the
     numba kernels of :mod:`agazzi2023_kernels` (per-step numpy overhead dominates small
     nets; same numbers to round-off), False forces the numpy reference below, True the
-    kernels at any width (not for SGD). On a torch device (:mod:`.device`, ``claimcheck run
-    --device``) full-batch runs without snapshots go to ``agazzi2023_torch`` (same numbers
-    to round-off); SGD and snapshots stay here."""
+    kernels at any width (not for SGD). ``torch_device`` runs ``agazzi2023_torch`` there (full
+    batch, no snapshots; same numbers to round-off); by default full-batch runs without
+    snapshots follow the process's device (:mod:`.device`, ``claimcheck run --device``)."""
     M = X.shape[0]
     rec = np.arange(K + 1) if record is None else np.asarray(record, int)
     rec_set = set(int(k) for k in rec)
     if snapshot is None and keep:
         snapshot = lambda n: n.first(keep)  # noqa: E731
-    if compiled is None and snapshot is None and cfg.batch is None:
+    if torch_device is None and compiled is None and snapshot is None and cfg.batch is None:
         from . import device
 
         if device.current() != device.CPU:
-            from .agazzi2023_torch import train as train_torch
-            tr = train_torch(net, X, y, eps, K, cfg, device=device.torch_name(device.current()))
-            final = tr.final
-            if not copy:                      # trained in place, as below
-                for k in ("A", "U", "b", "W"):
-                    getattr(net, k)[...] = getattr(final, k)
-                final = net
-            return Trajectory(rec, tr.loss, tr.outputs, [], final)
+            torch_device = device.torch_name(device.current())
+    if torch_device is not None:
+        if snapshot is not None:
+            raise ValueError("the torch path keeps no snapshots (snapshot and keep must be unset)")
+        return _train_torch(net, X, y, eps, K, cfg, rec, copy, torch_device)
     if copy:
         net = net.copy()
     loss = np.empty((K + 1,) + net.A.shape[:-1])   # (K+1,) or (K+1, R) for stacked nets
@@ -467,6 +464,25 @@ def train(net: Net, X: np.ndarray, y: np.ndarray, eps: float, K: int, cfg: Confi
         if k < K:
             gd_step(net, g, eps, cfg)
     return Trajectory(rec, loss, outs, params, net)
+
+
+def _train_torch(net: Net, X: np.ndarray, y: np.ndarray, eps: float, K: int, cfg: Config, rec: np.ndarray,
+                 copy: bool, torch_device: str) -> Trajectory:
+    """:func:`train` through ``agazzi2023_torch`` (a stack, or one net as a stack of one)."""
+    from .agazzi2023_torch import train_stack
+
+    single = net.A.ndim == 1
+    st = stack([net]) if single else net
+    out = train_stack(st.A, st.U, st.b, st.W, X, y, eps, K, cfg, device=torch_device)
+    final = Net(out["A"], out["U"], out["b"], out["W"])
+    loss, outs = out["loss"], out["outputs"]
+    if single:
+        final, loss, outs = unstack(final)[0], loss[:, 0], outs[:, 0]
+    if not copy:                          # trained in place, as the CPU paths do
+        for k in ("A", "U", "b", "W"):
+            getattr(net, k)[...] = getattr(final, k)
+        final = net
+    return Trajectory(rec, loss, outs, [], final)
 
 
 COMPILED_MAX_N = 256

@@ -17,29 +17,26 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import agazzi2023 as m
 from .lam2023_torch import _torch
 
 
-def train(net: "m.Net", X: np.ndarray, y: np.ndarray, eps: float, K: int, cfg: "m.Config" = m.Config(),
-          device: str = "cpu", dtype: str = "float64") -> "m.Trajectory":
-    """K full-batch GD steps of ``net`` (one net, or a stack with a leading replicate
-    axis) on ``device``; returns a :class:`agazzi2023.Trajectory` without snapshots (loss
-    and outputs at every step k = 0..K, the final net as numpy arrays)."""
+def train_stack(A: np.ndarray, U: np.ndarray, b: np.ndarray, W: np.ndarray, X: np.ndarray, y: np.ndarray,
+                eps: float, K: int, cfg, device: str = "cpu", dtype: str = "float64") -> dict:
+    """K full-batch GD steps of a stack of nets (A, U, b (R, N), W (R, N, N)) on ``device``:
+    {"loss" (K+1, R), "outputs" (K+1, R, M), "A", "U", "b", "W" (the final weights)} as numpy
+    arrays. ``agazzi2023.train(..., torch_device=...)`` wraps it into a Trajectory (this module
+    does not import ``agazzi2023``, so the two do not import each other)."""
     if cfg.batch is not None:
         raise ValueError("the torch path is full-batch GD only (cfg.batch must be None)")
     torch = _torch()
     dt = getattr(torch, dtype)
-    stacked = net.A.ndim == 2
-    if not stacked:
-        net = m.stack([net])
-    R, N = net.A.shape
+    R, N = A.shape
     M, L = X.shape
 
     def t(a):
         return torch.tensor(np.asarray(a, dtype=np.float64), dtype=dt, device=device)   # a copy
 
-    A, U, b, W = (t(getattr(net, k)) for k in "AUbW")
+    A, U, b, W = t(A), t(U), t(b), t(W)
     Xt, yt = t(X), t(y)
     c = cfg.rec_scale(N)
     lr, lrW = cfg.rates(eps, N)
@@ -91,8 +88,4 @@ def train(net: "m.Net", X: np.ndarray, y: np.ndarray, eps: float, K: int, cfg: "
     def back(a):
         return a.detach().to("cpu", torch.float64).numpy()
 
-    final = m.Net(*(back(a) for a in (A, U, b, W)))
-    lo, ou = back(loss), back(outs)
-    if not stacked:
-        final, lo, ou = m.unstack(final)[0], lo[:, 0], ou[:, 0]
-    return m.Trajectory(np.arange(K + 1), lo, ou, [], final)
+    return {"loss": back(loss), "outputs": back(outs), "A": back(A), "U": back(U), "b": back(b), "W": back(W)}

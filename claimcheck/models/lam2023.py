@@ -570,7 +570,7 @@ def draw_network(st: list[Streams], n: int):
 
 def train(Z: np.ndarray, W: np.ndarray, B: np.ndarray, C: np.ndarray, cfg: TrainConfig,
           steps: int | None = None, track_moves: bool = True, track_path: bool = False,
-          backend: str | None = None) -> TrainRun:
+          backend: str | None = None, torch_device: str | None = None) -> TrainRun:
     """Train online for ``steps`` (default N T) steps on data Z (P, >= steps+1, 2).
     ``track_path`` keeps M_k and y_k of every step (P, steps). B is updated in place only
     by the control ``b_lr_exponent`` (pass a copy then).
@@ -578,16 +578,15 @@ def train(Z: np.ndarray, W: np.ndarray, B: np.ndarray, C: np.ndarray, cfg: Train
     ``backend``: None (default) follows the process's device (:mod:`.device`, set by
     ``claimcheck run --device``): on the CPU "numba", the compiled loop of ``lam2023_kernels``
     (2.2 ns a unit-step against numpy's 10-30: benchmarks/README.md), on a torch device
-    ``lam2023_torch``; "numpy" is the reference (``train_step`` per step). All agree to
-    round-off."""
+    "torch"; "torch" runs ``lam2023_torch`` on ``torch_device`` (default: the process's, else
+    "cpu"); "numpy" is the reference (``train_step`` per step). All agree to round-off."""
     if backend is None:
         from . import device
 
         dev = device.current()
-        if dev != device.CPU:
-            from .lam2023_torch import train as train_torch
-            return train_torch(Z, W, B, C, cfg, steps, track_moves, track_path, device=device.torch_name(dev))
-        backend = "numba"
+        backend = "numba" if dev == device.CPU else "torch"
+        if backend == "torch" and torch_device is None:
+            torch_device = device.torch_name(dev)
     P, n = W.shape
     steps = int(round(n * cfg.T)) if steps is None else steps
     C = C.astype(np.float64, copy=True)
@@ -597,6 +596,11 @@ def train(Z: np.ndarray, W: np.ndarray, B: np.ndarray, C: np.ndarray, cfg: Train
     Y = target(Z)
     if backend == "numba":
         return _train_numba(X, Y, W, B, C, C0, W0, cfg, steps, track_moves, track_path)
+    if backend == "torch":
+        from .lam2023_torch import train_paths
+
+        run = train_paths(X, Y, W, B, C, cfg, int(steps), track_moves, track_path, device=torch_device or "cpu")
+        return TrainRun(B=B, steps=int(steps), **run)
     if backend != "numpy":
         raise ValueError(f"unknown backend {backend!r}")
     S = sigmoid(W * X[:, :1])

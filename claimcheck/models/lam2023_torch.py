@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import lam2023 as L
-
 
 def _torch():
     try:
@@ -36,23 +34,25 @@ def _psi(torch, u):
     return torch.where(au <= 1.0, u, torch.sign(u) * (1.0 + torch.tanh(au - 1.0)))
 
 
-def train(Z: np.ndarray, W: np.ndarray, B: np.ndarray, C: np.ndarray, cfg: "L.TrainConfig",
-          steps: int | None = None, track_moves: bool = True, track_path: bool = False,
-          device: str = "cpu", dtype: str = "float64") -> "L.TrainRun":
-    """``lam2023.train`` on a torch ``device``; returns the same :class:`lam2023.TrainRun`
-    (numpy arrays). Arguments as there; B is updated in place only by the control
-    ``b_lr_exponent``, as in the reference. ``dtype`` "float32" only where an accuracy
-    test has shown the claim's statistic unchanged (issue 24, item 3): not yet."""
+def train_paths(X: np.ndarray, Y: np.ndarray, W: np.ndarray, B: np.ndarray, C: np.ndarray, cfg, steps: int,
+                track_moves: bool = True, track_path: bool = False, device: str = "cpu",
+                dtype: str = "float64") -> dict:
+    """``lam2023.train``'s recursion on a torch ``device`` for inputs X and targets Y (P, >= steps):
+    the :class:`lam2023.TrainRun` fields but B and steps, as numpy arrays (``lam2023.train(...,
+    backend="torch")`` wraps them; this module does not import ``lam2023``, so the two do not
+    import each other). W and C are copied; B is updated in place only by the control
+    ``b_lr_exponent``, as in the reference. ``dtype`` "float32" only where an accuracy test has
+    shown the claim's statistic unchanged (issue 24, item 3): not yet."""
     torch = _torch()
     dt = getattr(torch, dtype)
     P, n = W.shape
-    steps = int(round(n * cfg.T)) if steps is None else int(steps)
+    steps = int(steps)
 
     def t(a):
         return torch.tensor(np.asarray(a, dtype=np.float64), dtype=dt, device=device)   # a copy
 
-    X = t(Z[:, : max(steps, 1), 0])
-    Y = t(L.target(Z[:, : max(steps, 1)]))
+    X = t(X[:, : max(steps, 1)])
+    Y = t(Y[:, : max(steps, 1)])
     Wt, Bt, Ct = t(W), t(B), t(C)
     W0, C0 = Wt.clone(), Ct.clone()
     scale, th, lr = cfg.out_scale(n), cfg.threshold(n), cfg.lr(n)
@@ -96,5 +96,6 @@ def train(Z: np.ndarray, W: np.ndarray, B: np.ndarray, C: np.ndarray, cfg: "L.Tr
 
     if b_rate is not None:
         B[...] = back(Bt)
-    return L.TrainRun(back(C0), back(W0), back(Ct), back(Wt), B, back(y0), back(clip_any).astype(bool),
-                      back(clip_n) / max(steps, 1), back(move), steps, back(m), back(m_path), back(y_path))
+    return {"C0": back(C0), "W0": back(W0), "C": back(Ct), "W": back(Wt), "y0": back(y0),
+            "clip_any": back(clip_any).astype(bool), "clip_frac": back(clip_n) / max(steps, 1),
+            "max_move": back(move), "final_m": back(m), "m_path": back(m_path), "y_path": back(y_path)}
