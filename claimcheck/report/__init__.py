@@ -68,11 +68,12 @@ class OutputsFailed(RuntimeError):
 
 
 def build_report(out, store=None, document: "RunResult | dict | None" = None, run: str | None = None,
-                 jobs: int = 1) -> Path:
+                 jobs: int = 1, generated: str | None = None) -> Path:
     """Write the report of ``document`` (a RunResult or its JSON form; or of stored run
     ``run``, default the latest) into ``out``; history comes from ``store``. Returns the
     path of index.html. ``jobs``: claim pages drawn in that many forked processes
-    (:mod:`.forked`; the same files as one)."""
+    (:mod:`.forked`; the same files as one). ``generated``: the footer's time (default now:
+    the one input that is not in the document or the store)."""
     # plots use matplotlib Figure objects and the SVG canvas directly (no pyplot), so
     # building a report never opens a window nor changes the caller's matplotlib backend
     from .outputs import markdown_summary, write_text_atomic
@@ -80,7 +81,7 @@ def build_report(out, store=None, document: "RunResult | dict | None" = None, ru
     from .data import fits_json, measurements_csv
     from .history import claim_history
     from .forked import fork_map, portable
-    from .pages import claim_page, env, index_page, index_rows, page_name
+    from .pages import claim_page, env, generated_stamp, index_page, index_rows, page_name
     from ..stats.results import as_run
 
     out = Path(out)
@@ -103,6 +104,7 @@ def build_report(out, store=None, document: "RunResult | dict | None" = None, ru
         if db is not None and db is not store:
             db.close()
 
+    generated = generated or generated_stamp()
     e = env()
     (out / "claims").mkdir(parents=True, exist_ok=True)
     (out / "data").mkdir(parents=True, exist_ok=True)
@@ -128,7 +130,7 @@ def build_report(out, store=None, document: "RunResult | dict | None" = None, ru
                "next": f"{page_name(ids[i + 1])}.html" if i + 1 < len(ids) else None}
         path = out / "claims" / f"{name}.html"
         if not attempt(failed, "HTML page", doc.id, path, lambda: e.get_template("claim.html").render(
-                **claim_page(doc, document, histories[doc.id], out, nav))):
+                **claim_page(doc, document, histories[doc.id], out, nav, generated))):
             if not isinstance(failed[-1].error, OSError):
                 attempt(failed, "HTML page", doc.id, path, lambda: _failed_page(doc.id, failed[-1]))
         return [OutputFailure(f.output, f.claim, portable(f.error), f.path) for f in failed]
@@ -137,7 +139,7 @@ def build_report(out, store=None, document: "RunResult | dict | None" = None, ru
     _remove_stale(out, {page_name(i) for i in ids})
     index = out / "index.html"
     attempt(failures, "HTML index", None, index,
-            lambda: e.get_template("index.html").render(**index_page(document, rows, out)))
+            lambda: e.get_template("index.html").render(**index_page(document, rows, out, generated)))
     attempt(failures, "summary.md", None, out / "summary.md", lambda: markdown_summary(document))
     if failures:
         raise OutputsFailed(failures)

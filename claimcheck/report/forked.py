@@ -3,9 +3,9 @@
 Why: after the measurements, figures and pages are drawn one claim after another on one
 core while the others idle: in the README main job (2 cores) that was ~22 of its 120 s.
 Forked children inherit the run's results, so nothing large is pickled: only an index goes
-in and each claim's small answer comes back. Where fork is not available (Windows), with
-one job or one item, or when a child dies, the work runs (or finishes) in this process,
-so the outputs never depend on the pool; they are the same bytes either way (the SVGs are
+in and each claim's small answer comes back. Where fork is not available (Windows) or with
+one job or one item, the work runs in this process; what a dead child left undone goes to a
+fresh pool, and after a second death to this process. So the outputs never depend on the pool; they are the same bytes either way (the SVGs are
 salted per claim, not per process).
 """
 from __future__ import annotations
@@ -39,27 +39,43 @@ def _call(i: int) -> Any:
 def fork_map(fn: Callable[[Any], Any], items: Sequence[Any], jobs: int) -> list:
     """``[fn(x) for x in items]``, over up to ``jobs`` forked processes. ``fn`` must catch
     what it wants reported; an exception it raises is raised here, as in the serial loop.
-    Results must pickle (exceptions that do not are turned into RuntimeErrors)."""
-    global _WORK
+    Results must pickle (exceptions that do not are turned into RuntimeErrors).
+
+    A child that dies breaks its pool: what it left undone goes to a second pool (one death
+    may be the machine's, e.g. the OOM killer's, not ``fn``'s), then to this process."""
     items = list(items)
     jobs = min(int(jobs or 1), len(items))
     if jobs < 2 or "fork" not in multiprocessing.get_all_start_methods():
         return [fn(x) for x in items]
     out: list = [None] * len(items)
-    done = [False] * len(items)
+    todo = list(range(len(items)))
+    for _pool in range(2):
+        if todo:
+            todo = _in_children(fn, items, todo, min(jobs, len(todo)), out)
+    for i in todo:
+        out[i] = fn(items[i])
+    return out
+
+
+def _in_children(fn: Callable[[Any], Any], items: list, todo: list[int], jobs: int, out: list) -> list[int]:
+    """Items ``todo`` in one pool of forked children, their results into ``out``; returns
+    those a dead child left undone."""
+    global _WORK
+    left: list[int] = []
     _WORK = (fn, items)
     try:
         with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
-            futures = [pool.submit(_call, i) for i in range(len(items))]
-            for i, f in enumerate(futures):
+            futures = {}
+            for i in todo:
+                try:
+                    futures[i] = pool.submit(_call, i)
+                except BrokenProcessPool:          # a child died while the work was handed out
+                    left.append(i)
+            for i, f in futures.items():
                 try:
                     out[i] = f.result()
-                    done[i] = True
                 except BrokenProcessPool:
-                    break                     # a child died: the rest runs here
+                    left.append(i)
     finally:
         _WORK = None
-    for i, ok in enumerate(done):
-        if not ok:
-            out[i] = fn(items[i])
-    return out
+    return sorted(left)

@@ -228,7 +228,8 @@ def looks(doc: ClaimResult) -> dict | None:
             "undecided": [(r.label, r.still_needs) for r in s.rates if r.still_needs]}
 
 
-def claim_page(doc: ClaimResult, document: RunResult, history: list[dict], out: Path, nav: dict) -> dict:
+def claim_page(doc: ClaimResult, document: RunResult, history: list[dict], out: Path, nav: dict,
+               generated: str) -> dict:
     level = doc.level or document.level
     salt = page_name(doc.id)
     rates = []
@@ -275,11 +276,11 @@ def claim_page(doc: ClaimResult, document: RunResult, history: list[dict], out: 
         "results_json": "../results.json" if (out / "results.json").exists() else None,
         "prov": document.provenance, "snippet": refit_snippet(doc), "looks": looks(doc),
         "execution": execution(document, doc),
-        "generated": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "generated": generated,
     }
 
 
-def index_page(document: RunResult, rows: list[dict], out: Path) -> dict:
+def index_page(document: RunResult, rows: list[dict], out: Path, generated: str) -> dict:
     papers = {}
     for c in document.claims:
         papers.setdefault(c.paper_key, c.paper)
@@ -292,8 +293,14 @@ def index_page(document: RunResult, rows: list[dict], out: Path) -> dict:
         "commit": (git["commit"] or "")[:10] + ("+dirty" if "dirty" in git and git["dirty"] else ""),  # no 'dirty' outside git
         "started": document.run_id[:15], "timing": run_timing(document),
         "files": [f for f in ("results.json", "junit.xml", "summary.md") if (out / f).exists()],
-        "generated": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "generated": generated,
     }
+
+
+def generated_stamp() -> str:
+    """The footer's "Generated ... on" time: taken once per report, so that every page of one
+    report says the same minute (pages are drawn over minutes, in several processes)."""
+    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
 
 
 STAT_EXPR = {"mean": "np.mean(v)", "rms": "np.sqrt(np.mean(np.square(v)))", "sd": "np.std(v, ddof=1)",
