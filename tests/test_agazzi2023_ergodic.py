@@ -78,3 +78,28 @@ def test_claim_simulate_is_deterministic_and_finite():
         b = c.simulate({"n": 128, "input": name}, np.random.default_rng(3))
         assert a == b and all(np.isfinite(v) for v in a.values())
         assert 128 <= a["length"] < 256 and a["risk_gap"] >= 0
+
+
+def test_figures_are_drawn_only_for_the_inputs_the_grid_holds(tmp_path, recwarn):
+    """A grid with one input (as the e2e profile cuts it) gets that input's figure and no
+    empty one for the other (which matplotlib warned about: a legend with no entries)."""
+    import matplotlib.pyplot as plt
+
+    from claimcheck.models.agazzi2023_ergodic_figures import ergodic_sampling
+
+    class Ctx:
+        outdir = tmp_path
+
+        def table(self, metric, variant=""):
+            if variant:
+                raise StopIteration          # mutants not run
+            ns = (64, 128, 256)
+            return [{"n": n, "input": "rotation"} for n in ns], np.array([[1.0 / n, 1.2 / n] for n in ns])
+
+        def save_figure(self, fig, name):
+            fig.savefig(tmp_path / f"{name}.svg")
+            plt.close(fig)
+
+    ergodic_sampling(Ctx())
+    assert sorted(p.name for p in tmp_path.glob("*.svg")) == ["risk_gap_vs_n_rotation.svg"]
+    assert not [w for w in recwarn if "legend" in str(w.message)]
