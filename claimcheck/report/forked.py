@@ -5,8 +5,8 @@ core while the others idle: in the README main job (2 cores) that was ~22 of its
 Forked children inherit the run's results, so nothing large is pickled: only an index goes
 in and each claim's small answer comes back. Where fork is not available (Windows) or with
 one job or one item, the work runs in this process; what a dead child left undone goes to a
-fresh pool, and after a second death to this process. So the outputs never depend on the pool; they are the same bytes either way (the SVGs are
-salted per claim, not per process).
+fresh pool, and after a second death to this process. So the outputs never depend on the
+pool: they are the same bytes either way (the SVGs are salted per claim, not per process).
 """
 from __future__ import annotations
 
