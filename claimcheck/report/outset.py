@@ -67,6 +67,8 @@ def check_replaceable(out: Path, store: Path | None = None) -> None:
         raise NotAnOutputFolder(errno.ENOTEMPTY, f"the output folder {out} holds files that are not claimcheck "
                                 f"outputs ({shown}); every run replaces the folder as a whole, so they would be "
                                 f"deleted: give --out a new or empty folder", str(out))
+
+
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
 
