@@ -48,7 +48,7 @@ def test_ntk_matches_finite_differences_of_the_output():
 def test_chunked_run_equals_one_chunk_and_divergence_reports_the_cap(monkeypatch):
     """Chunking the replicates (for the cache) changes nothing; a diverged replicate reports CAP."""
     whole = m.run(_rngs(5), 24)
-    monkeypatch.setattr(m, "CHUNK_BYTES", 2 * 8 * 24 * 24 * 2)   # chunks of 2 replicates
+    monkeypatch.setattr(m, "CHUNK_BYTES", 3 * 8 * 24 * 24 * 2)   # chunks of 2 replicates
     parts = m.run(_rngs(5), 24)
     for k in ("gap", "kernel", "weights"):
         np.testing.assert_allclose(parts[k], whole[k], rtol=1e-12)
