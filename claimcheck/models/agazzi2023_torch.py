@@ -25,7 +25,9 @@ def train_stack(A: np.ndarray, U: np.ndarray, b: np.ndarray, W: np.ndarray, X: n
     """K full-batch GD steps of a stack of nets (A, U, b (R, N), W (R, N, N)) on ``device``:
     {"loss" (K+1, R), "outputs" (K+1, R, M), "A", "U", "b", "W" (the final weights)} as numpy
     arrays. ``agazzi2023.train(..., torch_device=...)`` wraps it into a Trajectory (this module
-    does not import ``agazzi2023``, so the two do not import each other)."""
+    does not import ``agazzi2023``, so the two do not import each other). ``dtype`` "float32" is
+    not for the claims: over A6's 80 000 steps it moved single nets' min R/R_0 by 1-4%, a third of
+    the claim's CI (``benchmarks/agazzi_float32_accuracy.py``)."""
     if cfg.batch is not None:
         raise ValueError("the torch path is full-batch GD only (cfg.batch must be None)")
     torch = _torch()

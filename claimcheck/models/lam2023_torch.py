@@ -42,7 +42,9 @@ def train_paths(X: np.ndarray, Y: np.ndarray, W: np.ndarray, B: np.ndarray, C: n
     backend="torch")`` wraps them; this module does not import ``lam2023``, so the two do not
     import each other). W and C are copied; B is updated in place only by the control
     ``b_lr_exponent``, as in the reference. ``dtype`` "float32" only where an accuracy test has
-    shown the claim's statistic unchanged (issue 24, item 3): not yet."""
+    shown the claim's statistic unchanged (issue 24, item 3): shown for lazy-parameters' max_move
+    (``benchmarks/lam_float32_accuracy.py``: 1e-4 of a path's value at N = 16 384), for no other
+    claim; no claim asks for it yet."""
     torch = _torch()
     dt = getattr(torch, dtype)
     P, n = W.shape

@@ -113,7 +113,7 @@ def gradients(net: Net, xi: np.ndarray, y: np.ndarray):
 def sgd_step(net: Net, xi: np.ndarray, y: np.ndarray, lr: tuple[float, float, float], fwd=None) -> None:
     """One SGD step in place; ``fwd``: the forward pass of the current weights, if already made.
     The hidden matrix takes its rank-B update in place (no n x n gradient array: at n = 8192
-    forming it and subtracting it took 1.3 of a step's 1.4 s)."""
+    forming it and subtracting it took ~1.1 of a step's 1.4 s under cProfile)."""
     d1, g2, x1, d3 = _backprop(net, xi, y, fwd)
     net.W1 -= lr[0] * d1
     add_outer(net.W2, -lr[1], g2, x1)
