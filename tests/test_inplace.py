@@ -10,10 +10,29 @@ def test_add_outer_updates_w_in_place_as_the_numpy_expression():
     W = g.standard_normal((37, 23))
     G, H = g.standard_normal((5, 37)), g.standard_normal((5, 23))
     want = W + (-0.3) * (G.T @ H)
-    before = W.__array_interface__["data"][0]
     add_outer(W, -0.3, G, H)
-    assert W.__array_interface__["data"][0] == before
     np.testing.assert_allclose(W, want, rtol=1e-13, atol=1e-13)
+
+
+def test_add_outer_allocates_no_matrix_of_ws_size():
+    """The point of the helper: the numpy expression allocates an n x n product (and a copy
+    written back would too); numpy reports its allocations to tracemalloc."""
+    import tracemalloc
+
+    g = np.random.default_rng(3)
+    W = g.standard_normal((512, 512))              # 2 MB
+    G, H = g.standard_normal((8, 512)), g.standard_normal((8, 512))
+    tracemalloc.start()
+    try:
+        W -= 0.1 * (G.T @ H)                       # the old form: the check can see a temporary
+        _, peak_numpy = tracemalloc.get_traced_memory()
+        tracemalloc.reset_peak()
+        add_outer(W, -0.1, G, H)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak_numpy >= W.nbytes
+    assert peak < W.nbytes / 4
 
 
 def test_add_outer_on_views_of_a_stack_and_non_contiguous_matrices():

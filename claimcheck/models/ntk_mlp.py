@@ -124,8 +124,9 @@ def run(rngs, n, *, steps=40, lr_factor=0.5, param="ntk", train_hidden=True, X=N
 
     Replicates run in chunks whose hidden weights (W2, its initial copy and the buffer of their
     difference) stay within CHUNK_BYTES: each step streams every (R, n, n) array several times,
-    and once they outgrow the cache the step is memory-bound (64 replicates at n = 256 are 2 x 33 MB against a shared
-    32 MB L3: 9.2 s against 0.95 s at n = 128, not the 4x the flops give). Replicates are
+    and once they outgrow the cache the step is memory-bound (64 replicates at n = 256 are
+    2 x 33 MB against a shared 32 MB L3: 9.2 s against 0.95 s at n = 128, not the 4x the flops
+    give). Replicates are
     independent, so chunking changes nothing but the speed."""
     if X is None:
         X, y, Xt = data()
@@ -167,7 +168,8 @@ def _run(rngs, n, steps, lr_factor, param, train_hidden, X, y, Xt):
             g = np.abs(f[:, nt:] - flin[:, nt:]).max(axis=1)
             k = np.linalg.norm(K - K0, axis=(1, 2)) / K0n
             w = np.sqrt(squared_distances(net.W2, net0.W2, buf) + sum(
-                ((a - b) ** 2).reshape(R, -1).sum(axis=1) for a, b in ((net.W1, net0.W1), (net.v, net0.v)))) / math.sqrt(n)
+                ((a - b) ** 2).reshape(R, -1).sum(axis=1)
+                for a, b in ((net.W1, net0.W1), (net.v, net0.v)))) / math.sqrt(n)
         gap = np.where(live, np.fmax(gap, np.nan_to_num(g, nan=np.inf)), gap)
         kern = np.where(live, np.fmax(kern, np.nan_to_num(k, nan=np.inf)), kern)
         wts = np.where(live, np.fmax(wts, np.nan_to_num(w, nan=np.inf)), wts)
