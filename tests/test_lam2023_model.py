@@ -286,6 +286,29 @@ def test_seeded_and_batch_independent(name, point):
     assert a != d
 
 
+@pytest.mark.parametrize("n", [16, 100])                      # exact and compressed units
+@pytest.mark.parametrize("bug", [{}, {"frozen_noise": True}, {"weight_pool": 8}])
+def test_time_averages_shorter_horizons_read_from_the_longest_run(n, bug, monkeypatch):
+    """A horizon's outputs read from a longer run are those of a run to it alone, bit for
+    bit, and simulate runs each (batch, N) once for all the T of its grid."""
+    mod = _claim_module("time_averages")
+    rngs = lambda: [np.random.default_rng([3, r]) for r in range(2)]   # noqa: E731
+    wp, frozen = bug.get("weight_pool"), bug.get("frozen_noise", False)
+    alone = mod._prefix_outputs(n, [600], rngs(), wp, frozen)[600]
+    served = mod._prefix_outputs(n, [200, 600, 1800], rngs(), wp, frozen)
+    assert served[600] == alone
+    assert set(served) == {200, 600, 1800} and served[200] != alone
+    runs, memory_run = [], L.memory_run
+    monkeypatch.setattr(mod.L, "memory_run", lambda *a, **k: runs.append(a[2]) or memory_run(*a, **k))
+    mod._RUNS.clear()
+    quick_T = mod.GRIDS["quick"]["T"]
+    got = {T: mod.simulate({"N": n, "T": T}, rngs(), **bug) for T in quick_T}
+    assert runs == [max(quick_T)]                     # one run to 5400 served all four T
+    assert got[600] == alone
+    mod.simulate({"N": n, "T": 600}, [np.random.default_rng([4, r]) for r in range(2)], **bug)
+    assert runs == [max(quick_T)] * 2                 # other seeds: a run of their own
+
+
 def test_draws_are_nested_across_width_and_length():
     _, Z1, W1, B1 = untrained_setup([np.random.default_rng(7)], 100, 20)
     _, Z2, W2, B2 = untrained_setup([np.random.default_rng(7)], 400, 80)
