@@ -159,6 +159,17 @@ def _claim(name):
     return claims_in_module(load_module(path), str(path))[0]
 
 
+def test_global_optimality_runs_the_figure_only_init_up_to_its_width():
+    """The independent-feature init (figure only) is trained up to INDEP_MAX_N, not beyond:
+    at the full profile's widest net it was half the claim's compute."""
+    c = _claim("global_optimality")
+    cap = c.simulate.__globals__["INDEP_MAX_N"]
+    at_cap = c.simulate({"N": cap, "T": 1.0}, rng_for(c.id, None, 0, 0))
+    beyond = c.simulate({"N": 2 * cap, "T": 1.0}, rng_for(c.id, None, 0, 0))
+    assert {k[len("indep_"):] for k in at_cap if k.startswith("indep_")} == set(beyond)
+    assert not any(k.startswith("indep_") for k in beyond)
+
+
 @pytest.mark.parametrize("name,point", [
     ("forward_coupling", {"N": 32, "Nref": 512}),
     ("training_coupling", {"N": 16, "Nmax": 64, "T": 10.0}),
