@@ -4,7 +4,10 @@
    give the same stored numbers whatever the number of workers, the executor (inline,
    local process pool, Dask) or how often the run was interrupted and resumed. Every
    replicate draws from its own ``SeedSequence`` (``claimcheck.engine.seeding``) and runs the
-   same code on the same arrays, so nothing but the order of completion changes.
+   same code on the same arrays, so nothing but the order of completion changes. "The same
+   code" includes the compiled kernels: a process that JIT-compiles one must run what
+   another loads from numba's cache (tests/test_jit_cache.py), or a fresh clone's workers
+   would mix two round-offs.
 2. **To round-off, across BLAS code paths**: a different batch size, a stack of nets
    trained as one array, a blocked instead of a dense product, another machine or
    another BLAS kernel (``OPENBLAS_CORETYPE``) change the order of floating-point

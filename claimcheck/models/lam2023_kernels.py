@@ -261,10 +261,14 @@ def cheb_moments(t, wa, L):
     return out
 
 
-@njit(cache=True, fastmath={"reassoc", "nsz"}, error_model="numpy")
+@njit(cache=True, fastmath={"reassoc", "nsz"}, error_model="numpy", inline="always")
 def _cheb_degree(t, w, prev, cur, c):
     """prev <- T_l = 2 t cur - prev over the chunk; returns (sum w T_l, sum T_l). A function of
-    its own so that LLVM sees four distinct arrays and vectorises."""
+    its own so that LLVM sees four distinct arrays and vectorises; inlined by numba, so that the
+    code that runs where it is compiled is the code numba caches. As a separately compiled
+    callee the two differed: the compiling process summed in another order (and ran at 0.43
+    ns a unit-degree against 0.27) than every process that loaded the cache, so one run on a
+    fresh clone mixed two round-offs (tests/test_jit_cache.py)."""
     sa = 0.0
     sb = 0.0
     for i in range(c):
