@@ -56,5 +56,21 @@ def probe() -> dict[str, str]:
     return out
 
 
+def cache_counts() -> dict[str, int]:
+    """Signatures the kernels' dispatchers loaded from numba's cache (hits) or compiled
+    (misses) in this process: what tells the two runs apart."""
+    from numba.core.registry import CPUDispatcher
+
+    from claimcheck.models import agazzi2023_kernels, lam2023_kernels
+
+    hits = misses = 0
+    for mod in (lam2023_kernels, L_extra, agazzi2023_kernels):
+        for obj in vars(mod).values():
+            if isinstance(obj, CPUDispatcher):
+                hits += sum(obj.stats.cache_hits.values())
+                misses += sum(obj.stats.cache_misses.values())
+    return {"hits": hits, "misses": misses}
+
+
 if __name__ == "__main__":
-    print(json.dumps(probe(), sort_keys=True))
+    print(json.dumps({"outputs": probe(), "cache": cache_counts()}, sort_keys=True))

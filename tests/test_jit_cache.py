@@ -29,9 +29,11 @@ def _probe(cache_dir) -> dict:
 
 
 def test_compiled_and_cached_kernels_agree_bit_for_bit(tmp_path):
-    fresh = _probe(tmp_path)                          # compiles every kernel, writes the cache
-    assert list(tmp_path.rglob("*.nbi")), "the first run wrote no numba cache"
-    cached = _probe(tmp_path)                         # loads them from the cache
+    first = _probe(tmp_path)                          # compiles every kernel, writes the cache
+    second = _probe(tmp_path)                         # loads them from the cache
+    assert first["cache"]["misses"] > 0 and first["cache"]["hits"] == 0, first["cache"]
+    assert second["cache"]["hits"] > 0 and second["cache"]["misses"] == 0, second["cache"]
+    fresh, cached = first["outputs"], second["outputs"]
     assert fresh.keys() == cached.keys()
     differ = sorted(k for k in fresh if fresh[k] != cached[k])
     assert not differ, f"compiled and cached code disagree: {differ}"
