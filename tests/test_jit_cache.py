@@ -6,8 +6,9 @@ count, executor or resume) fails if a process that compiles a kernel computes wi
 machine code than one that loads it from the cache: within one run on a fresh clone, the
 worker that compiles first and the workers that load what it cached would mix the two. It
 did (stop 38): ``cheb_moments`` called ``_cheb_degree`` as a separately compiled function,
-and the code numba cached (with the callee linked in) summed its reassociated reductions
-in another order than the code that ran in the compiling process: units differed at 1e-16,
+and the code numba cached summed the callee's reassociated reductions in another order than
+the code that ran in the compiling process (inlining the callee at numba's level removed
+the difference): units differed at 1e-16,
 lam2023.time-averages' metrics at up to 4e-12, between a fresh clone's run and a warm one.
 """
 from __future__ import annotations
