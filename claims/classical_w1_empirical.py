@@ -3,14 +3,17 @@ decays like N^-1/2 in one dimension (for laws with J_1 = int sqrt(F(1-F)) < inf)
 
 Measured exactly: W1 = int_0^1 |F_N^{-1}(u) - F^{-1}(u)| du against the standard normal
 quantile function (claimcheck.metrics.w1_to_quantile), so no reference-sample floor.
+The quantile and CDF are scipy.special's ndtri and ndtr, the functions stats.norm.ppf and
+.cdf evaluate, without the distribution object's argument handling: the same bits, and
+the claim at N = 262 144 costs 0.125 instead of 0.216 s a replicate (stop 39).
 """
 import numpy as np
-from scipy import stats
+from scipy import special
 
 from claimcheck import Claim, Mutant, Rate
 from claimcheck.metrics import w1_to_quantile
 
-QUANTILE, CDF = stats.norm.ppf, stats.norm.cdf
+QUANTILE, CDF = special.ndtri, special.ndtr
 
 
 def simulate(point, rng):
