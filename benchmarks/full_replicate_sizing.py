@@ -9,7 +9,8 @@ verdict, each rate's estimate and CI, and the deviation failed with 80% probabil
 (``detectable``); the stored seconds of those replicates. Writes nothing to the store.
 
 The ladder halves n while it stays >= ``--floor``. Then one line per claim with the fewest
-replicates of the ladder that a sizing rule would keep (``--slack``, default 1.25): every
+replicates of the ladder that a sizing rule would keep (``--slack``, default 1.25): the
+shipped count decides (pass or fail: an undecided claim needs more data, not less), every
 count from n down to it gives the same verdict, and every rate's detectable deviation is
 at most slack x its tolerance (so a deviation of 1.25 x the band's half-width from the
 prediction is still failed 80% of the time). One seed's data: a proposal to check over
@@ -62,13 +63,14 @@ def main() -> None:
             sec = sum(r.seconds or 0.0 for r in rows if r.replicate < k)
             base = verdict if base is None else base
             total = sec if total is None else total
-            going = going and verdict == base and all(
+            going = going and base in ("pass", "fail") and verdict == base and all(
                 ch.detectable is not None and ch.rate.tolerance is not None
                 and ch.detectable <= a.slack * ch.rate.tolerance for ch in checks)
             if going:
                 keep = (k, sec)
             rates = "; ".join(f"{ch.rate.label}: {ch.measured:.4g} [{ch.ci_low:.4g}, {ch.ci_high:.4g}], "
-                              f"{ch.detectable:.3g}" if ch.measured is not None else f"{ch.rate.label}: {ch.reason[:60]}"
+                              f"{ch.detectable if ch.detectable is None else format(ch.detectable, '.3g')}"
+                              if ch.measured is not None else f"{ch.rate.label}: {ch.reason[:60]}"
                               for ch in checks)
             print(f"| {c.id} | {k} | {sec:.0f} | {verdict} | {rates} |", flush=True)
         kept.append((c.id, n, total) + (keep or (n, total)))
